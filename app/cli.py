@@ -1,0 +1,112 @@
+"""The ``ember`` command line: one entry point, sub-commands per DESIGN.md.
+
+With ``--json`` a command prints exactly one JSON document on stdout; progress and logs go to
+stderr. Errors print a bilingual message on stderr and exit non-zero (2 for bad input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from app._cli_io import emit, log, report_problems
+from app.config import ConfigError, Settings, load_settings
+from layers._schema import LayerValidationError
+from store import StoreError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from layers.demo import build_demo
+    from layers.importer import validate_layers
+    from store import open_store
+
+    t0 = time.perf_counter()
+    log(f"生成演示镇 / building the demo town (seed={args.seed}, incidents={args.incidents}) …")
+    frames = build_demo(seed=args.seed, n_incidents=args.incidents)
+    problems = validate_layers(frames)
+    if problems:
+        raise LayerValidationError(problems)
+    out = args.out or settings.db
+    store = open_store(out)
+    if hasattr(store, "path") and store.exists():
+        store.path.unlink()  # a demo build replaces the whole embedded store
+    store.write_layers(frames)
+    counts = {name: len(frame) for name, frame in frames.items()}
+    grids = frames["grid_cells"]
+    doc = {
+        "out": str(out),
+        "seed": args.seed,
+        "layers": counts,
+        "migrants": int(grids["migrant_pop"].sum()),
+        "registered": int(grids["registered_pop"].sum()),
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    lines = [f"演示镇已写入 / demo town written to {out} ({doc['seconds']} s)"]
+    lines += [f"  {name:<24}{n:>8}" for name, n in counts.items()]
+    lines.append(
+        f"  流动人口 migrants {doc['migrants']:,} · 户籍人口 registered {doc['registered']:,}"
+    )
+    emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from app.server import serve
+
+    serve(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from app.cli_layers import add_layers_commands
+
+    parser = argparse.ArgumentParser(
+        prog="ember",
+        description="Ember 非警务事项 GIS 态势平台 / situational awareness for non-police affairs",
+    )
+    parser.add_argument("--db", help="store: GeoPackage path or postgresql:// URL (EMBER_DB)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="build the demo town 生成演示镇")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", help="GeoPackage to write (default: EMBER_DB)")
+    p.add_argument("--incidents", type=int, default=6000, help="number of incidents (default 6000)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the app 启动服务")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(handler=cmd_serve)
+
+    add_layers_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ember`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides = {
+        "db": args.db,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+    }
+    try:
+        settings = load_settings(**overrides)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except LayerValidationError as e:
+        report_problems(args, e.problems)
+        return 2
+    except (ConfigError, StoreError, FileNotFoundError, ValueError, KeyError) as e:
+        print(f"ember: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

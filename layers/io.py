@@ -1,0 +1,44 @@
+"""Reading and writing layer files (GeoPackage, GeoJSON, Shapefile) through pyogrio.
+
+All public functions return or take frames in EPSG:4326 (WGS84), Ember's storage CRS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+Frame = gpd.GeoDataFrame | pd.DataFrame
+
+
+def write_layers(path: str | os.PathLike[str], frames: Mapping[str, Frame]) -> Path:
+    """Write frames as the layers of one new GeoPackage, replacing any file at ``path``.
+
+    GeoDataFrames become feature layers (in their own CRS, normally EPSG:4326); plain DataFrames
+    become attribute tables. The file is written beside the target and moved into place, so a
+    reader never sees half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.exists():
+        tmp.unlink()
+    for name, frame in frames.items():
+        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+    os.replace(tmp, path)
+    return path
+
+
+def read_layers(path: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, Frame]:
+    """Read layers of a GeoPackage by name (all of them when ``names`` is None)."""
+    available = [str(n) for n, _ in pyogrio.list_layers(path)]
+    wanted = available if names is None else names
+    missing = [n for n in wanted if n not in available]
+    if missing:
+        raise KeyError(f"图层不存在 / no such layer(s) in {path}: {', '.join(missing)}")
+    return {n: pyogrio.read_dataframe(path, layer=n) for n in wanted}

@@ -1,0 +1,132 @@
+"""Importing real-world layer files (GBK Shapefile, GCJ-02 GeoJSON) and exporting them again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+
+from geo.crs import to_metric
+from layers._schema import LayerValidationError
+from layers.exporter import export_layers
+from layers.importer import detect_dbf_encoding, read_source, validate_layers, write_rejected
+from tests.tiny_town import make_tiny_town
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+GBK_SHP = DATA / "gbk_grid_cells" / "wangge.shp"
+
+
+def same_shapes(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    """Same geometries to 1e-9 degrees, whatever the ring orientation (Shapefiles flip it)."""
+    return bool(a.normalize().geom_equals_exact(b.normalize(), tolerance=1e-9).all())
+
+
+def test_gbk_dbf_without_cpg_is_detected():
+    assert detect_dbf_encoding(GBK_SHP) == "GB18030"
+    # Read naively, GDAL would take the bytes as Latin-1: the names are garbage.
+    naive = pyogrio.read_dataframe(GBK_SHP)
+    assert "青溪村第1网格" not in set(naive.iloc[:, 1])
+
+
+def test_gbk_shapefile_imports_with_chinese_columns_mapped():
+    grids = read_source(GBK_SHP, "grid_cells")
+    expected = make_tiny_town()["grid_cells"]
+    assert list(grids["name"]) == list(expected["name"])
+    assert list(grids["code"]) == list(expected["code"])
+    assert list(grids["officer_name"]) == ["张伟", "王芳", "李娜", "刘洋"]
+    assert grids.crs.to_epsg() == 4326
+    assert same_shapes(grids, expected)
+
+
+def test_explicit_encoding_and_mapping(tmp_path):
+    town = make_tiny_town()
+    grids = town["grid_cells"].rename(columns={"code": "WGBM", "officer_name": "WGY"})
+    path = tmp_path / "cells.shp"
+    pyogrio.write_dataframe(grids, path, encoding="GBK")
+    got = read_source(
+        path, "grid_cells", encoding="GBK", mapping={"WGBM": "code", "WGY": "officer_name"}
+    )
+    assert list(got["code"]) == list(town["grid_cells"]["code"])
+    assert got["officer_name"].iloc[0] == "张伟"
+
+
+def test_gcj02_geojson_is_shifted_back_to_wgs84():
+    expected = make_tiny_town()["villages"]
+    raw = read_source(DATA / "villages_gcj02.geojson", "villages")
+    fixed = read_source(DATA / "villages_gcj02.geojson", "villages", coords="gcj02")
+
+    def max_error_m(frame: gpd.GeoDataFrame) -> float:
+        a = frame.get_coordinates().to_numpy()
+        b = expected.get_coordinates().to_numpy()
+        ax, ay = to_metric(a[:, 0], a[:, 1])
+        bx, by = to_metric(b[:, 0], b[:, 1])
+        return float(np.hypot(ax - bx, ay - by).max())
+
+    assert max_error_m(raw) > 300  # GCJ-02 is off by hundreds of metres here
+    assert max_error_m(fixed) < 0.01
+
+
+def test_file_without_crs_needs_coords(tmp_path):
+    grids = make_tiny_town()["grid_cells"].set_crs(None, allow_override=True)
+    path = tmp_path / "grid_cells.shp"
+    pyogrio.write_dataframe(grids, path, encoding="UTF-8")
+    path.with_suffix(".prj").unlink(missing_ok=True)
+    with pytest.raises(LayerValidationError) as err:
+        read_source(path, "grid_cells")
+    assert err.value.problems[0].check == "no_crs"
+    assert "--coords" in err.value.problems[0].en
+    assert read_source(path, "grid_cells", coords="cgcs2000").crs.to_epsg() == 4326
+
+
+def test_codes_stored_as_numbers_come_back_as_exact_text(tmp_path):
+    grids = make_tiny_town()["grid_cells"]
+    grids["code"] = grids["code"].astype("int64")
+    path = tmp_path / "g.geojson"
+    pyogrio.write_dataframe(grids, path, driver="GeoJSON")
+    got = read_source(path, "grid_cells")
+    assert list(got["code"]) == list(make_tiny_town()["grid_cells"]["code"])
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp"])
+def test_export_round_trip(tmp_path, fmt):
+    town = make_tiny_town()
+    files = export_layers(town, tmp_path / f"out.{fmt}" if fmt == "gpkg" else tmp_path, fmt)
+    assert files
+    for kind, frame in town.items():
+        path = files[0] if fmt == "gpkg" else tmp_path / f"{kind}.{fmt}"
+        back = read_source(path, kind, layer=kind if fmt == "gpkg" else None)
+        assert list(back.columns) == list(frame.columns), kind
+        assert same_shapes(back, frame), kind
+    assert (
+        validate_layers({k: read_source(files[0], k) for k in town} if fmt == "gpkg" else {}) == []
+    )
+
+
+def test_export_gbk_shapefile_in_cgcs2000(tmp_path):
+    town = make_tiny_town()
+    export_layers({"grid_cells": town["grid_cells"]}, tmp_path, "shp", encoding="GBK", epsg=4490)
+    shp = tmp_path / "grid_cells.shp"
+    assert (tmp_path / "grid_cells.cpg").read_text().strip().upper() in ("GBK", "CP936")
+    info = pyogrio.read_info(shp)
+    assert info["crs"] == "EPSG:4490"
+    assert "vill_code" in list(info["fields"]) and "officer_ph" in list(info["fields"])
+    raw = (tmp_path / "grid_cells.dbf").read_bytes()
+    assert "青溪村第1网格".encode("gbk") in raw
+    back = read_source(shp, "grid_cells")
+    assert list(back["village_code"]) == list(town["grid_cells"]["village_code"])
+
+
+def test_rejected_layer_keeps_every_feature_with_its_problems(tmp_path):
+    town = make_tiny_town()
+    grids = town["grid_cells"].copy()
+    grids.loc[1, "code"] = "bad"
+    problems = validate_layers({**town, "grid_cells": grids})
+    path = write_rejected(grids, problems, tmp_path / "q.gpkg", "grid_cells")
+    kept = pyogrio.read_dataframe(path, layer="grid_cells")
+    assert len(kept) == len(grids)
+    assert "编码格式错误" in kept.loc[1, "problem_zh"]
+    assert "bad code" in kept.loc[1, "problem_en"]
+    assert kept.loc[0, "problem_zh"] == ""
