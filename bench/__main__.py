@@ -1,0 +1,75 @@
+"""Run every benchmark: ``python -m bench [--quick] [--only NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench._timing import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def _modules(only: str | None) -> list[str]:
+    names = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
+    return [n for n in names if only is None or only in n]
+
+
+def _table(results: list[Result], stamp: str) -> str:
+    lines = [
+        f"Run {stamp} on {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()} (medians; ratio = peer time / Ember time).",
+        "",
+        "| benchmark | workload | Ember (s) | peer | peer (s) | ratio |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.name} | {r.workload} | {r.ours_s:.4f} | {r.peer} | {r.peer_s:.4f} | "
+            f"{r.ratio:.1f}× |"
+        )
+    notes = [f"- **{r.name}**: {r.note}" for r in results if r.note]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
+    parser.add_argument("--only", help="run benchmarks whose module name contains this")
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    results: list[Result] = []
+    for name in _modules(args.only):
+        print(f"[bench] {name} …", file=sys.stderr, flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        for r in module.run(quick=args.quick):
+            results.append(r)
+            print(
+                f"{r.name:<28} ours {r.ours_s:9.4f} s   {r.peer:<34} {r.peer_s:9.4f} s   "
+                f"ratio {r.ratio:6.1f}×",
+                flush=True,
+            )
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = ROOT / "var" / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
+    if not args.no_doc and not args.quick and args.only is None and DOC.exists():
+        text = DOC.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            _, tail = rest.split(END, 1)
+            DOC.write_text(
+                f"{head}{BEGIN}\n{_table(results, stamp)}\n{END}{tail}", encoding="utf-8"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
