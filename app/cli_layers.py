@@ -28,7 +28,7 @@ def _kinds_in(path: Path, kind: str | None, layer: str | None) -> list[tuple[str
         return [(kind, layer)]
     if path.suffix.lower() == ".gpkg":
         names = [str(n) for n, _ in pyogrio.list_layers(path)]
-        found = [(n, n) for n in names if n in SPECS]
+        found: list[tuple[str, str | None]] = [(n, n) for n in names if n in SPECS]
         if found:
             return found
     if path.stem in SPECS:

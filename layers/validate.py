@@ -24,7 +24,7 @@ _TYPE_NAMES = (
     "MultiPolygon",
     "GeometryCollection",
 )
-_GEOM_OK = {
+_GEOM_OK: dict[str, set[str]] = {
     "Polygon": {"Polygon", "MultiPolygon"},
     "Point": {"Point"},
     "LineString": {"LineString", "MultiLineString"},
@@ -86,7 +86,7 @@ def validate_layer(frame: pd.DataFrame, spec: LayerSpec) -> list[Problem]:
     ids = feature_ids(frame)
     geoms = frame.geometry.to_numpy() if isinstance(frame, gpd.GeoDataFrame) else None
 
-    def at(i: int) -> tuple[float | None, float | None]:
+    def at(i: int | np.integer) -> tuple[float | None, float | None]:
         return _where(geoms[i]) if geoms is not None else (None, None)
 
     for col in spec.required:
@@ -116,21 +116,21 @@ def validate_layer(frame: pd.DataFrame, spec: LayerSpec) -> list[Problem]:
             )
     if "code" in frame.columns and spec.code_pattern:
         codes = frame["code"].astype("string")
-        for i, code in enumerate(codes):
+        for row, code in enumerate(codes):
             if pd.notna(code) and code and not spec.code_ok(str(code)):
                 problems.append(
                     Problem(
                         name,
-                        ids[i],
+                        ids[row],
                         "code_format",
                         f"编码格式错误：{code}（应为{spec.code_hint}）",
                         f"bad code {code!r} (expected {spec.code_hint})",
-                        *at(i),
+                        *at(row),
                     )
                 )
         dup = codes[codes.notna() & codes.duplicated(keep=False)]
         for code in sorted(set(dup)):
-            rows = [int(i) for i in np.flatnonzero((codes == code).to_numpy())]
+            rows = [int(r) for r in np.flatnonzero((codes == code).to_numpy())]
             problems.append(
                 Problem(
                     name,
@@ -158,7 +158,7 @@ def _check_geometries(frame: pd.DataFrame, spec: LayerSpec, ids: list[str]) -> l
             )
         )
     geoms = frame.geometry.to_numpy()
-    allowed = _GEOM_OK[spec.geometry]
+    allowed = _GEOM_OK[spec.geometry or ""]
     kinds = shapely.get_type_id(geoms)
     for i, g in enumerate(geoms):
         if g is None or shapely.is_empty(g):
