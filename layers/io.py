@@ -26,7 +26,7 @@ def write_layers(path: str | os.PathLike[str], frames: Mapping[str, Frame]) -> P
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
     if tmp.exists():
         tmp.unlink()
     for name, frame in frames.items():

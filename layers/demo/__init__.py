@@ -1,4 +1,4 @@
-"""The demo town (演示镇): a deterministic synthetic town for trying, testing and benchmarking Ember.
+"""The demo town (演示镇): a deterministic synthetic town for trying, testing and benchmarks.
 
 ``build_demo(seed)`` returns every layer as a frame; the same seed gives identical frames.
 """
