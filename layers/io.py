@@ -14,6 +14,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from layers.registry import SPECS
+
 Frame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
 
 
@@ -35,6 +37,26 @@ def write_layers(path: str | os.PathLike[str], frames: Mapping[str, Frame]) -> P
     return path
 
 
+def conform(frame: Frame, name: str) -> Frame:
+    """Restore the spec's column types after a file round trip.
+
+    GDAL returns integer and boolean columns that hold nulls as float64; give them back their
+    nullable pandas types (``Int64``, ``boolean``) so that 1.0 never stands for a count or a flag.
+    """
+    spec = SPECS.get(name)
+    if spec is None:
+        return frame
+    for f in spec.fields:
+        if f.name not in frame.columns:
+            continue
+        col = frame[f.name]
+        if f.type == "int" and not pd.api.types.is_integer_dtype(col):
+            frame[f.name] = pd.to_numeric(col).astype("Int64")
+        elif f.type == "bool" and not pd.api.types.is_bool_dtype(col):
+            frame[f.name] = col.astype("boolean")
+    return frame
+
+
 def read_layers(path: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, Frame]:
     """Read layers of a GeoPackage by name (all of them when ``names`` is None)."""
     available = [str(n) for n, _ in pyogrio.list_layers(path)]
@@ -42,4 +64,4 @@ def read_layers(path: str | os.PathLike[str], names: list[str] | None = None) ->
     missing = [n for n in wanted if n not in available]
     if missing:
         raise KeyError(f"图层不存在 / no such layer(s) in {path}: {', '.join(missing)}")
-    return {n: pyogrio.read_dataframe(path, layer=n) for n in wanted}
+    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in wanted}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyogrio
 
-from layers.io import write_layers
+from layers.io import conform, write_layers
 from store.base import Frame, LayerNotFound, StoreError
 
 
@@ -34,7 +34,7 @@ class GeoPackageStore:
             )
         if name not in self.layer_names():
             raise LayerNotFound(f"图层不存在 / no layer {name!r} in {self.path}")
-        return pyogrio.read_dataframe(self.path, layer=name)
+        return conform(pyogrio.read_dataframe(self.path, layer=name), name)
 
     def write_layers(self, frames: Mapping[str, Frame]) -> None:
         if not self.exists():
