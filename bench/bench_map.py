@@ -1,0 +1,74 @@
+"""The first map page: building what the browser receives, against folium on the same layers.
+
+Ember: ``create_app`` (read the layers from the GeoPackage store, build the dash-leaflet layout)
+and the ``/_dash-layout`` response. Peer: folium, the usual Python route to a Leaflet page — read
+the same layers with geopandas and render a ``folium.Map`` with the same overlays and tooltips to
+HTML. Bytes of each are reported too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+
+from app.config import Settings
+from app.server import create_app
+from bench._timing import Result, median_time
+from layers.demo import build_demo
+from layers.io import write_layers
+
+LAYERS = ("town", "villages", "grid_cells", "police_beats", "fire_stations")
+LAYERS += ("fire_station_coverage", "roads")
+
+
+def ember_page(db: Path) -> bytes:
+    app = create_app(Settings(db=str(db)))
+    response = app.server.test_client().get("/_dash-layout")
+    assert response.status_code == 200
+    return response.data
+
+
+def folium_page(db: Path) -> bytes:
+    frames = {n: gpd.read_file(db, layer=n) for n in LAYERS}
+    west, south, east, north = frames["town"].total_bounds
+    m = folium.Map(tiles=None, prefer_canvas=False)
+    m.fit_bounds([[south, west], [north, east]])
+    for name, frame in frames.items():
+        fields = [c for c in ("name", "code", "officer_name") if c in frame.columns]
+        layer = folium.GeoJson(
+            frame,
+            name=name,
+            tooltip=folium.GeoJsonTooltip(fields=fields) if fields else None,
+        )
+        layer.add_to(m)
+    folium.LayerControl().add_to(m)
+    return m.get_root().render().encode("utf-8")
+
+
+def _kb(data: bytes) -> str:
+    return f"{len(data) / 1e3:.0f} KB ({len(gzip.compress(data)) / 1e3:.0f} KB gzipped)"
+
+
+def run(quick: bool = False) -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.gpkg"
+        write_layers(db, build_demo(7, n_incidents=100))
+        ours_bytes, peer_bytes = ember_page(db), folium_page(db)
+        repeat = 3 if quick else 7
+        ours = median_time(lambda: ember_page(db), repeat=repeat)
+        peer = median_time(lambda: folium_page(db), repeat=repeat)
+    note = f"payload Ember {_kb(ours_bytes)} vs folium {_kb(peer_bytes)}"
+    return [
+        Result(
+            "first map page",
+            "demo town: 7 layers from the GeoPackage to the page payload",
+            ours,
+            "folium Map.render()",
+            peer,
+            note,
+        )
+    ]
