@@ -62,6 +62,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.cli_assign import add_assign_commands
+    from app.cli_geo import add_geocode_commands
     from app.cli_layers import add_layers_commands
 
     parser = argparse.ArgumentParser(
@@ -84,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_serve)
 
     add_layers_commands(sub)
+    add_geocode_commands(sub)
+    add_assign_commands(sub)
     return parser
 
 

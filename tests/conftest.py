@@ -64,3 +64,22 @@ def browser(chromium_path: str) -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="session")
+def demo_town() -> dict[str, Any]:
+    """The demo town's layers and tables (seed 7), built once per session (~1.5 s)."""
+    from layers.demo.town import build_town
+
+    return build_town(7)
+
+
+@pytest.fixture(scope="session")
+def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GeoPackage of the full demo (seed 7, 2,000 incidents), written once per session."""
+    from layers.demo import build_demo
+    from layers.io import write_layers
+
+    return write_layers(
+        tmp_path_factory.mktemp("demo") / "ember.gpkg", build_demo(7, n_incidents=2000)
+    )

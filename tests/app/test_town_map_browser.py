@@ -13,7 +13,6 @@ from app.config import Settings
 from app.server import create_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
-DEMO_DB = Path(__file__).resolve().parents[2] / "var" / "ember.gpkg"
 VIEWPORT = {"width": 1920, "height": 1080}
 LOCAL_SCHEMES = ("data", "blob", "about")
 
@@ -96,9 +95,8 @@ def _centre(page: Any, selector: str) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-@pytest.mark.skipif(not DEMO_DB.is_file(), reason="no demo GeoPackage at var/ember.gpkg")
-def test_demo_town_in_chromium(browser: Any, live_server: Any) -> None:
-    app = create_app(Settings(db=str(DEMO_DB)).validate())
+def test_demo_town_in_chromium(browser: Any, live_server: Any, demo_gpkg: Path) -> None:
+    app = create_app(Settings(db=str(demo_gpkg)).validate())
     from app.components.town_map import LAYER_IDS
 
     grid = next(
