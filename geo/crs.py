@@ -105,36 +105,40 @@ def bd09_to_gcj02(
     return x, y
 
 
+def _system(name: str) -> str:
+    """Canonical name of a coordinate system (``GCJ-02`` -> ``gcj02``, ``4490`` -> ``cgcs2000``)."""
+    key = name.lower().replace("-", "").replace("_", "")
+    key = {"4326": "wgs84", "4490": "cgcs2000"}.get(key, key)
+    if key not in CRS_NAMES:
+        known = ", ".join(CRS_NAMES)
+        raise ValueError(
+            f"未知坐标系 / unknown coordinate system {name!r}; expected one of {known}"
+        )
+    return key
+
+
 def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, source: str) -> tuple[Array, Array]:
     """Convert coordinates from ``source`` (wgs84, cgcs2000, gcj02, bd09) to WGS84.
 
     CGCS2000 and WGS84 (as realised in China) agree to a few centimetres; pyproj treats the
     transformation as a null shift, which is what is done here.
     """
-    source = source.lower().replace("-", "").replace("_", "")
-    if source in ("wgs84", "cgcs2000", "4326", "4490"):
-        return _as_arrays(lon, lat)
-    if source == "gcj02":
+    system = _system(source)
+    if system == "gcj02":
         return gcj02_to_wgs84(lon, lat)
-    if source == "bd09":
+    if system == "bd09":
         return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
-    raise ValueError(
-        f"未知坐标系 / unknown coordinate system {source!r}; expected one of {', '.join(CRS_NAMES)}"
-    )
+    return _as_arrays(lon, lat)
 
 
 def from_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, target: str) -> tuple[Array, Array]:
     """Convert WGS84 coordinates to ``target`` (wgs84, cgcs2000, gcj02, bd09)."""
-    target = target.lower().replace("-", "").replace("_", "")
-    if target in ("wgs84", "cgcs2000", "4326", "4490"):
-        return _as_arrays(lon, lat)
-    if target == "gcj02":
+    system = _system(target)
+    if system == "gcj02":
         return wgs84_to_gcj02(lon, lat)
-    if target == "bd09":
+    if system == "bd09":
         return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
-    raise ValueError(
-        f"未知坐标系 / unknown coordinate system {target!r}; expected one of {', '.join(CRS_NAMES)}"
-    )
+    return _as_arrays(lon, lat)
 
 
 def to_metric(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Array, Array]:
