@@ -6,13 +6,21 @@ Asia/Shanghai, UTC+8 all year (no daylight saving since 1991).
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import numpy as np
+import numpy.typing as npt
+
+#: Arrays of times (``datetime64[ms]``) or days (``datetime64[D]``).
+Times = npt.NDArray[np.datetime64]
 
 LOCAL = np.timedelta64(8, "h")
 DAY = np.timedelta64(1, "D")
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 NAT = np.datetime64("NaT", "ms")
+#: ``None`` as a 0-d object array for :func:`numpy.where` (its stubs do not accept a bare None).
+_NONE = np.array(None, dtype=object)
 
 #: Spring Festival (春节) dates; wage disputes peak in the weeks before it.
 SPRING_FESTIVALS = tuple(
@@ -49,17 +57,25 @@ RESOLVE_MIN = {"wage": (2880, 0.9), "neighbour": (360, 1.0), "family": (180, 0.9
 RETURN_RATE = {"other": 0.15, "help": 0.04, "consumer": 0.04}
 
 
-def _secs(ms: np.ndarray) -> np.ndarray:
+def _secs(ms: npt.ArrayLike) -> npt.NDArray[np.timedelta64]:
     """Durations in (float) milliseconds as ``timedelta64[ms]`` of whole seconds."""
     return (np.asarray(ms) // 1000 * 1000).astype(np.int64).astype("timedelta64[ms]")
 
 
-def local_day(t: np.ndarray) -> np.ndarray:
+@overload
+def local_day(t: np.datetime64) -> np.datetime64: ...
+@overload
+def local_day(t: Times) -> Times: ...
+def local_day(t: np.datetime64 | Times) -> np.datetime64 | Times:
     """Local (UTC+8) calendar day of UTC times, as ``datetime64[D]``."""
     return (t + LOCAL).astype("datetime64[D]")
 
 
-def utc_of_local(day: np.ndarray, offset_ms: np.ndarray | int = 0) -> np.ndarray:
+@overload
+def utc_of_local(day: np.datetime64, offset_ms: int = 0) -> np.datetime64: ...
+@overload
+def utc_of_local(day: Times, offset_ms: npt.ArrayLike = 0) -> Times: ...
+def utc_of_local(day: np.datetime64 | Times, offset_ms: npt.ArrayLike = 0) -> np.datetime64 | Times:
     """UTC time of local midnight of ``day`` plus ``offset_ms``."""
     offset = np.asarray(offset_ms).astype(np.int64).astype("timedelta64[ms]")
     return day.astype("datetime64[ms]") - LOCAL + offset
@@ -70,7 +86,7 @@ def spring_festivals(first: np.datetime64, last: np.datetime64) -> list[np.datet
     return [d for d in SPRING_FESTIVALS if first - 21 * DAY <= d <= last + 43 * DAY]
 
 
-def day_rates(codes: list[str], days: np.ndarray) -> np.ndarray:
+def day_rates(codes: list[str], days: Times) -> npt.NDArray[np.float64]:
     """Relative daily intake (category x day) with the festival, summer and weekly patterns."""
     dow = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
     month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
@@ -93,8 +109,8 @@ def day_rates(codes: list[str], days: np.ndarray) -> np.ndarray:
 
 
 def received_times(
-    rng: np.random.Generator, code: str, count: int, days: np.ndarray, weight: np.ndarray
-) -> np.ndarray:
+    rng: np.random.Generator, code: str, count: int, days: Times, weight: npt.NDArray[np.float64]
+) -> Times:
     """``count`` intake times (UTC) on ``days`` weighted by ``weight``, by the hourly profile."""
     h = np.asarray(HOURLY[code])
     day = days[rng.choice(len(days), size=count, p=weight / weight.sum())]
@@ -105,11 +121,11 @@ def received_times(
 
 def lifecycle(
     rng: np.random.Generator,
-    code: np.ndarray,
-    received: np.ndarray,
-    money: np.ndarray,
+    code: npt.NDArray[np.object_],
+    received: Times,
+    money: npt.NDArray[np.float64],
     end: np.datetime64,
-) -> dict[str, np.ndarray]:
+) -> dict[str, npt.NDArray[Any]]:
     """Every step after intake, truncated at ``end``; ``state`` is the state at ``end``.
 
     ``code`` holds category codes per row; ``money`` is the amount at stake (NaN for none).
@@ -133,8 +149,10 @@ def lifecycle(
 
     money_kind = np.isin(code, ["wage", "rental", "consumer"]) & np.isfinite(money)
     committed = money_kind & (rng.random(n) < 0.05) & ~returned
-    due_day = local_day(resolved) + rng.integers(3, 31, n).astype("timedelta64[D]")
-    callback_day = np.where(committed, due_day, local_day(resolved)) + DAY
+    due_in: npt.NDArray[np.timedelta64] = rng.integers(3, 31, n).astype("timedelta64[D]")
+    due_day = local_day(resolved) + due_in
+    callback_day: Times = np.where(committed, due_day, local_day(resolved))
+    callback_day = callback_day + DAY
     office = (9 * 60 + rng.uniform(0, 510, n)) * MINUTE_MS  # 09:00-17:30
     callback = utc_of_local(callback_day, office // 1000 * 1000)
     kept = ~(committed & (rng.random(n) < 0.12))
@@ -161,12 +179,12 @@ def lifecycle(
     state[due_now] = "callback_due"
     state[called & np.isnat(closed) & reopened] = "reopened"
     satisfaction = np.array(["满意", "基本满意", "不满意"], dtype=object)[sat]
-    kept_out = np.where(committed & called, kept, None).astype(object)
+    kept_out = np.where(committed & called, kept, _NONE).astype(object)
     return {
         **steps,
         "state": state,
         "returned": returned,
-        "satisfaction": np.where(called, satisfaction, None),
+        "satisfaction": np.where(called, satisfaction, _NONE),
         "commitment_amount": np.where(committed, money, np.nan),
         "commitment_due": np.where(committed, utc_of_local(due_day), NAT),
         "commitment_kept": kept_out,

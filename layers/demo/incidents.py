@@ -8,8 +8,11 @@ repeat calls, commitments and the full lifecycle. Deterministic for the same inp
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
+
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from layers.demo import _incident_places as places_mod
@@ -44,9 +47,27 @@ _MESSY = {"110": 0.40, "12345": 0.30, "patrol": 0.10}
 REPEAT_SHARE = 0.04
 _SEED_CASE = {"received": "2026-05-25T10:12", "resolved": "2026-05-26T16:40", "due": "2026-05-31",
               "callback": "2026-06-01T10:05", "closed": "2026-06-03T15:30"}  # fmt: skip
+#: ``None`` as a 0-d object array for :func:`numpy.where` (its stubs do not accept a bare None).
+_NONE = np.array(None, dtype=object)
 
 
-def _source_matrix() -> np.ndarray:
+class _Hotspot(TypedDict):
+    """A planted hotspot as reported in the metadata."""
+
+    id: str
+    label_zh: str
+    category: str
+    place: str
+    lon: float
+    lat: float
+    radius_m: float
+    count: int
+    start: str
+    end: str
+    incident_ids: NotRequired[list[str]]
+
+
+def _source_matrix() -> npt.NDArray[np.float64]:
     """P(source | category), raked so the overall source shares match :data:`SOURCE_SHARE`."""
     m = np.array([_SOURCE_TILT[c] for c in CODES], dtype=float)
     mix = np.array([CATEGORY_MIX[c] for c in CODES])
@@ -57,7 +78,7 @@ def _source_matrix() -> np.ndarray:
     return m / m.sum(axis=1, keepdims=True)
 
 
-def _hotspot_window(category: str, days: np.ndarray) -> np.ndarray:
+def _hotspot_window(category: str, days: times.Times) -> times.Times:
     """Days of the planted hotspot of ``category`` within the demo year."""
     if category == "wage":
         sfs = times.spring_festivals(days[0], days[-1])
@@ -109,28 +130,32 @@ def make_incidents(
         raise ValueError("n must be at least 1")
     end = pd.Timestamp(end)
     end = end.tz_localize("Asia/Shanghai") if end.tzinfo is None else end
-    end64 = np.datetime64(end.tz_convert("UTC").tz_localize(None), "ms")
+    end64: np.datetime64 = np.datetime64(end.tz_convert("UTC").tz_localize(None), "ms")
     start64 = end64 - 365 * times.DAY
     rng = np.random.default_rng(seed)
     places = places_mod.prepare(town)
-    days = np.arange(times.local_day(start64), times.local_day(end64 - 1) + times.DAY)
+    days: times.Times = np.arange(times.local_day(start64), times.local_day(end64 - 1) + times.DAY)
     n_rep = round(REPEAT_SHARE * n) if n >= 50 else 0
 
     # --- planted hotspots ---------------------------------------------------------------
-    spots, hot_cat, hot_t, hot_anchor, hot_id = [], [], [], [], []
-    for label, cat, centre, radius in places_mod.hotspot_centres(places):
-        count = round(_HOT_SHARE[cat] * n)
+    spots: list[_Hotspot] = []
+    hot_cat: list[npt.NDArray[np.int64]] = []
+    hot_t: list[times.Times] = []
+    hot_anchor: list[npt.NDArray[np.int64]] = []
+    hot_id: list[npt.NDArray[np.int64]] = []
+    for label, spot_cat, centre, radius in places_mod.hotspot_centres(places):
+        count = round(_HOT_SHARE[spot_cat] * n)
         if count < 5:
             continue
-        window = _hotspot_window(cat, days)
-        weight = np.linspace(1.0, 3.0, len(window)) if cat == "wage" else np.ones(len(window))
+        window = _hotspot_window(spot_cat, days)
+        weight = np.linspace(1.0, 3.0, len(window)) if spot_cat == "wage" else np.ones(len(window))
         anchors, radius = places_mod.hotspot_anchors(rng, places, centre, radius, count)
         lon, lat = places_mod.to_wgs(places.x[centre : centre + 1], places.y[centre : centre + 1])
         spots.append(
             {
                 "id": f"H{len(spots) + 1}",
                 "label_zh": label,
-                "category": cat,
+                "category": spot_cat,
                 "place": str(places.gaz["address"].iloc[centre]),
                 "lon": round(float(lon[0]), 6),
                 "lat": round(float(lat[0]), 6),
@@ -140,8 +165,8 @@ def make_incidents(
                 "end": _iso_local(times.utc_of_local(window[-1] + times.DAY)),
             }
         )
-        hot_cat.append(np.full(count, CODES.index(cat)))
-        hot_t.append(times.received_times(rng, cat, count, window, weight))
+        hot_cat.append(np.full(count, CODES.index(spot_cat)))
+        hot_t.append(times.received_times(rng, spot_cat, count, window, weight))
         hot_anchor.append(anchors)
         hot_id.append(np.full(count, len(spots) - 1))
 
@@ -155,9 +180,9 @@ def make_incidents(
     cat_bg = rng.choice(len(CODES), size=n_bg, p=mix / mix.sum())
     t_bg = np.empty(n_bg, dtype="datetime64[ms]")
     rates = times.day_rates(CODES, days)
-    for c, code in enumerate(CODES):
+    for c, cat_code in enumerate(CODES):
         rows = np.flatnonzero(cat_bg == c)
-        t_bg[rows] = times.received_times(rng, code, rows.size, days, rates[c])
+        t_bg[rows] = times.received_times(rng, cat_code, rows.size, days, rates[c])
     cat = np.concatenate([cat_bg, *hot_cat]).astype(np.int64)
     received = np.concatenate([t_bg, *hot_t]).astype("datetime64[ms]")
     received = start64 + (received - start64) % (end64 - start64)
@@ -186,18 +211,18 @@ def make_incidents(
         shift = np.timedelta64(0, "D")
         if not (days[0] <= first and np.datetime64(_SEED_CASE["closed"][:10]) < days[-1]):
             shift = (days[-1] - 190 * times.DAY) - first
-        seed_t = {k: times.utc_of_local(np.datetime64(v, "m") + shift)
-                  for k, v in _SEED_CASE.items()}  # fmt: skip
+        seed_t: dict[str, np.datetime64] = {k: times.utc_of_local(np.datetime64(v, "m") + shift)
+                                            for k, v in _SEED_CASE.items()}  # fmt: skip
         received[seed_row] = seed_t["received"]
         sub[seed_row], desc[seed_row], money[seed_row] = "拖欠工资", "拖欠工资2个月约7000元", 7000.0
         migrant[seed_row], group[seed_row], sub_idx[seed_row] = True, False, 0
 
     base = {
         "cat": cat, "migrant": migrant, "received": received, "anchor": anchor, "source": source,
-        "hotspot": hotspot, "caller_name": np.where(has_caller, text.names(rng, n0), None),
-        "caller_phone": np.where(has_caller, text.phones(rng, n0), None),
+        "hotspot": hotspot, "caller_name": np.where(has_caller, text.names(rng, n0), _NONE),
+        "caller_phone": np.where(has_caller, text.phones(rng, n0), _NONE),
         "caller_id": np.where(has_caller & (rng.random(n0) < 0.75),
-                              text.id_numbers(rng, migrant, times.local_day(received)), None),
+                              text.id_numbers(rng, migrant, times.local_day(received)), _NONE),
         "sub": sub, "desc": desc, "money": money, "group": group, "sub_idx": sub_idx,
         "repeat_src": np.full(n0, -1),
     }  # fmt: skip
@@ -249,7 +274,7 @@ def make_incidents(
     key |= rng.random(n) < 0.025
     priority = np.where(key, "key", "normal").astype(object)
     teams = town.get("teams")
-    team_of = {}
+    team_of: dict[str, str] = {}
     if teams is not None and len(teams):
         for beat, tcode in teams.sort_values("code")[["beat_code", "code"]].itertuples(index=False):
             team_of.setdefault(beat, tcode)
@@ -257,15 +282,15 @@ def make_incidents(
     department = np.full(n, None, dtype=object)
     depts = town.get("departments")
     u = rng.random(n)
-    for c, (words, share) in _DEPARTMENTS.items():
+    for cat_code, (words, share) in _DEPARTMENTS.items():
         if depts is None or not len(depts):
             break
         hits = [
             d for w in words for d in depts.loc[depts["name"].str.contains(w, regex=False), "code"]
         ]
         if hits:
-            department[(code == c) & (u < share)] = hits[0]
-            if c == "wage" and seed_row is not None:
+            department[(code == cat_code) & (u < share)] = hits[0]
+            if cat_code == "wage" and seed_row is not None:
                 department[seed_row] = hits[0]
 
     # --- lifecycle ---------------------------------------------------------------------------
