@@ -61,3 +61,48 @@ def test_metric_round_trip():
 def test_unknown_system_is_a_clear_error():
     with pytest.raises(ValueError, match=r"未知坐标系.*unknown coordinate system"):
         to_wgs84([120.0], [29.0], "utm")
+
+
+# Published reference points.
+# eviltransform (github.com/googollee/eviltransform, python/test.py and go/transform_test.go, the
+# same table): (wgs_lat, wgs_lng, gcj_lat, gcj_lng) for Shanghai, Shenzhen and Beijing.
+EVILTRANSFORM = [
+    (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215),
+    (22.543847, 113.912316, 22.540796131694766, 113.9171764808363),
+    (39.911954, 116.377817, 39.91334545536069, 116.38404722455657),
+]
+# coordtransform (github.com/wandergis/coordtransform, README "result" block; npm coordtransform):
+# each function applied to (116.404, 39.915). Its inverses are the one-step approximations.
+CT_INPUT = (116.404, 39.915)
+CT_WGS84_TO_GCJ02 = (116.41024449916938, 39.91640428150164)
+CT_GCJ02_TO_BD09 = (116.41036949371029, 39.92133699351021)
+CT_BD09_TO_GCJ02 = (116.39762729119315, 39.90865673957631)  # one-step approximation
+CT_GCJ02_TO_WGS84 = (116.39775550083061, 39.91359571849836)  # one-step approximation
+
+
+@pytest.mark.parametrize(("wgs_lat", "wgs_lng", "gcj_lat", "gcj_lng"), EVILTRANSFORM)
+def test_eviltransform_reference_points(wgs_lat, wgs_lng, gcj_lat, gcj_lng):
+    lon, lat = wgs84_to_gcj02([wgs_lng], [wgs_lat])
+    assert abs(lon[0] - gcj_lng) < 1e-9 and abs(lat[0] - gcj_lat) < 1e-9  # ~0.1 mm
+    back = gcj02_to_wgs84([gcj_lng], [gcj_lat])
+    assert metres([wgs_lng], [wgs_lat], *back)[0] < 0.01
+
+
+def test_coordtransform_forward_reference_points():
+    lon, lat = wgs84_to_gcj02(*CT_INPUT)
+    assert abs(lon - CT_WGS84_TO_GCJ02[0]) < 1e-9 and abs(lat - CT_WGS84_TO_GCJ02[1]) < 1e-9
+    lon, lat = gcj02_to_bd09(*CT_INPUT)
+    assert abs(lon - CT_GCJ02_TO_BD09[0]) < 1e-9 and abs(lat - CT_GCJ02_TO_BD09[1]) < 1e-9
+
+
+def test_inverses_beat_the_published_one_step_approximations():
+    """coordtransform's inverses are a few centimetres off; ours invert the forward exactly."""
+    for inverse, forward, published in (
+        (gcj02_to_wgs84, wgs84_to_gcj02, CT_GCJ02_TO_WGS84),
+        (bd09_to_gcj02, gcj02_to_bd09, CT_BD09_TO_GCJ02),
+    ):
+        ours = inverse([CT_INPUT[0]], [CT_INPUT[1]])
+        assert 0.01 < metres(*ours, [published[0]], [published[1]])[0] < 1.0
+        assert metres(*forward(*ours), [CT_INPUT[0]], [CT_INPUT[1]])[0] < 1e-3
+        off = forward([published[0]], [published[1]])
+        assert metres(*off, [CT_INPUT[0]], [CT_INPUT[1]])[0] > 0.01
