@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 
 class State(StrEnum):
-    """Lifecycle states (DESIGN.md): 受理 → 派遣 → 到场 → 处置完毕 → 待回访 → 办结, plus side paths."""
+    """Lifecycle states (DESIGN.md): 受理 → 派遣 → 到场 → 处置完毕 → 待回访 → 办结, side paths."""
 
     RECEIVED = "received"  # 受理
     DISPATCHED = "dispatched"  # 派遣
@@ -60,6 +60,16 @@ class Party:
     id_number: str | None = None
     residency: Residency = "unknown"
     role: str = "caller"  # caller / party / respondent
+
+    def __repr__(self) -> str:
+        """Masked (罗某, 138****5678): personal data never reaches a log through a repr."""
+        from incidents.masking import mask_party  # here: masking imports this module
+
+        m = mask_party(self)
+        return (
+            f"Party(name={m.name!r}, phone={m.phone!r}, id_number={m.id_number!r}, "
+            f"residency={self.residency!r}, role={self.role!r})"
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,155 @@
+"""Masking of personal data (姓名, 电话, 身份证号) for every role that must not see it.
+
+Pure functions: ``罗小明`` → ``罗某``, ``13812345678`` → ``138****5678``,
+``330784199001011234`` → ``330784********1234``; vectorised variants for pandas columns and
+:func:`mask_text` for numbers inside free text (descriptions, addresses). Names inside free text
+cannot be found reliably and are left alone: do not show raw descriptions to masked roles
+without review. Masked values are what may be logged; raw ones never.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pandas as pd
+
+from incidents.model import Party
+
+#: Two-character (复姓) surnames kept whole: 欧阳娜娜 → 欧阳某.
+_COMPOUND = (
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 端木 独孤 "
+    "南宫 西门 百里 呼延 澹台 公冶 太史 申屠 闻人 万俟 钟离 宗政 濮阳 淳于 单于 赫连 "
+    "东郭 第五 拓跋 左丘 梁丘 司空 亓官 司寇 仉督 子车 颛孙 壤驷 公良 漆雕 乐正 谷梁 "
+    "公西 微生 羊舌 闾丘 东门 巫马"
+)
+COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
+_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])|"
+                 r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")  # fmt: skip
+
+
+def mask_name(name: str | None) -> str | None:
+    """``罗小明`` → ``罗某``; ``欧阳娜娜`` → ``欧阳某``; ``John Smith`` → ``J***``; None stays None.
+
+    A name of one character becomes ``某``: keeping it whole would show it.
+    """
+    if name is None:
+        return None
+    text = name.strip()
+    if not text:
+        return ""
+    if text.isascii():
+        return text[0] + "***"
+    keep = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
+    if len(text) == 1:
+        return "某"
+    return text[:keep] + "某"
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, without a +86 prefix of a mobile number (for comparing phones)."""
+    d = re.sub(r"\D", "", value)
+    if d.startswith("86") and len(d) == 13 and d[2] == "1":
+        d = d[2:]  # +86 mobile
+    return d
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812345678`` (any separators, optional +86) → ``138****5678``.
+
+    Numbers of 11 or more digits keep their first 3 and last 4 digits; shorter ones (7–10,
+    local landlines) keep the last 4; anything shorter is masked entirely.
+    """
+    if phone is None:
+        return None
+    d = normalise_phone(phone)
+    if not d:
+        return "" if not phone.strip() else "*" * len(phone.strip())
+    if len(d) >= 11:
+        return d[:3] + "*" * (len(d) - 7) + d[-4:]
+    if len(d) >= 7:
+        return "*" * (len(d) - 4) + d[-4:]
+    return "*" * len(d)
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """``330784199001011234`` → ``330784********1234`` (region code and last 4 kept).
+
+    15-digit (old) numbers keep 6 + 4 too; other documents (passports, 10–14 characters) keep
+    their first and last 2 characters; shorter ones are masked entirely.
+    """
+    if id_number is None:
+        return None
+    text = re.sub(r"\s", "", id_number).upper()
+    n = len(text)
+    if n >= 15:
+        return text[:6] + "*" * (n - 10) + text[-4:]
+    if n >= 8:
+        return text[:1] + "*" * (n - 3) + text[-2:]
+    return "*" * n
+
+
+def mask_text(text: str | None) -> str | None:
+    """Mask mobile numbers, landlines and ID numbers found inside free text."""
+    if text is None:
+        return None
+
+    def id_sub(m: re.Match[str]) -> str:
+        return mask_id_number(m.group(0)) or ""
+
+    out = _ID.sub(id_sub, text)
+    out = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", out)
+    return _LANDLINE.sub(
+        lambda m: f"{m.group(1)}-{'*' * (len(m.group(2)) - 4)}{m.group(2)[-4:]}", out
+    )
+
+
+def mask_party(party: Party) -> Party:
+    """A copy of ``party`` with name, phone and ID number masked (residency and role kept)."""
+    return replace(
+        party,
+        name=mask_name(party.name),
+        phone=mask_phone(party.phone),
+        id_number=mask_id_number(party.id_number),
+    )
+
+
+_MASKERS = {"name": mask_name, "phone": mask_phone, "id_number": mask_id_number, "text": mask_text}
+
+
+def mask_series(values: pd.Series, kind: str) -> pd.Series:
+    """Mask a column: ``kind`` is ``name``, ``phone``, ``id_number`` or ``text``; nulls stay null.
+
+    Each distinct value is masked once, so it is fast on large columns with repeats.
+    """
+    if kind not in _MASKERS:
+        raise ValueError(f"脱敏类型无效 / kind must be one of {sorted(_MASKERS)}")
+    fn = _MASKERS[kind]
+    present = values.notna()
+    out = values.astype(object).copy()
+    uniques = pd.unique(values[present].astype(str))
+    lookup = {u: fn(u) for u in uniques}
+    out[present] = values[present].astype(str).map(lookup)
+    return out.where(present, None)
+
+
+#: KPI-frame / layer columns holding personal data, and how to mask them.
+PERSONAL_COLUMNS = {
+    "caller_name": "name",
+    "caller_phone": "phone",
+    "caller_id_number": "id_number",
+    "description": "text",
+    "address": "text",
+}
+
+
+def mask_frame(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with its personal-data columns masked (default
+    :data:`PERSONAL_COLUMNS`, those present)."""
+    out = frame.copy()
+    for col, kind in (columns or PERSONAL_COLUMNS).items():
+        if col in out:
+            out[col] = mask_series(out[col], kind)
+    return out
