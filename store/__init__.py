@@ -1,4 +1,5 @@
-"""Persistence behind one Protocol (:class:`store.base.Store`).
+"""Persistence behind one contract (:class:`store.base.IncidentStore`, which includes
+:class:`store.base.Store`).
 
 ``open_store(url)`` picks the backend from ``EMBER_DB``: a file path is the embedded GeoPackage
 (default), a ``postgresql://`` URL is PostGIS.
@@ -6,19 +7,45 @@
 
 from __future__ import annotations
 
-from store.base import Frame, LayerNotFound, Store, StoreError
+from store.base import (
+    AuditEntry,
+    DuplicateIncident,
+    Frame,
+    IncidentNotFound,
+    IncidentQuery,
+    IncidentRecord,
+    IncidentStore,
+    LayerNotFound,
+    Scope,
+    StaleVersion,
+    Store,
+    StoreError,
+)
 from store.gpkg import GeoPackageStore
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str) -> IncidentStore:
     """Open the store named by ``url`` (a GeoPackage path or a ``postgresql://`` URL)."""
     if url.startswith(("postgresql://", "postgres://")):
-        # The PostGIS backend lands with the store issue (#4); until then say so plainly.
-        raise StoreError(
-            "PostGIS 后端尚未实现（见 issue #4），请使用 GeoPackage 文件路径 / "
-            "the PostGIS backend is not implemented yet (issue #4); use a GeoPackage path"
-        )
+        from store.postgis import PostGISStore
+
+        return PostGISStore(url)
     return GeoPackageStore(url)
 
 
-__all__ = ["Frame", "GeoPackageStore", "LayerNotFound", "Store", "StoreError", "open_store"]
+__all__ = [
+    "AuditEntry",
+    "DuplicateIncident",
+    "Frame",
+    "GeoPackageStore",
+    "IncidentNotFound",
+    "IncidentQuery",
+    "IncidentRecord",
+    "IncidentStore",
+    "LayerNotFound",
+    "Scope",
+    "StaleVersion",
+    "Store",
+    "StoreError",
+    "open_store",
+]

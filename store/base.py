@@ -1,14 +1,42 @@
-"""The storage contract every backend implements (pygeoapi-style provider interface)."""
+"""The storage contract every backend implements (pygeoapi-style provider interface).
+
+Two Protocols: :class:`Store` (layers: read, write, list) and :class:`IncidentStore` (incidents,
+their events, the audit log), which every backend implements in full. One conformance suite
+(``tests/store/``) runs against each backend.
+
+The values crossing the boundary are typed: :class:`~incidents.model.Incident` and
+:class:`~incidents.model.Event` in, :class:`IncidentRecord`,
+:class:`~incidents.lifecycle.IncidentStatus` and GeoDataFrames out; :class:`Scope` (who is asking
+and what they may see) and :class:`IncidentQuery` (what they ask for) are applied inside the
+store, in SQL. Errors are typed and bilingual: :class:`StaleVersion`, :class:`IncidentNotFound`,
+:class:`DuplicateIncident`, and the domain's :class:`~incidents.lifecycle.IllegalTransition` /
+:class:`~incidents.lifecycle.InvalidEvent`, raised unchanged.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol, TypeAlias, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
 
+from incidents.lifecycle import IncidentStatus
+from incidents.model import Event, Incident, State
+
 Frame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
+
+#: Test hook: when set, called with a point name (``"add_incidents"``, ``"append_event"``) inside
+#: a write transaction just before it commits. The concurrency tests use it to kill a writer
+#: mid-transaction. Never set in production.
+before_commit: Callable[[str], None] | None = None
+
+
+def _hook(point: str) -> None:
+    if before_commit is not None:
+        before_commit(point)
 
 
 class StoreError(RuntimeError):
@@ -17,6 +45,155 @@ class StoreError(RuntimeError):
 
 class LayerNotFound(StoreError, KeyError):
     """The requested layer is not in the store."""
+
+
+class IncidentNotFound(StoreError, KeyError):
+    """No such incident, or not within the caller's scope (the two are not told apart)."""
+
+    def __init__(self, incident_id: str):
+        self.incident_id = incident_id
+        super().__init__(
+            f"事项不存在或不在您的权限范围内：{incident_id} / "
+            f"no incident {incident_id!r} within your scope"
+        )
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0])
+
+
+class DuplicateIncident(StoreError):
+    """An incident with the same id, or the same (source, source_id), is already stored."""
+
+
+class StaleVersion(StoreError):
+    """An update was based on an old version of the incident: someone else acted first.
+
+    Attributes
+    ----------
+    incident_id : str
+    expected : int
+        The version the caller based the update on.
+    actual : int
+        The version in the store now.
+    """
+
+    def __init__(self, incident_id: str, expected: int, actual: int):
+        self.incident_id, self.expected, self.actual = incident_id, expected, actual
+        super().__init__(
+            f"事项 {incident_id} 已被他人更新（您基于版本 {expected}，当前版本 {actual}），"
+            f"请刷新后重试 / incident {incident_id} was changed by someone else "
+            f"(your version {expected}, current {actual}); reload and try again"
+        )
+
+
+def _codes(values: Iterable[str] | None) -> tuple[str, ...]:
+    if isinstance(values, str):  # "330784…" would otherwise become a set of digits
+        raise TypeError(f"代码须为序列 / codes must be a sequence of strings, not {values!r}")
+    return tuple(sorted({str(v) for v in values})) if values is not None else ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the caller may see and act on; applied inside the store, in SQL.
+
+    An incident is within scope when ``all`` is set, or when any of its current codes is in the
+    matching set (grid, village, beat, fire station, team, department: the union of what the
+    caller is responsible for). ``sources``, when given, restricts further to those sources.
+    An empty scope sees nothing. ``personal_data`` lets the caller see names, phones and ID
+    numbers unmasked; every such view is written to the audit log under ``actor``.
+    """
+
+    actor: str = "system"
+    all: bool = False
+    grid_codes: tuple[str, ...] = ()
+    village_codes: tuple[str, ...] = ()
+    beat_codes: tuple[str, ...] = ()
+    station_codes: tuple[str, ...] = ()
+    team_codes: tuple[str, ...] = ()
+    department_codes: tuple[str, ...] = ()
+    sources: tuple[str, ...] | None = None
+    personal_data: bool = False
+
+    def __post_init__(self) -> None:
+        for name in AREA_FIELDS:
+            object.__setattr__(self, name, _codes(getattr(self, name)))
+        if self.sources is not None:
+            object.__setattr__(self, "sources", _codes(self.sources))
+
+    @classmethod
+    def everything(cls, actor: str = "system", *, personal_data: bool = False) -> Scope:
+        """The whole store (the command room, ingest, administrators)."""
+        return cls(actor=actor, all=True, personal_data=personal_data)
+
+
+#: Scope fields matched against the incident column of the same name without ``s``.
+AREA_FIELDS = (
+    "grid_codes",
+    "village_codes",
+    "beat_codes",
+    "station_codes",
+    "team_codes",
+    "department_codes",
+)
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Filters of :meth:`IncidentStore.query_incidents`; an empty filter matches everything.
+
+    ``bbox`` is (west, south, east, north) in EPSG:4326; the time window is
+    ``received_from <= received_at < received_to`` (aware datetimes). Each tuple of values
+    matches any of them.
+    """
+
+    bbox: tuple[float, float, float, float] | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    states: tuple[State | str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    grid_codes: tuple[str, ...] = ()
+    village_codes: tuple[str, ...] = ()
+    beat_codes: tuple[str, ...] = ()
+    station_codes: tuple[str, ...] = ()
+    team_codes: tuple[str, ...] = ()
+    department_codes: tuple[str, ...] = ()
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in (*AREA_FIELDS, "categories", "sources", "states"):
+            if isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} 须为序列 / {name} must be a tuple, not a string")
+        for t in (self.received_from, self.received_to):
+            if t is not None and (t.tzinfo is None or t.utcoffset() is None):
+                raise ValueError(f"查询时间须带时区 / query times must be aware: {t.isoformat()}")
+        if self.bbox is not None and not (
+            self.bbox[0] <= self.bbox[2] and self.bbox[1] <= self.bbox[3]
+        ):
+            raise ValueError(f"范围无效 / bbox must be (west, south, east, north): {self.bbox}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError("limit 不能为负 / limit must be >= 0")
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident as stored: as received, its current status and its whole history."""
+
+    incident: Incident
+    status: IncidentStatus
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log. ``detail`` never holds personal data."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    incident_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -34,9 +211,86 @@ class Store(Protocol):
         ...
 
     def write_layers(self, frames: Mapping[str, Frame]) -> None:
-        """Create or replace the named layers."""
+        """Create or replace the named layers (an ``incidents`` frame is added, see below)."""
         ...
 
     def exists(self) -> bool:
         """Whether the store holds anything yet."""
+        ...
+
+
+@runtime_checkable
+class IncidentStore(Store, Protocol):
+    """Incidents, their events and the audit log, on top of the layers."""
+
+    def schema_version(self) -> int:
+        """The newest migration applied (migrations run when the store is first used)."""
+        ...
+
+    def add_incidents(
+        self, incidents: Sequence[Incident], events: Sequence[Event] = (), *, actor: str = "system"
+    ) -> int:
+        """Store new incidents with their events (all or nothing); return how many.
+
+        An incident without events gets its ``receive`` event (seq 1, at ``received_at``). Every
+        incident's events are validated by the domain fold first.
+
+        Raises
+        ------
+        DuplicateIncident
+            An id or a (source, source_id) is already stored (or twice in the batch).
+        IllegalTransition, InvalidEvent
+            An event does not follow the lifecycle; nothing is stored.
+        """
+        ...
+
+    def append_event(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
+        """Append one event if the incident is still at ``expected_version``; return the new
+        status (its version is ``event.seq``).
+
+        Raises
+        ------
+        StaleVersion
+            The incident has moved on: the event is not stored.
+        IncidentNotFound
+            No such incident within ``scope``.
+        IllegalTransition, InvalidEvent
+            Refused by the lifecycle; nothing is stored.
+        """
+        ...
+
+    def get_incident(self, incident_id: str, scope: Scope) -> IncidentRecord:
+        """One incident with status and events; personal data masked unless
+        ``scope.personal_data`` (then the view is audited). Raises :class:`IncidentNotFound`."""
+        ...
+
+    def events(self, incident_id: str, scope: Scope) -> list[Event]:
+        """The events of one incident in order. Raises :class:`IncidentNotFound`."""
+        ...
+
+    def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
+        """Incidents matching ``query`` within ``scope`` as a point GeoDataFrame (EPSG:4326),
+        ordered by ``received_at``: the columns of the ``incidents`` layer spec plus ``version``,
+        ``deadline``, ``supervised`` and ``escalation_level``. Personal data as in
+        :meth:`get_incident`."""
+        ...
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        *,
+        incident_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append one line to the audit log (exports, logins, …); never put personal data in
+        ``detail``. Changes and unmasked views are audited by the store itself."""
+        ...
+
+    def audit_log(self, *, incident_id: str | None = None) -> list[AuditEntry]:
+        """Audit lines in order, optionally of one incident."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (a no-op where there are none)."""
         ...

@@ -1,22 +1,137 @@
-"""Embedded backend: one GeoPackage file (SQLite), the default store."""
+"""Embedded backend: one GeoPackage file (SQLite, WAL), the default store.
+
+Layers are written and read through GDAL (pyogrio). Incidents, events and the audit log are
+written through sqlite3 (see :mod:`store._gpkg_sql` for why), into tables GDAL and QGIS open as
+they are: ``incidents`` is a point feature table with an R-tree index, ``events`` an attribute
+table. Every write is one ``BEGIN IMMEDIATE`` transaction: writers queue, readers are not
+blocked (WAL), and a version check inside the transaction decides who wins. Migrations run on
+the first connection (and again if the file was replaced).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import pyogrio
 
-from layers.io import conform, write_layers
-from store.base import Frame, LayerNotFound, StoreError
+from incidents.lifecycle import IncidentStatus, apply, fold
+from incidents.model import Event, Incident
+from layers.io import conform
+from store import _codec as codec
+from store import _common as common
+from store._filters import Dialect, query_clause, scope_clause
+from store._flat import from_frame
+from store._gpkg_sql import (
+    blobs_to_geometry,
+    connect,
+    insert_points,
+    migrate,
+    point_blob,
+    schema_version,
+)
+from store.base import (
+    AuditEntry,
+    Frame,
+    IncidentNotFound,
+    IncidentQuery,
+    IncidentRecord,
+    LayerNotFound,
+    Scope,
+    StaleVersion,
+    StoreError,
+    _hook,
+)
+
+
+def _in_list(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _bbox(b: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
+    west, south, east, north = b
+    # The R-tree holds float32 boxes rounded outwards: it finds candidates, the exact test decides.
+    sql = (
+        "i.fid IN (SELECT id FROM rtree_incidents_geom WHERE minx <= ? AND maxx >= ? "
+        "AND miny <= ? AND maxy >= ?) AND ST_MinX(i.geom) <= ? AND ST_MaxX(i.geom) >= ? "
+        "AND ST_MinY(i.geom) <= ? AND ST_MaxY(i.geom) >= ?"
+    )
+    return sql, [east, west, north, south] * 2
+
+
+DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0")
+_DATETIMES = [i for i, n in enumerate(codec.NAMES) if codec.TYPES[n] == "datetime"]
+_PROJECTED_DATETIMES = [i for i, n in enumerate(codec.PROJECTED) if codec.TYPES[n] == "datetime"]
+_INSERT_INCIDENT = (
+    f"INSERT INTO incidents (fid, geom, {', '.join(codec.NAMES)}) "
+    f"VALUES ({', '.join('?' * (len(codec.NAMES) + 2))})"
+)
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(codec.EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(codec.EVENT_COLUMNS))})"
+)
+_UPDATE = (
+    f"UPDATE incidents SET {', '.join(f'{n} = ?' for n in codec.PROJECTED)} "
+    "WHERE id = ? AND version = ?"
+)
+_INSERT_AUDIT = "INSERT INTO audit_log (at, actor, action, incident_id, detail) VALUES (?,?,?,?,?)"
+_INCIDENT_SELECT = (
+    f"SELECT {', '.join(f'i.{n}' for n in codec.NAMES)}, "
+    "ST_MinX(i.geom), ST_MinY(i.geom) FROM incidents i"
+)
+
+
+def _sqlite_values(values: Sequence[Any], datetimes: Sequence[int]) -> list[Any]:
+    out = list(values)
+    for i in datetimes:
+        if out[i] is not None:
+            out[i] = codec.iso_ms(out[i])
+    return out
+
+
+def _now() -> str:
+    return codec.iso_ms(datetime.now(UTC))
 
 
 class GeoPackageStore:
-    """Layers kept as the tables of one GeoPackage file that GDAL and QGIS open directly."""
+    """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.url = str(self.path)
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self.path)
+        try:
+            migrate(conn)
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _tx(self, point: str | None) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``point`` names it for the test hook), or a read snapshot."""
+        with self._conn() as conn:
+            conn.execute("BEGIN IMMEDIATE" if point else "BEGIN")
+            try:
+                yield conn
+                if point:
+                    _hook(point)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    # --- layers ----------------------------------------------------------------------------
 
     def exists(self) -> bool:
         return self.path.is_file() and self.path.stat().st_size > 0
@@ -32,13 +147,187 @@ class GeoPackageStore:
                 f"数据库文件不存在：{self.path}（先运行 ember demo 或 ember layers import）/ "
                 f"store file not found: {self.path} (run `ember demo` or `ember layers import`)"
             )
+        if name == "incidents":  # personal data masked: a layer read is not an audited view
+            return self.query_incidents(IncidentQuery(), Scope.everything("layers"))
         if name not in self.layer_names():
             raise LayerNotFound(f"图层不存在 / no layer {name!r} in {self.path}")
         return conform(pyogrio.read_dataframe(self.path, layer=name), name)
 
     def write_layers(self, frames: Mapping[str, Frame]) -> None:
-        if not self.exists():
-            write_layers(self.path, frames)
-            return
+        reserved = sorted(common.RESERVED & set(frames))
+        if reserved:
+            raise StoreError(f"图层名保留给存储 / layer names reserved by the store: {reserved}")
+        with self._conn():
+            pass  # create the file with the store's schema before GDAL adds layers
         for name, frame in frames.items():
-            pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
+            if name != "incidents":
+                pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
+        if "incidents" in frames:
+            self.add_incidents(*from_frame(frames["incidents"]), actor="layers")
+
+    # --- incidents -------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._conn() as conn:
+            return schema_version(conn)
+
+    def add_incidents(
+        self, incidents: Sequence[Incident], events: Sequence[Event] = (), *, actor: str = "system"
+    ) -> int:
+        batch = common.prepare_batch(incidents, events, actor)
+        if not batch:
+            return 0
+        rows, event_rows, audit_rows = [], [], []
+        now = _now()
+        for inc, status, evs in batch:
+            values = _sqlite_values(codec.row_values(inc, status), _DATETIMES)
+            rows.append([point_blob(inc.lon, inc.lat), *values])
+            event_rows += [_sqlite_values(codec.event_values(e), (3,)) for e in evs]
+            detail = codec.to_json(common.add_detail(inc, len(evs)))
+            audit_rows.append((now, actor, "add", inc.id, detail))
+        try:
+            with self._tx("add_incidents") as conn:
+                insert_points(conn, _INSERT_INCIDENT, rows, [(i.lon, i.lat) for i in incidents])
+                conn.executemany(_INSERT_EVENT, event_rows)
+                conn.executemany(_INSERT_AUDIT, audit_rows)
+                self._touch(conn, incidents)
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
+            with self._tx(None) as conn:  # rolled back: look for what was there before
+                raise common.duplicate_error(self._first_stored(conn, incidents)) from None
+        return len(batch)
+
+    @staticmethod
+    def _first_stored(
+        conn: sqlite3.Connection, incidents: Sequence[Incident]
+    ) -> tuple[str, str, str] | None:
+        for inc in incidents:
+            found = conn.execute(
+                "SELECT id, source, source_id FROM incidents WHERE id = ? "
+                "OR (source = ? AND source_id = ?) LIMIT 1",
+                (inc.id, inc.source, inc.source_id),
+            ).fetchone()
+            if found:
+                return found  # type: ignore[no-any-return]
+        return None
+
+    @staticmethod
+    def _touch(conn: sqlite3.Connection, incidents: Sequence[Incident]) -> None:
+        """Keep the layer extent and last change in ``gpkg_contents`` true (QGIS reads them)."""
+        xs = [i.lon for i in incidents if i.lon is not None and i.lat is not None]
+        ys = [i.lat for i in incidents if i.lon is not None and i.lat is not None]
+        if xs:
+            conn.execute(
+                "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, :x0), :x0), "
+                "max_x = max(coalesce(max_x, :x1), :x1), min_y = min(coalesce(min_y, :y0), :y0), "
+                "max_y = max(coalesce(max_y, :y1), :y1) WHERE table_name = 'incidents'",
+                {"x0": min(xs), "x1": max(xs), "y0": min(ys), "y1": max(ys)},  # type: ignore[type-var]
+            )
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN ('incidents', 'events')",
+            (_now(),),
+        )
+
+    def _load(
+        self, conn: sqlite3.Connection, incident_id: str, scope: Scope
+    ) -> tuple[Incident, dict[str, Any], list[Event]]:
+        where, params = scope_clause(scope, DIALECT)
+        row = conn.execute(f"{_INCIDENT_SELECT} WHERE i.id = ? AND {where}", [incident_id, *params])
+        found = row.fetchone()
+        if found is None:
+            raise IncidentNotFound(incident_id)
+        values = dict(zip(codec.NAMES, found, strict=False))
+        incident = codec.incident_from_row(values, found[-2], found[-1])
+        cur = conn.execute(
+            f"SELECT {', '.join(codec.EVENT_COLUMNS)} FROM events WHERE incident_id = ? "
+            "ORDER BY seq",
+            (incident_id,),
+        )
+        return incident, values, [codec.event_from_row(r) for r in cur]
+
+    def append_event(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
+        try:
+            with self._tx("append_event") as conn:
+                incident, values, events = self._load(conn, event.incident_id, scope)
+                if values["version"] != expected_version:
+                    raise StaleVersion(event.incident_id, expected_version, values["version"])
+                status = apply(fold(events, incident), event)
+                conn.execute(_INSERT_EVENT, _sqlite_values(codec.event_values(event), (3,)))
+                proj = codec.projection(status)
+                update = _sqlite_values([proj[n] for n in codec.PROJECTED], _PROJECTED_DATETIMES)
+                cur = conn.execute(_UPDATE, [*update, event.incident_id, expected_version])
+                if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never pass silently
+                    raise StaleVersion(event.incident_id, expected_version, -1)
+                detail = codec.to_json(common.event_detail(event, expected_version))
+                conn.execute(
+                    _INSERT_AUDIT, (_now(), event.actor, "event", event.incident_id, detail)
+                )
+                self._touch(conn, ())
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
+        return status
+
+    def get_incident(self, incident_id: str, scope: Scope) -> IncidentRecord:
+        with self._tx("view" if scope.personal_data else None) as conn:
+            incident, _, events = self._load(conn, incident_id, scope)
+            if scope.personal_data:
+                detail = codec.to_json({"via": "get_incident"})
+                conn.execute(
+                    _INSERT_AUDIT, (_now(), scope.actor, "view_personal", incident_id, detail)
+                )
+        status = fold(events, incident)
+        if not scope.personal_data:
+            incident = codec.masked(incident)
+        return IncidentRecord(incident, status, tuple(events))
+
+    def events(self, incident_id: str, scope: Scope) -> list[Event]:
+        with self._tx(None) as conn:
+            return self._load(conn, incident_id, scope)[2]
+
+    def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
+        where, params = query_clause(query, scope, DIALECT)
+        sql = (
+            f"SELECT {', '.join(f'i.{c}' for c in codec.QUERY_COLUMNS)}, i.geom FROM incidents i "
+            f"WHERE {where} ORDER BY i.received_at, i.id"
+        )
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        with self._tx("view" if scope.personal_data else None) as conn:
+            rows = conn.execute(sql, params).fetchall()
+            if scope.personal_data and rows:
+                now, detail = _now(), codec.to_json({"via": "query_incidents"})
+                audit = [(now, scope.actor, "view_personal", r[0], detail) for r in rows]
+                conn.executemany(_INSERT_AUDIT, audit)
+        frame = common.typed_frame([r[:-1] for r in rows], blobs_to_geometry(r[-1] for r in rows))
+        return frame if scope.personal_data else common.mask_frame(frame)
+
+    # --- audit -----------------------------------------------------------------------------
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        *,
+        incident_id: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        with self._tx("audit") as conn:
+            conn.execute(
+                _INSERT_AUDIT, (_now(), actor, action, incident_id, codec.to_json(detail or {}))
+            )
+
+    def audit_log(self, *, incident_id: str | None = None) -> list[AuditEntry]:
+        sql = "SELECT seq, at, actor, action, incident_id, detail FROM audit_log"
+        params: list[Any] = []
+        if incident_id is not None:
+            sql, params = sql + " WHERE incident_id = ?", [incident_id]
+        with self._tx(None) as conn:
+            rows = conn.execute(sql + " ORDER BY seq", params).fetchall()
+        return [
+            AuditEntry(seq, codec.parse_time(at), actor, action, inc, codec.from_json(detail))  # type: ignore[arg-type]
+            for seq, at, actor, action, inc, detail in rows
+        ]
+
+    def close(self) -> None:
+        """Nothing to release: each operation opens and closes its own connection."""
