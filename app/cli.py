@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from app._cli_io import emit, log, report_problems
 from app.config import ConfigError, Settings, load_settings
@@ -30,10 +31,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     problems = validate_layers(frames)
     if problems:
         raise LayerValidationError(problems)
-    out = args.out or settings.db
+    out = str(args.out or settings.db)
+    if not out.startswith(("postgresql://", "postgres://")):
+        # A demo build replaces the whole embedded store, with any WAL a crash left behind
+        # (SQLite would otherwise replay it onto the new file).
+        for suffix in ("", "-wal", "-shm"):
+            Path(out + suffix).unlink(missing_ok=True)
     store = open_store(out)
-    if hasattr(store, "path") and store.exists():
-        store.path.unlink()  # a demo build replaces the whole embedded store
     store.write_layers(frames)
     counts = {name: len(frame) for name, frame in frames.items()}
     grids = frames["grid_cells"]

@@ -67,23 +67,12 @@ def _bbox(b: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
 DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0")
 _DATETIMES = [i for i, n in enumerate(codec.NAMES) if codec.TYPES[n] == "datetime"]
 _PROJECTED_DATETIMES = [i for i, n in enumerate(codec.PROJECTED) if codec.TYPES[n] == "datetime"]
-_INSERT_INCIDENT = (
-    f"INSERT INTO incidents (fid, geom, {', '.join(codec.NAMES)}) "
-    f"VALUES ({', '.join('?' * (len(codec.NAMES) + 2))})"
-)
-_INSERT_EVENT = (
-    f"INSERT INTO events ({', '.join(codec.EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(codec.EVENT_COLUMNS))})"
-)
-_UPDATE = (
-    f"UPDATE incidents SET {', '.join(f'{n} = ?' for n in codec.PROJECTED)} "
-    "WHERE id = ? AND version = ?"
-)
-_INSERT_AUDIT = "INSERT INTO audit_log (at, actor, action, incident_id, detail) VALUES (?,?,?,?,?)"
-_INCIDENT_SELECT = (
-    f"SELECT {', '.join(f'i.{n}' for n in codec.NAMES)}, "
-    "ST_MinX(i.geom), ST_MinY(i.geom) FROM incidents i"
-)
+_INSERT_INCIDENT = codec.insert_sql("incidents", ("fid", "geom", *codec.NAMES), "?")
+_INSERT_EVENT = codec.insert_sql("events", codec.EVENT_COLUMNS, "?")
+_INSERT_AUDIT = codec.insert_sql("audit_log", ("at", *codec.AUDIT_COLUMNS), "?")
+_UPDATE = codec.update_sql("?")
+_INCIDENT_SELECT = codec.select_sql(codec.NAMES, "ST_MinX(i.geom)", "ST_MinY(i.geom)")
+_QUERY_SELECT = codec.select_sql(codec.QUERY_COLUMNS, "i.geom")
 
 
 def _sqlite_values(values: Sequence[Any], datetimes: Sequence[int]) -> list[Any]:
@@ -239,11 +228,7 @@ class GeoPackageStore:
             raise IncidentNotFound(incident_id)
         values = dict(zip(codec.NAMES, found, strict=False))
         incident = codec.incident_from_row(values, found[-2], found[-1])
-        cur = conn.execute(
-            f"SELECT {', '.join(codec.EVENT_COLUMNS)} FROM events WHERE incident_id = ? "
-            "ORDER BY seq",
-            (incident_id,),
-        )
+        cur = conn.execute(codec.events_sql("?"), (incident_id,))
         return incident, values, [codec.event_from_row(r) for r in cur]
 
     def append_event(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
@@ -287,10 +272,7 @@ class GeoPackageStore:
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)
-        sql = (
-            f"SELECT {', '.join(f'i.{c}' for c in codec.QUERY_COLUMNS)}, i.geom FROM incidents i "
-            f"WHERE {where} ORDER BY i.received_at, i.id"
-        )
+        sql = f"{_QUERY_SELECT} WHERE {where} ORDER BY i.received_at, i.id"
         if query.limit is not None:
             sql += f" LIMIT {int(query.limit)}"
         with self._tx("view" if scope.personal_data else None) as conn:

@@ -1,0 +1,319 @@
+"""Rows of the ``incidents`` and ``events`` tables, shared by every backend.
+
+The ``incidents`` table is the point layer QGIS opens: its first columns are exactly those of the
+``incidents`` layer spec (``layers.incidents_layer.SPEC``), then the rest of the current status
+and what is needed to give back the incident as received. Columns fall in two groups:
+
+- **intake** (written once): id, source, texts, caller columns, ``parties`` (JSON), and ``intake``
+  (JSON: the incident's category, priority, deadline, codes, team, department and links as
+  received, which the status columns of the same names may since have changed);
+- **projection** (rewritten with every event, in the same transaction): what
+  :func:`incidents.lifecycle.fold` derives — state, version, codes, key timestamps, satisfaction,
+  the first commitment. Events are the truth; the projection is for queries and maps.
+
+Times are stored to the millisecond (the GeoPackage DATETIME form), in UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from incidents.commitments import commitment_to_dict
+from incidents.lifecycle import IncidentStatus
+from incidents.masking import mask_party, mask_text
+from incidents.model import Commitment, Event, Incident, Party
+from layers.incidents_layer import CATEGORIES
+from layers.incidents_layer import SPEC as FLAT_SPEC
+
+#: Logical column types: str, int, float, bool, datetime, json.
+_EXTRA = (
+    ("version", "int"),
+    ("deadline", "datetime"),
+    ("town_code", "str"),
+    ("supervised", "bool"),
+    ("escalation_level", "int"),
+    ("returned_at", "datetime"),
+    ("reopen_count", "int"),
+    ("callback_count", "int"),
+    ("last_event_at", "datetime"),
+    ("related", "json"),
+    ("geocode_confidence", "float"),
+    ("parties", "json"),
+    ("intake", "json"),
+)
+#: Every non-geometry column of the incidents table, in table order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    *((f.name, f.type) for f in FLAT_SPEC.fields),
+    *_EXTRA,
+)
+NAMES = tuple(name for name, _ in COLUMNS)
+TYPES = dict(COLUMNS)
+#: Columns derived from the status (rewritten with every event).
+PROJECTED = (
+    "category", "category_zh", "subcategory", "grid_code", "village_code", "beat_code",
+    "station_code", "priority", "team_code", "department_code", "state", "dispatched_at",
+    "on_scene_at", "resolved_at", "callback_at", "closed_at", "satisfaction",
+    "commitment_amount", "commitment_due", "commitment_kept", "reopened", "repeat_of",
+    "version", "deadline", "town_code", "supervised", "escalation_level", "returned_at",
+    "reopen_count", "callback_count", "last_event_at", "related",
+)  # fmt: skip
+#: What :meth:`query_incidents` returns besides geometry (no JSON, nothing internal).
+QUERY_COLUMNS = (*FLAT_SPEC.field_names, "version", "deadline", "supervised", "escalation_level")
+#: Intake values that the status may change later; kept as received in the ``intake`` column.
+_INTAKE_KEYS = (
+    "category", "subcategory", "priority", "deadline", "grid_code", "village_code",
+    "beat_code", "station_code", "team_code", "department_code", "related",
+)  # fmt: skip
+EVENT_COLUMNS = ("incident_id", "seq", "action", "at", "actor", "reason", "lon", "lat", "data")
+
+
+# --- SQL text (the same statements for every backend, with its parameter marker) ---------
+
+
+def insert_sql(table: str, columns: Sequence[str], ph: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
+
+
+def update_sql(ph: str) -> str:
+    """The projection update, conditional on the version the change was based on."""
+    sets = ", ".join(f"{n} = {ph}" for n in PROJECTED)
+    return f"UPDATE incidents SET {sets} WHERE id = {ph} AND version = {ph}"
+
+
+def select_sql(columns: Sequence[str], *extra: str) -> str:
+    """``SELECT`` of incident columns (aliased ``i``) and backend expressions (geometry)."""
+    return f"SELECT {', '.join([*(f'i.{c}' for c in columns), *extra])} FROM incidents i"
+
+
+def events_sql(ph: str) -> str:
+    return f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE incident_id = {ph} ORDER BY seq"
+
+
+AUDIT_COLUMNS = ("actor", "action", "incident_id", "detail")
+
+
+# --- times -------------------------------------------------------------------------------
+
+
+def utc_ms(t: datetime) -> datetime:
+    """``t`` in UTC, truncated to the millisecond (the precision both backends keep)."""
+    if t.tzinfo is None:
+        raise ValueError(f"时间缺少时区 / time has no UTC offset: {t.isoformat()}")
+    t = t.astimezone(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000) if t.microsecond % 1000 else t
+
+
+def iso_ms(t: datetime) -> str:
+    """GeoPackage DATETIME text: ``YYYY-MM-DDTHH:MM:SS.sssZ`` (UTC, truncated to the ms)."""
+    if t.tzinfo is None:
+        raise ValueError(f"时间缺少时区 / time has no UTC offset: {t.isoformat()}")
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)
+    return t.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A UTC datetime from a stored value (datetime or ISO text); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Commitment):
+        return commitment_to_dict(value)
+    if isinstance(value, Party):
+        return dict(vars(value))
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON, Chinese kept readable; datetimes as ISO-8601 with their offset,
+    commitments in the form :mod:`incidents.commitments` reads back."""
+    if not value and isinstance(value, (dict, list, tuple)):
+        return "{}" if isinstance(value, dict) else "[]"
+    return _ENCODER.encode(value)
+
+
+def from_json(text: Any) -> Any:
+    if text is None:
+        return None
+    return json.loads(text) if isinstance(text, (str, bytes)) else text  # jsonb arrives decoded
+
+
+# --- personal data -----------------------------------------------------------------------
+
+
+def masked(incident: Incident) -> Incident:
+    """``incident`` as a role without access to personal data sees it (incidents.masking)."""
+    return replace(
+        incident,
+        parties=tuple(map(mask_party, incident.parties)),
+        description=mask_text(incident.description) or "",
+        address=mask_text(incident.address) or "",
+    )
+
+
+def caller_of(incident: Incident) -> Party | None:
+    """The party shown in the caller columns: the first with role ``caller``."""
+    return next((p for p in incident.parties if p.role == "caller"), None)
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+def _first_commitment(status: IncidentStatus) -> tuple[float | None, datetime | None, Any]:
+    if not status.commitments:
+        return None, None, None
+    c = status.commitments[0]
+    kept = {"kept": True, "broken": False}.get(c.status)
+    return c.commitment.amount, utc_ms(c.commitment.due), kept
+
+
+def _t(t: datetime | None) -> datetime | None:
+    return None if t is None else utc_ms(t)
+
+
+def projection(status: IncidentStatus) -> dict[str, Any]:
+    """The projected columns for ``status`` (datetimes UTC, JSON as text)."""
+    amount, due, kept = _first_commitment(status)
+    s = status
+    return {
+        "category": s.category,
+        "category_zh": CATEGORIES.get(s.category or "", s.category),
+        "subcategory": s.subcategory,
+        "grid_code": s.grid_code,
+        "village_code": s.village_code,
+        "beat_code": s.beat_code,
+        "station_code": s.station_code,
+        "priority": s.priority,
+        "team_code": s.team_code,
+        "department_code": s.department_code,
+        "state": s.state.value,
+        "dispatched_at": _t(s.dispatched_at),
+        "on_scene_at": _t(s.on_scene_at),
+        # the layer's 处置完毕时间 is the first resolution, even after a reopen
+        "resolved_at": _t(s.first_resolved_at),
+        "callback_at": _t(s.callback_at),
+        "closed_at": _t(s.closed_at),
+        "satisfaction": s.satisfaction,
+        "commitment_amount": amount,
+        "commitment_due": due,
+        "commitment_kept": kept,
+        "reopened": s.reopen_count > 0,
+        "repeat_of": s.repeat_of,
+        "version": s.version,
+        "deadline": _t(s.deadline),
+        "town_code": s.town_code,
+        "supervised": s.supervised,
+        "escalation_level": s.escalation_level,
+        "returned_at": _t(s.returned_at),
+        "reopen_count": s.reopen_count,
+        "callback_count": s.callback_count,
+        "last_event_at": _t(s.last_event_at),
+        "related": to_json(list(s.related)),
+    }
+
+
+def intake(incident: Incident) -> dict[str, Any]:
+    """The intake columns of ``incident`` (datetimes UTC, JSON as text)."""
+    caller = caller_of(incident)
+    kept = {k: getattr(incident, k) for k in _INTAKE_KEYS}
+    kept["deadline"] = None if incident.deadline is None else iso_ms(incident.deadline)
+    return {
+        "id": incident.id,
+        "source": incident.source,
+        "source_id": incident.source_id,
+        "received_at": utc_ms(incident.received_at),
+        "description": incident.description,
+        "address": incident.address,
+        "geocode_level": incident.geocode_level,
+        "involves_migrant": incident.involves_migrant,
+        "caller_name": caller.name if caller else None,
+        "caller_phone": caller.phone if caller else None,
+        "caller_id_number": caller.id_number if caller else None,
+        "geocode_confidence": incident.geocode_confidence,
+        "parties": to_json([dict(vars(p)) for p in incident.parties]),
+        "intake": to_json(kept),
+    }
+
+
+def row_values(incident: Incident, status: IncidentStatus) -> tuple[Any, ...]:
+    """All columns of one incident row in :data:`NAMES` order (geometry apart)."""
+    values = {**intake(incident), **projection(status)}
+    return tuple(values[n] for n in NAMES)
+
+
+def incident_from_row(row: Mapping[str, Any], lon: float | None, lat: float | None) -> Incident:
+    """The incident as received, from its stored row and point."""
+    kept = from_json(row["intake"])
+    deadline = parse_time(kept.pop("deadline"))
+    parties = tuple(Party(**p) for p in from_json(row["parties"]))
+    received_at = parse_time(row["received_at"])
+    assert received_at is not None
+    return Incident(
+        id=row["id"],
+        source=row["source"],
+        source_id=row["source_id"],
+        received_at=received_at,
+        description=row["description"],
+        address=row["address"],
+        lon=lon,
+        lat=lat,
+        geocode_level=row["geocode_level"],
+        geocode_confidence=row["geocode_confidence"],
+        parties=parties,
+        deadline=deadline,
+        **{**kept, "related": tuple(kept["related"])},
+    )
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+def event_values(e: Event) -> tuple[Any, ...]:
+    """One events row in :data:`EVENT_COLUMNS` order (time UTC, data as JSON text)."""
+    return (
+        e.incident_id, e.seq, e.action, utc_ms(e.at), e.actor, e.reason, e.lon, e.lat,
+        to_json(e.data),
+    )  # fmt: skip
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    at = parse_time(row[3])
+    assert at is not None
+    return Event(
+        incident_id=row[0],
+        seq=int(row[1]),
+        action=row[2],
+        at=at,
+        actor=row[4],
+        reason=row[5],
+        lon=row[6],
+        lat=row[7],
+        data=from_json(row[8]) or {},
+    )
+
+
+def receive_event(incident: Incident, actor: str) -> Event:
+    """The first event of an incident stored without events."""
+    return Event(incident.id, 1, "receive", incident.received_at, actor)

@@ -1,0 +1,109 @@
+"""What both backends do alike in Python: validate a batch by folding its events, type a query
+result as a GeoDataFrame, mask personal data, describe changes for the audit log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from incidents import masking
+from incidents.lifecycle import IncidentStatus, fold
+from incidents.model import Event, Incident
+from store._codec import QUERY_COLUMNS, TYPES, receive_event
+from store.base import DuplicateIncident, StoreError
+
+#: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
+RESERVED = frozenset({"events", "audit_log", "schema_migrations"})
+INCIDENT_TABLES = ("incidents", "events")
+
+
+def prepare_batch(
+    incidents: Sequence[Incident], events: Sequence[Event], actor: str
+) -> list[tuple[Incident, IncidentStatus, list[Event]]]:
+    """Each incident with its status and events, every event folded (validated) first.
+
+    Raises
+    ------
+    DuplicateIncident
+        An id or (source, source_id) appears twice in the batch.
+    StoreError
+        Events name an incident not in the batch.
+    IllegalTransition, InvalidEvent
+        From the fold.
+    """
+    by_id: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        by_id[e.incident_id].append(e)
+    ids: set[str] = set()
+    keys: set[tuple[str, str]] = set()
+    out = []
+    for inc in incidents:
+        key = (inc.source, inc.source_id)
+        if inc.id in ids or key in keys:
+            raise DuplicateIncident(
+                f"批次中重复的事项：{inc.id}（{inc.source} {inc.source_id}）/ "
+                f"incident {inc.id} ({inc.source} {inc.source_id}) appears twice in the batch"
+            )
+        ids.add(inc.id)
+        keys.add(key)
+        evs = sorted(by_id.pop(inc.id, ()), key=lambda e: e.seq) or [receive_event(inc, actor)]
+        out.append((inc, fold(evs, inc), evs))
+    if by_id:
+        stray = ", ".join(sorted(by_id)[:5])
+        raise StoreError(
+            f"事件所属事项不在本批次中：{stray} / events name incidents not in the batch: {stray}"
+        )
+    return out
+
+
+def duplicate_error(found: tuple[str, str, str] | None) -> DuplicateIncident:
+    """The error for a batch that collides with a stored incident ``(id, source, source_id)``."""
+    if found is None:
+        return DuplicateIncident("事项已存在 / an incident of this batch is already stored")
+    inc_id, source, source_id = found
+    return DuplicateIncident(
+        f"事项已存在：{inc_id}（{source} {source_id}）/ "
+        f"already stored: incident {inc_id} or {source} {source_id}"
+    )
+
+
+def typed_frame(rows: Sequence[Sequence[Any]], geometry: Any) -> gpd.GeoDataFrame:
+    """A query result (rows in :data:`QUERY_COLUMNS` order) as a typed point GeoDataFrame."""
+    frame = pd.DataFrame.from_records(list(rows), columns=list(QUERY_COLUMNS))
+    for name in QUERY_COLUMNS:
+        kind = TYPES[name]
+        col = frame[name]
+        if kind == "datetime":
+            frame[name] = pd.to_datetime(col, utc=True, format="ISO8601").astype(
+                "datetime64[ms, UTC]"
+            )
+        elif kind == "bool":
+            frame[name] = col.astype("boolean")
+        elif kind == "int":
+            frame[name] = pd.to_numeric(col).astype("Int64")
+        elif kind == "float":
+            frame[name] = pd.to_numeric(col).astype("float64")
+        else:
+            frame[name] = col.astype(object).where(col.notna(), None)
+    geoms = np.asarray(geometry, dtype=object) if len(frame) else np.empty(0, dtype=object)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
+
+
+def mask_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame with caller columns masked (罗某, 138****5678) and numbers in free text."""
+    out = masking.mask_frame(frame)
+    return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=frame.crs)
+
+
+def add_detail(inc: Incident, n_events: int) -> dict[str, Any]:
+    """Audit detail of a stored incident: no personal data."""
+    return {"source": inc.source, "source_id": inc.source_id, "events": n_events}
+
+
+def event_detail(event: Event, expected_version: int) -> dict[str, Any]:
+    return {"seq": event.seq, "action": event.action, "expected_version": expected_version}

@@ -1,0 +1,211 @@
+"""SQLite plumbing of the GeoPackage backend: connections, GeoPackage geometry blobs, migrations.
+
+Why sqlite3 and not GDAL for incidents: GDAL (pyogrio) writes whole layers well, but incidents
+need what only SQL gives — one transaction for an event, its projection row and its audit line,
+``BEGIN IMMEDIATE`` so that two writers queue instead of both winning, a version-conditional
+update, triggers that keep events and the audit log append-only. So the store writes through
+sqlite3, in the GeoPackage's own formats: geometry as GeoPackage blobs (``GP`` header + WKB),
+times as ``YYYY-MM-DDTHH:MM:SS.sssZ``, and the standard R-tree triggers, whose ``ST_*`` functions
+GDAL and QGIS define for themselves and :func:`connect` defines here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from store.base import StoreError
+from store.migrations import load
+
+SRS_ID = 4326
+GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+GPKG_USER_VERSION = 10400  # GeoPackage 1.4
+_POINT = struct.Struct("<2sBBiBIdd")  # header (no envelope, little-endian) + WKB point
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def point_blob(lon: float | None, lat: float | None) -> bytes | None:
+    """A GeoPackage geometry blob of a WGS84 point (``None`` for no location)."""
+    if lon is None or lat is None:
+        return None
+    return _POINT.pack(b"GP", 0, 0x01, SRS_ID, 1, 1, lon, lat)
+
+
+def blob_wkb(blob: bytes) -> bytes:
+    """The WKB inside a GeoPackage geometry blob."""
+    flags = blob[3]
+    return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0x07] :]
+
+
+def blobs_to_geometry(blobs: Iterable[bytes | None]) -> np.ndarray:
+    """Shapely geometries (``None`` stays ``None``) of GeoPackage blobs."""
+    return shapely.from_wkb([None if b is None else blob_wkb(b) for b in blobs])
+
+
+def _bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, maxx, miny, maxy) of a blob, from its envelope, its point, or shapely."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0x10:
+        return None  # empty geometry
+    envelope = (flags >> 1) & 0x07
+    order = "<" if flags & 0x01 else ">"
+    if envelope:
+        minx, maxx, miny, maxy = struct.unpack_from(order + "4d", blob, 8)
+        return minx, maxx, miny, maxy
+    wkb = blob[8:]
+    wkb_order = "<" if wkb[0] == 1 else ">"
+    if struct.unpack_from(wkb_order + "I", wkb, 1)[0] == 1:
+        x, y = struct.unpack_from(wkb_order + "2d", wkb, 5)
+        if x != x:
+            return None  # POINT EMPTY
+        return x, x, y, y
+    geom = shapely.from_wkb(wkb)
+    if geom.is_empty:
+        return None
+    x0, y0, x1, y1 = geom.bounds
+    return x0, x1, y0, y1
+
+
+def _bound(i: int) -> Callable[[bytes | None], float | None]:
+    def fn(blob: bytes | None) -> float | None:
+        b = _bounds(blob)
+        return None if b is None else b[i]
+
+    return fn
+
+
+def _is_empty(blob: bytes | None) -> int | None:
+    return None if blob is None else int(_bounds(blob) is None)
+
+
+RTREE_TRIGGER = "rtree_incidents_geom_insert"
+
+
+def insert_points(
+    conn: sqlite3.Connection,
+    insert_sql: str,
+    rows: Sequence[Sequence[Any]],
+    points: Sequence[tuple[float | None, float | None]],
+) -> None:
+    """Insert incident rows (``insert_sql`` takes the fid first) and index their points.
+
+    A bulk load as GDAL does it: the R-tree insert trigger is set aside for the batch and the
+    index rows are written straight from the coordinates (the trigger would call back into
+    Python five times a row), then the trigger is put back — all inside the caller's
+    transaction, so a rollback restores it too.
+    """
+    found = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (RTREE_TRIGGER,)
+    ).fetchone()
+    start = conn.execute(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'incidents'), 0), "
+        "coalesce((SELECT max(fid) FROM incidents), 0))"
+    ).fetchone()[0]
+    fids = range(start + 1, start + 1 + len(rows))
+    if found:
+        conn.execute(f"DROP TRIGGER {RTREE_TRIGGER}")
+    conn.executemany(insert_sql, [(fid, *row) for fid, row in zip(fids, rows, strict=True)])
+    if found:
+        conn.executemany(
+            "INSERT INTO rtree_incidents_geom VALUES (?, ?, ?, ?, ?)",
+            [
+                (fid, x, x, y, y)
+                for fid, (x, y) in zip(fids, points, strict=True)
+                if x is not None and y is not None
+            ],
+        )
+        conn.execute(found[0])
+
+
+def connect(path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), with the GeoPackage SQL
+    functions the R-tree triggers call, WAL, foreign keys and a busy timeout."""
+    conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None, check_same_thread=False)
+    conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
+    for i, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        conn.create_function(name, 1, _bound(i), deterministic=True)
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    conn.execute("PRAGMA cache_size = -131072")  # 128 MiB at most, for bulk loads
+    conn.execute("PRAGMA foreign_keys = ON")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    return conn
+
+
+def statements(sql: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies hold semicolons)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf.strip()[:80]}")
+    return out
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not found:
+        return 0
+    return int(
+        conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    )
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the GeoPackage steps not yet recorded; return the schema version."""
+    steps = load("gpkg")
+    if schema_version(conn) == len(steps):
+        return len(steps)
+    if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+        conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+    for step in steps:
+        conn.execute("BEGIN IMMEDIATE")  # one opener migrates; the others wait, then skip
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at DATETIME NOT NULL)"
+            )
+            if schema_version(conn) >= step.version:
+                conn.execute("COMMIT")
+                continue
+            if step.version == 1:
+                _refuse_foreign_incidents(conn)
+            for stmt in statements(step.sql):
+                conn.execute(stmt)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                (step.version, step.name, datetime.now(UTC).isoformat()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(steps)
+
+
+def _refuse_foreign_incidents(conn: sqlite3.Connection) -> None:
+    """A file from before the store owned incidents has a plain ``incidents`` layer: say so."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'incidents'"
+    ).fetchone()
+    if found:
+        raise StoreError(
+            "该文件中的 incidents 图层是旧格式，请重新生成（ember demo）或另存后导入 / "
+            "this file holds an old-style 'incidents' layer; rebuild it (`ember demo`) "
+            "or move that layer out before using the store"
+        )

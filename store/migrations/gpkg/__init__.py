@@ -1,0 +1,1 @@
+"""GeoPackage (SQLite) schema steps."""
