@@ -7,7 +7,6 @@ assigned keeps null codes and says why in ``reason`` (nothing is dropped).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +72,37 @@ def _index(settings: Settings) -> TrinityIndex:
     return TrinityIndex.from_layers(**layers)
 
 
+def _assign_all(args: argparse.Namespace, settings: Settings) -> int:
+    """``ember assign --all``: re-assign stored incidents after the layers changed."""
+    from ingest.reassign import reassign_all
+
+    log("按当前图层重新分配已存事件 / re-assigning stored incidents to the current layers …")
+    summary = reassign_all(open_store(settings.db), _index(settings), dry_run=args.dry_run)
+    doc = {
+        "checked": summary.checked,
+        "changed": summary.changed,
+        "unchanged": summary.unchanged,
+        "no_location": summary.no_location,
+        "conflicts": summary.conflicts,
+        "dry_run": args.dry_run,
+    }
+    verb = "将变更 / would change" if args.dry_run else "已变更 / changed"
+    text = (
+        f"检查 checked {summary.checked:,} · {verb} {summary.changed:,} · "
+        f"未变 unchanged {summary.unchanged:,} · 无位置 no location {summary.no_location:,}"
+    )
+    if summary.conflicts:
+        text += (
+            f"\n{len(summary.conflicts)} 件同时被他人更新，请重跑 / changed by someone else "
+            f"meanwhile, run again: {', '.join(summary.conflicts[:10])}"
+        )
+    emit(args, doc, text)
+    return 0 if not summary.conflicts else 1
+
+
 def cmd_assign(args: argparse.Namespace, settings: Settings) -> int:
     if args.all:
-        print(
-            "ember: 重新分配已存事件尚不可用（依赖 issue #4 的事件存储）/ re-assigning stored "
-            "incidents is not yet available (needs the incident store, issue #4); "
-            "use --csv IN --out OUT",
-            file=sys.stderr,
-        )
-        return 2
+        return _assign_all(args, settings)
     if not args.out:
         raise ValueError("请用 --out 指定输出文件 / say where to write with --out OUT")
     src, out = Path(args.csv), Path(args.out)
@@ -148,8 +169,9 @@ def add_assign_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--csv", metavar="IN", help="CSV with lon, lat columns")
     what.add_argument(
-        "--all", action="store_true", help="re-assign stored incidents (needs issue #4)"
+        "--all", action="store_true", help="re-assign stored incidents after layers changed"
     )
+    p.add_argument("--dry-run", action="store_true", help="with --all: count changes only")
     p.add_argument("--out", metavar="OUT", help="CSV to write (UTF-8 with BOM)")
     p.add_argument("--lon", metavar="COL", help="longitude column (default: lon, lng, 经度 …)")
     p.add_argument("--lat", metavar="COL", help="latitude column (default: lat, 纬度 …)")

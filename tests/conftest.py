@@ -76,10 +76,13 @@ def demo_town() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A GeoPackage of the full demo (seed 7, 2,000 incidents), written once per session."""
+    """A store of the full demo (seed 7, 2,000 incidents with their events), as ``ember demo``
+    writes it; built once per session. Copy it before writing to it."""
     from layers.demo import build_demo
-    from layers.io import write_layers
+    from store import open_store
 
-    return write_layers(
-        tmp_path_factory.mktemp("demo") / "ember.gpkg", build_demo(7, n_incidents=2000)
-    )
+    path = tmp_path_factory.mktemp("demo") / "ember.gpkg"
+    store = open_store(str(path))
+    store.write_layers(build_demo(7, n_incidents=2000))
+    store.close()
+    return path

@@ -158,10 +158,45 @@ def test_bad_requests_are_bilingual_errors(tmp_path, capsys, demo_gpkg):
     assert code == 2 and "CSV 文件为空" in text
 
 
-def test_assign_all_is_not_yet_available(capsys, demo_gpkg):
-    code, doc, text = run(capsys, "--db", str(demo_gpkg), "assign", "--all", "--json")
-    assert code == 2 and doc == {}
-    assert "尚不可用" in text and "not yet available" in text and "issue #4" in text
+def test_assign_all_records_changed_areas_as_events(tmp_path, capsys, demo_gpkg):
+    import shutil
+
+    from store import open_store
+    from store.base import IncidentQuery, Scope
+
+    db = tmp_path / "ember.gpkg"
+    shutil.copy(demo_gpkg, db)
+    code, doc, _ = run(capsys, "--db", str(db), "assign", "--all", "--json")
+    assert code == 0 and doc["checked"] == 2000 and doc["changed"] == 0  # layers unchanged
+
+    # Redraw: one grid cell gets a new code (the 110 data stays where it was).
+    store = open_store(str(db))
+    scope = Scope.everything(actor="test")
+    before = store.query_incidents(IncidentQuery(), scope)
+    target = before["grid_code"].value_counts().index[0]
+    expected = int((before["grid_code"] == target).sum())
+    grids = store.read_layer("grid_cells")
+    new_code = target[:-3] + "999"
+    grids.loc[grids["code"] == target, "code"] = new_code
+    store.write_layers({"grid_cells": grids})
+
+    code, doc, _ = run(capsys, "--db", str(db), "assign", "--all", "--dry-run", "--json")
+    assert code == 0 and doc["changed"] == expected and doc["dry_run"] is True
+    assert (store.query_incidents(IncidentQuery(), scope)["grid_code"] == target).sum() == expected
+
+    code, doc, _ = run(capsys, "--db", str(db), "assign", "--all", "--json")
+    assert code == 0 and doc["changed"] == expected and doc["conflicts"] == []
+    after = store.query_incidents(IncidentQuery(grid_codes=(new_code,)), scope)
+    assert len(after) == expected
+    moved = after["id"].iloc[0]
+    record = store.get_incident(moved, scope)
+    last = record.events[-1]
+    assert last.action == "amend" and last.data["grid_code"] == new_code
+    assert last.data["previous"]["grid_code"] == target  # the old assignment stays in history
+    assert record.status.version == int(before.set_index("id").at[moved, "version"]) + 1
+
+    code, doc, _ = run(capsys, "--db", str(db), "assign", "--all", "--json")
+    assert doc["changed"] == 0  # idempotent
 
 
 def test_store_without_layers_is_a_clear_error(tmp_path, capsys):
