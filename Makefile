@@ -33,6 +33,7 @@ run: $(VENV)/.installed $(EMBER_DB)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: $(VENV)/.installed lint
 	$(BIN)/python -m pytest
