@@ -24,8 +24,9 @@ def _modules(only: str | None) -> list[str]:
 
 def _table(results: list[Result], stamp: str) -> str:
     lines = [
-        f"Run {stamp} on {platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()} (medians; ratio = peer time / Ember time).",
+        f"Latest figures (table written {stamp}) on {platform.machine()}, 2 cores, "
+        f"{platform.python_implementation()} {platform.python_version()}: medians; ratio = peer "
+        "time / Ember time; each note says when its row was measured.",
         "",
         "| benchmark | workload | Ember (s) | peer | peer (s) | ratio |",
         "|---|---|---:|---|---:|---:|",
@@ -57,10 +58,21 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for r in results:
+        r.note = f"{r.note} (run {stamp})" if r.note else f"run {stamp}"
     out = ROOT / "var" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.only and out.exists():
+        # A partial run replaces its own rows and keeps the latest figures of the others.
+        fresh = {r.name for r in results}
+        kept = [
+            Result(**{k: v for k, v in d.items() if k != "ratio"})
+            for d in json.loads(out.read_text())
+            if d["name"] not in fresh
+        ]
+        results = kept + results
     out.write_text(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
-    if not args.no_doc and not args.quick and args.only is None and DOC.exists():
+    if not args.no_doc and not args.quick and DOC.exists():
         text = DOC.read_text(encoding="utf-8")
         if BEGIN in text and END in text:
             head, rest = text.split(BEGIN, 1)

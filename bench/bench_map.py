@@ -29,6 +29,7 @@ def ember_page(db: Path) -> bytes:
     app = create_app(Settings(db=str(db)))
     response = app.server.test_client().get("/_dash-layout")
     assert response.status_code == 200
+    assert b"grid_cells" in response.data or len(response.data) > 50_000, "the map is not in it"
     return response.data
 
 
