@@ -68,6 +68,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from app.cli_assign import add_assign_commands
     from app.cli_geo import add_geocode_commands
+    from app.cli_ingest import add_ingest_commands
     from app.cli_layers import add_layers_commands
 
     parser = argparse.ArgumentParser(
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_layers_commands(sub)
     add_geocode_commands(sub)
     add_assign_commands(sub)
+    add_ingest_commands(sub)
     return parser
 
 

@@ -31,6 +31,8 @@ class Settings:
     #: Tile URL template of an intranet basemap; empty means no basemap (nothing leaves the host).
     basemap_url: str = ""
     debug: bool = False
+    #: Optional alias map (JSON or TOML) of a city's feed column names, for ``ember ingest``.
+    ingest_aliases: str = ""
 
     def validate(self) -> Settings:
         if not self.db:
@@ -41,6 +43,10 @@ class Settings:
             raise ConfigError(f"语言只能是 zh 或 en / lang must be zh or en, got {self.lang!r}")
         if self.basemap_url and "{z}" not in self.basemap_url:
             raise ConfigError("底图地址需包含 {z}/{x}/{y} / basemap_url needs {z}/{x}/{y}")
+        if self.ingest_aliases and not Path(self.ingest_aliases).is_file():
+            raise ConfigError(
+                f"找不到别名映射文件 / ingest_aliases: no such file {self.ingest_aliases}"
+            )
         return self
 
 

@@ -18,7 +18,7 @@ from store._codec import QUERY_COLUMNS, TYPES, receive_event
 from store.base import DuplicateIncident, StoreError
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
-RESERVED = frozenset({"events", "audit_log", "schema_migrations"})
+RESERVED = frozenset({"events", "audit_log", "schema_migrations", "quarantine"})
 INCIDENT_TABLES = ("incidents", "events")
 
 

@@ -72,6 +72,9 @@ def query_clause(query: IncidentQuery, scope: Scope, d: Dialect) -> tuple[str, l
     if query.received_to is not None:
         parts.append(f"{d.alias}received_at < {d.ph}")
         params.append(d.time(query.received_to))
+    if query.changed_since is not None:
+        parts.append(f"{d.alias}last_event_at > {d.ph}")
+        params.append(d.time(query.changed_since))
     for name in _QUERY_CODES:
         values = [str(v) for v in getattr(query, name)]
         if values:

@@ -142,13 +142,15 @@ class IncidentQuery:
     """Filters of :meth:`IncidentStore.query_incidents`; an empty filter matches everything.
 
     ``bbox`` is (west, south, east, north) in EPSG:4326; the time window is
-    ``received_from <= received_at < received_to`` (aware datetimes). Each tuple of values
+    ``received_from <= received_at < received_to`` (aware datetimes); ``changed_since`` keeps
+    incidents whose latest event is later than it (the wall's live deltas). Each tuple of values
     matches any of them.
     """
 
     bbox: tuple[float, float, float, float] | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    changed_since: datetime | None = None
     states: tuple[State | str, ...] = ()
     categories: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -164,7 +166,7 @@ class IncidentQuery:
         for name in (*AREA_FIELDS, "categories", "sources", "states"):
             if isinstance(getattr(self, name), str):
                 raise TypeError(f"{name} 须为序列 / {name} must be a tuple, not a string")
-        for t in (self.received_from, self.received_to):
+        for t in (self.received_from, self.received_to, self.changed_since):
             if t is not None and (t.tzinfo is None or t.utcoffset() is None):
                 raise ValueError(f"查询时间须带时区 / query times must be aware: {t.isoformat()}")
         if self.bbox is not None and not (
@@ -194,6 +196,70 @@ class AuditEntry:
     action: str
     incident_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class QuarantineNotFound(StoreError, KeyError):
+    """No open quarantine entry with that id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    """A feed row that could not be stored, as handed to :meth:`IncidentStore.quarantine_add`.
+
+    ``raw`` is the row as read (column -> text; personal data included, so show it masked);
+    ``problems`` are dicts ``{code, column, zh, en}``, the first the main one, and never echo a
+    personal value. ``raw_hash`` (computed when empty) makes re-quarantining a no-op.
+    """
+
+    source: str
+    file: str
+    line: int | None
+    raw: Mapping[str, Any]
+    problems: tuple[Mapping[str, Any], ...]
+    source_id: str | None = None
+    raw_hash: str = ""
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """One stored quarantine entry; ``status`` is open, resolved or discarded."""
+
+    id: int
+    at: datetime
+    source: str
+    source_id: str | None
+    file: str
+    line: int | None
+    column: str | None
+    code: str
+    reason_zh: str
+    reason_en: str
+    problems: tuple[dict[str, Any], ...]
+    raw: dict[str, Any]
+    raw_hash: str
+    status: str
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    incident_id: str | None = None
+    note: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.reason_zh} / {self.reason_en}"
+
+
+@dataclass(frozen=True)
+class SourceKey:
+    """What is stored under one (source, source_id): the incident, its version, and the
+    ``content_hash`` values its events carry in ``data``, oldest first (every delivery of the
+    intake that was stored: the receive event, then each amend)."""
+
+    incident_id: str
+    version: int
+    content_hashes: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -289,6 +355,39 @@ class IncidentStore(Store, Protocol):
 
     def audit_log(self, *, incident_id: str | None = None) -> list[AuditEntry]:
         """Audit lines in order, optionally of one incident."""
+        ...
+
+    def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
+        """Stored incidents of ``source`` among ``source_ids``, by source id (bulk, no scope:
+        for ingest). Ids not stored are absent from the result."""
+        ...
+
+    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
+        """Quarantine rows (all or nothing); a row already held (same source and raw hash) is
+        skipped. Returns how many were added."""
+        ...
+
+    def quarantine_list(
+        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
+    ) -> list[QuarantineEntry]:
+        """Quarantine entries in id order (``status`` None: all)."""
+        ...
+
+    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
+        """One entry. Raises :class:`QuarantineNotFound`."""
+        ...
+
+    def quarantine_resolve(
+        self,
+        entry_id: int,
+        *,
+        actor: str,
+        status: str = "resolved",
+        incident_id: str | None = None,
+        note: str = "",
+    ) -> QuarantineEntry:
+        """Close an open entry as ``resolved`` (fixed and stored as ``incident_id``) or
+        ``discarded``; audited. Raises :class:`QuarantineNotFound` when no open entry has it."""
         ...
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from incidents.model import Event, Incident
 from layers.io import conform
 from store import _codec as codec
 from store import _common as common
+from store import _quarantine as qr
 from store._filters import Dialect, query_clause, scope_clause
 from store._flat import from_frame
 from store._gpkg_sql import (
@@ -42,7 +43,11 @@ from store.base import (
     IncidentQuery,
     IncidentRecord,
     LayerNotFound,
+    QuarantineEntry,
+    QuarantineNotFound,
+    QuarantineRow,
     Scope,
+    SourceKey,
     StaleVersion,
     StoreError,
     _hook,
@@ -310,6 +315,77 @@ class GeoPackageStore:
             AuditEntry(seq, codec.parse_time(at), actor, action, inc, codec.from_json(detail))  # type: ignore[arg-type]
             for seq, at, actor, action, inc, detail in rows
         ]
+
+    # --- ingest: lookup and quarantine ------------------------------------------------------
+
+    def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
+        out: dict[str, SourceKey] = {}
+        with self._tx(None) as conn:
+            for chunk in qr.chunks(source_ids):
+                marks = ", ".join("?" * len(chunk))
+                rows = conn.execute(
+                    "SELECT i.source_id, i.id, i.version, (SELECT json_group_array(h) FROM "
+                    "(SELECT json_extract(e.data, '$.content_hash') AS h FROM events e "
+                    "WHERE e.incident_id = i.id AND h IS NOT NULL ORDER BY e.seq)) "
+                    f"FROM incidents i WHERE i.source = ? AND i.source_id IN ({marks})",
+                    [source, *chunk],
+                )
+                out.update(qr.source_key(r) for r in rows)
+        return out
+
+    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
+        if not rows:
+            return 0
+        now = _now()
+        cols = ("at", *qr.INSERT_COLUMNS)
+        sql = codec.insert_sql("quarantine", cols, "?").replace("INSERT", "INSERT OR IGNORE", 1)
+        with self._tx("quarantine_add") as conn:
+            before = conn.total_changes
+            conn.executemany(sql, [(now, *qr.values(r)) for r in rows])
+            added = conn.total_changes - before
+            if added:
+                detail = codec.to_json({"added": added, "file": rows[0].file})
+                conn.execute(_INSERT_AUDIT, (now, actor, "quarantine_add", None, detail))
+        return added
+
+    def quarantine_list(
+        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
+    ) -> list[QuarantineEntry]:
+        sql, params = qr.list_sql("?", status, source, limit)
+        with self._tx(None) as conn:
+            return [qr.entry(r) for r in conn.execute(sql, params).fetchall()]
+
+    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
+        with self._tx(None) as conn:
+            row = conn.execute(f"{qr.SELECT} WHERE id = ?", (int(entry_id),)).fetchone()
+        if row is None:
+            raise QuarantineNotFound(f"隔离记录不存在 / no quarantine entry {entry_id}")
+        return qr.entry(row)
+
+    def quarantine_resolve(
+        self,
+        entry_id: int,
+        *,
+        actor: str,
+        status: str = "resolved",
+        incident_id: str | None = None,
+        note: str = "",
+    ) -> QuarantineEntry:
+        qr.check_resolution(status)
+        now = _now()
+        with self._tx("quarantine_resolve") as conn:
+            cur = conn.execute(
+                "UPDATE quarantine SET status = ?, resolved_at = ?, resolved_by = ?, "
+                "incident_id = ?, note = ? WHERE id = ? AND status = 'open'",
+                (status, now, actor, incident_id, note, int(entry_id)),
+            )
+            if cur.rowcount != 1:
+                raise QuarantineNotFound(
+                    f"没有待处理的隔离记录 / no open quarantine entry {entry_id}"
+                )
+            detail = codec.to_json({"quarantine_id": int(entry_id), "status": status})
+            conn.execute(_INSERT_AUDIT, (now, actor, "quarantine_resolve", incident_id, detail))
+        return self.quarantine_get(entry_id)
 
     def close(self) -> None:
         """Nothing to release: each operation opens and closes its own connection."""

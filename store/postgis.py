@@ -26,6 +26,7 @@ from layers.io import conform
 from store import _codec as codec
 from store import _common as common
 from store import _pg_sql as q
+from store import _quarantine as qr
 from store._filters import query_clause, scope_clause
 from store._flat import from_frame
 from store.base import (
@@ -35,7 +36,11 @@ from store.base import (
     IncidentQuery,
     IncidentRecord,
     LayerNotFound,
+    QuarantineEntry,
+    QuarantineNotFound,
+    QuarantineRow,
     Scope,
+    SourceKey,
     StaleVersion,
     StoreError,
     _hook,
@@ -252,6 +257,83 @@ class PostGISStore:
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows])
         frame = common.typed_frame([r[:-1] for r in rows], geoms)
         return frame if scope.personal_data else common.mask_frame(frame)
+
+    # --- ingest: lookup and quarantine ------------------------------------------------------
+
+    def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
+        out: dict[str, SourceKey] = {}
+        with self._tx(None) as cur:
+            for chunk in qr.chunks(source_ids):
+                rows = cur.execute(
+                    "SELECT i.source_id, i.id, i.version, (SELECT array_agg(e.data->>"
+                    "'content_hash' ORDER BY e.seq) FROM events e WHERE e.incident_id = i.id "
+                    "AND e.data ? 'content_hash') FROM incidents i "
+                    "WHERE i.source = %s AND i.source_id = ANY(%s)",
+                    (source, chunk),
+                ).fetchall()
+                out.update(qr.source_key(r) for r in rows)
+        return out
+
+    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
+        if not rows:
+            return 0
+        cols = qr.INSERT_COLUMNS
+        arrays = list(zip(*(qr.values(r) for r in rows), strict=True))
+        types = ["text", "text", "text", "int", "text", "text", "text", "text", "jsonb", "jsonb",
+                 "text"]  # fmt: skip
+        unnest = ", ".join(f"%s::{t}[]" for t in types)
+        sql = (
+            f"INSERT INTO quarantine ({', '.join(cols)}) SELECT * FROM unnest({unnest}) "
+            "ON CONFLICT (source, raw_hash) DO NOTHING"
+        )
+        try:
+            with self._tx("quarantine_add") as cur:
+                cur.execute(sql, [list(a) for a in arrays])
+                added = max(cur.rowcount, 0)
+                if added:
+                    detail = codec.to_json({"added": added, "file": rows[0].file})
+                    cur.execute(q.INSERT_AUDIT, (actor, "quarantine_add", None, detail))
+        except psycopg.errors.IntegrityError as exc:
+            raise _refused(exc) from None
+        return added
+
+    def quarantine_list(
+        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
+    ) -> list[QuarantineEntry]:
+        sql, params = qr.list_sql("%s", status, source, limit)
+        with self._tx(None) as cur:
+            return [qr.entry(r) for r in cur.execute(sql, params).fetchall()]
+
+    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
+        with self._tx(None) as cur:
+            row = cur.execute(f"{qr.SELECT} WHERE id = %s", (int(entry_id),)).fetchone()
+        if row is None:
+            raise QuarantineNotFound(f"隔离记录不存在 / no quarantine entry {entry_id}")
+        return qr.entry(row)
+
+    def quarantine_resolve(
+        self,
+        entry_id: int,
+        *,
+        actor: str,
+        status: str = "resolved",
+        incident_id: str | None = None,
+        note: str = "",
+    ) -> QuarantineEntry:
+        qr.check_resolution(status)
+        with self._tx("quarantine_resolve") as cur:
+            cur.execute(
+                "UPDATE quarantine SET status = %s, resolved_at = clock_timestamp(), "
+                "resolved_by = %s, incident_id = %s, note = %s WHERE id = %s AND status = 'open'",
+                (status, actor, incident_id, note, int(entry_id)),
+            )
+            if cur.rowcount != 1:
+                raise QuarantineNotFound(
+                    f"没有待处理的隔离记录 / no open quarantine entry {entry_id}"
+                )
+            detail = codec.to_json({"quarantine_id": int(entry_id), "status": status})
+            cur.execute(q.INSERT_AUDIT, (actor, "quarantine_resolve", incident_id, detail))
+        return self.quarantine_get(entry_id)
 
     # --- audit -----------------------------------------------------------------------------
 

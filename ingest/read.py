@@ -1,0 +1,314 @@
+"""Reading feed files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030), .xlsx and JSON / JSON lines.
+
+Every row comes back as text with its line number, so that a rejected row can say where it was.
+
+Encoding detection is written out here rather than taken from a library (charset-normalizer is
+installed, as a dependency of requests): the set of encodings is closed — the UTF-8 family or the
+GB family (GB18030 is a superset of GBK and GB2312) — and a strict decode decides between them
+exactly, where a statistical detector guesses, and on short Chinese CSVs sometimes guesses Big5
+or a Cyrillic code page. The rule: a BOM means UTF-8; a strict UTF-8 decode that succeeds means
+UTF-8; a file whose non-ASCII lines are mostly valid UTF-8 is UTF-8 with some bad rows (a GB18030
+decode would "succeed" on it and turn every row into mojibake); otherwise GB18030. Bytes that do
+not decode are kept as surrogates (``surrogateescape``), and the row they are in is quarantined
+instead of being stored garbled.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ingest.formats import FormatError
+
+#: Tried in order when no encoding is given (see the module docstring).
+ENCODINGS = ("utf-8-sig", "gb18030")
+_BAD = re.compile("[\udc80-\udcff]")
+#: Suffixes read as JSON (patrol reports); everything else but .xlsx is CSV.
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+@dataclass
+class RawRow:
+    """One data row: its 1-based line in the file, its cells as text, and what went wrong in
+    reading it (``bad_encoding``: the columns with undecodable bytes; ``error``: the row could
+    not be read at all, e.g. invalid JSON or a wrong number of fields)."""
+
+    line: int
+    values: list[str]
+    bad_encoding: list[int] = field(default_factory=list)
+    error: tuple[str, str, str] | None = None  # (code, zh, en)
+    raw_text: str | None = None  # the line itself, when it could not be split into cells
+
+
+@dataclass
+class RawTable:
+    """A whole file as read: header, rows, and the encoding used (``xlsx`` / ``json`` for those)."""
+
+    path: str
+    header: list[str]
+    rows: list[RawRow]
+    encoding: str
+    detected: bool = True
+
+    def raw_dict(self, row: RawRow) -> dict[str, str]:
+        """The row as ``{column: text}`` (extra cells under ``_extra_N``), for the quarantine."""
+        if row.raw_text is not None:
+            return {"_raw": row.raw_text}
+        out = {h: (row.values[i] if i < len(row.values) else "") for i, h in enumerate(self.header)}
+        for j in range(len(self.header), len(row.values)):
+            out[f"_extra_{j + 1}"] = row.values[j]
+        return out
+
+
+def has_bad_bytes(text: str) -> bool:
+    return _BAD.search(text) is not None
+
+
+def detect_encoding(data: bytes) -> tuple[str, bool]:
+    """``(encoding, clean)``: the encoding to read ``data`` with, and whether every byte decodes.
+
+    See the module docstring for the rule.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            data.decode("utf-8-sig")
+            return "utf-8-sig", True
+        except UnicodeDecodeError:
+            return "utf-8-sig", False
+    try:
+        data.decode("utf-8")
+        return "utf-8", True
+    except UnicodeDecodeError:
+        pass
+    valid = invalid = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            valid += 1
+        except UnicodeDecodeError:
+            invalid += 1
+    if valid > invalid:
+        return "utf-8", False
+    try:
+        data.decode("gb18030")
+        return "gb18030", True
+    except UnicodeDecodeError:
+        return "gb18030", False
+
+
+def _check_encoding(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise FormatError(f"未知编码 / unknown encoding {name!r}") from None
+
+
+def read_table(path: str | Path, encoding: str | None = None) -> RawTable:
+    """Read a feed file by its suffix: ``.xlsx``, ``.json``/``.jsonl``, else CSV.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    FormatError
+        The file as a whole cannot be read (empty, no header, not a workbook, not JSON).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"找不到文件 / no such file: {p}")
+    suffix = p.suffix.lower()
+    if suffix == ".xlsx":
+        return read_xlsx(p)
+    if suffix in JSON_SUFFIXES:
+        return read_json(p, encoding)
+    return read_csv(p, encoding)
+
+
+def read_csv(path: Path, encoding: str | None = None) -> RawTable:
+    data = path.read_bytes()
+    if encoding:
+        enc, detected = _check_encoding(encoding), False
+        if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            enc = "utf-8-sig"
+        clean = False  # check every row
+    else:
+        enc, clean = detect_encoding(data)
+        detected = True
+    text = data.decode(enc, errors="strict" if clean else "surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[RawRow] = []
+    last = 0
+    for values in reader:
+        start, last = last + 1, reader.line_num
+        if header is None:
+            if not any(v.strip() for v in values):
+                continue
+            header = [v.strip() for v in values]
+            continue
+        if not any(v.strip() for v in values):
+            continue  # blank line
+        row = RawRow(start, values)
+        if not clean:
+            row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
+        if len(values) != len(header):
+            row.error = (
+                "bad_shape",
+                f"该行有 {len(values)} 个字段，表头有 {len(header)} 个",
+                f"the row has {len(values)} fields, the header {len(header)}",
+            )
+        rows.append(row)
+    if header is None:
+        raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
+    if not clean and header and any(has_bad_bytes(h) for h in header):
+        raise FormatError(
+            f"表头无法按 {enc} 解码，请用 --encoding 指明 / the header does not decode as {enc}; "
+            f"say --encoding (UTF-8, GBK, …): {path.name}"
+        )
+    return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # ids and phones typed as numbers in Excel
+    return str(value)
+
+
+def read_xlsx(path: Path) -> RawTable:
+    """The first sheet of a workbook; the first non-empty row is the header."""
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise FormatError("读取 .xlsx 需要 openpyxl / reading .xlsx needs openpyxl") from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, … from a broken workbook
+        raise FormatError(f"无法读取工作簿 / cannot read the workbook {path.name}: {exc}") from None
+    try:
+        sheet = book.worksheets[0]
+        header: list[str] | None = None
+        rows: list[RawRow] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                while header and not header[-1]:
+                    header.pop()
+                continue
+            cells = cells[: max(len(header), _last_filled(cells))]
+            cells += [""] * (len(header) - len(cells))
+            rows.append(RawRow(number, cells))
+    finally:
+        book.close()
+    if header is None:
+        raise FormatError(f"工作簿为空 / the workbook is empty: {path.name}")
+    return RawTable(str(path), header, rows, "xlsx")
+
+
+def _last_filled(cells: Sequence[str]) -> int:
+    for i in range(len(cells), 0, -1):
+        if cells[i - 1].strip():
+            return i
+    return 0
+
+
+def _flatten(obj: dict[str, Any]) -> dict[str, str]:
+    """A patrol report as flat text fields: ``point`` ({lon, lat}, [lon, lat] or a GeoJSON
+    Point) becomes ``lon``/``lat``, lists (photos) become JSON text."""
+    out: dict[str, str] = {}
+    for key, value in obj.items():
+        if key in ("point", "location", "geometry") and value is not None:
+            lon = lat = None
+            if isinstance(value, dict) and "coordinates" in value:
+                value = value["coordinates"]
+            if isinstance(value, dict):
+                lon = value.get("lon", value.get("lng", value.get("x")))
+                lat = value.get("lat", value.get("y"))
+                if value.get("crs"):
+                    out.setdefault("crs", str(value["crs"]))
+            elif isinstance(value, list | tuple) and len(value) >= 2:
+                lon, lat = value[0], value[1]
+            out["lon"] = "" if lon is None else str(lon)
+            out["lat"] = "" if lat is None else str(lat)
+        elif isinstance(value, list | dict):
+            out[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[key] = "" if value is None else str(value)
+    return out
+
+
+def _json_objects(text: str, name: str) -> Iterator[tuple[int, Any, str | None]]:
+    """``(line, object, error)`` of a JSON array / object, or of JSON lines."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FormatError(
+                f"JSON 无效（第 {exc.lineno} 行）/ invalid JSON in {name} at line {exc.lineno}: "
+                f"{exc.msg}"
+            ) from None
+        for i, item in enumerate(items, start=1):
+            yield i, item, None
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), None
+        except json.JSONDecodeError as exc:
+            yield number, None, exc.msg
+
+
+def read_json(path: Path, encoding: str | None = None) -> RawTable:
+    """Patrol reports: a JSON array of objects (line = position in the array) or JSON lines."""
+    data = path.read_bytes()
+    enc = _check_encoding(encoding) if encoding else detect_encoding(data)[0]
+    text = data.decode(enc, errors="surrogateescape")
+    header: list[str] = []
+    seen: set[str] = set()
+    records: list[tuple[int, dict[str, str] | None, str | None]] = []
+    for line, obj, error in _json_objects(text, path.name):
+        if error is None and not isinstance(obj, dict):
+            error = "not an object"
+        flat = _flatten(obj) if error is None else None
+        for key in flat or ():
+            if key not in seen:
+                seen.add(key)
+                header.append(key)
+        records.append((line, flat, error))
+    rows: list[RawRow] = []
+    for line, flat, error in records:
+        if flat is None:
+            raw = text.splitlines()[line - 1] if not text.lstrip().startswith("[") else ""
+            row = RawRow(line, [""] * len(header or ["raw"]), raw_text=raw)
+            row.error = (
+                "bad_json",
+                f"不是有效的 JSON 对象（{error}）",
+                f"not a JSON object ({error})",
+            )
+        else:
+            values = [flat.get(h, "") for h in header]
+            row = RawRow(line, values, [i for i, v in enumerate(values) if has_bad_bytes(v)])
+        rows.append(row)
+    return RawTable(str(path), header or ["raw"], rows, "json")

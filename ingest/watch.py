@@ -1,0 +1,134 @@
+"""``ember watch DIR``: import feed files as they are dropped into a directory.
+
+A polling loop on the standard library alone (no inotify dependency; a 110 system exports every
+few minutes, so polling every few seconds costs nothing). A file is taken once it has not changed
+for ``settle`` seconds (a writer still copying it is left alone); files whose names start with
+``.`` or end in ``.tmp`` / ``.part`` are never taken, which is how a careful exporter writes.
+After the import the file is moved with :func:`os.replace` — atomic within one file system — to
+``done/`` (rows stored, updated, duplicates or quarantined: the file was read) or ``failed/``
+(the file as a whole could not be read; the reason goes next to it in ``NAME.error.txt``).
+When the store fails the file stays where it is and is tried again at the next poll. A crash
+between the import and the move is harmless: importing is idempotent, so the file is imported
+again (all duplicates) and then moved.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.formats import FormatError
+from ingest.pipeline import IngestContext, IngestSummary, ingest_file
+from store.base import IncidentStore
+
+SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson")
+SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+
+
+@dataclass
+class WatchResult:
+    """One file taken: where it went and what the import said (or why it failed)."""
+
+    file: str
+    moved_to: str | None
+    summary: IngestSummary | None = None
+    error: str | None = None
+
+
+def candidates(directory: Path, settle: float, now: float | None = None) -> list[Path]:
+    """Files ready to import, oldest first."""
+    now = time.time() if now is None else now
+    out = []
+    for p in directory.iterdir():
+        name = p.name.lower()
+        if not p.is_file() or name.startswith(".") or name.endswith(SKIP_SUFFIXES):
+            continue
+        if not name.endswith(SUFFIXES):
+            continue
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
+        if now - st.st_mtime >= settle:
+            out.append((st.st_mtime, p.name, p))
+    return [p for _, _, p in sorted(out)]
+
+
+def move(path: Path, target_dir: Path) -> Path:
+    """Move ``path`` into ``target_dir`` atomically, never overwriting an earlier file."""
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
+    os.replace(path, target)
+    return target
+
+
+def process_file(
+    path: Path,
+    fmt: str,
+    store: IncidentStore,
+    context: IngestContext,
+    *,
+    encoding: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> WatchResult:
+    """Import one file and move it to done/ or failed/ beside it."""
+    base = path.parent
+    try:
+        summary = ingest_file(path, fmt, store, context, encoding=encoding, aliases=aliases)
+    except (FormatError, UnicodeError) as exc:
+        target = move(path, base / "failed")
+        message = str(exc)
+        (target.parent / f"{target.name}.error.txt").write_text(message + "\n", encoding="utf-8")
+        return WatchResult(path.name, str(target), None, message)
+    target = move(path, base / "done")
+    return WatchResult(path.name, str(target), summary)
+
+
+def watch(
+    directory: str | Path,
+    fmt: str,
+    store: IncidentStore,
+    context: IngestContext | None = None,
+    *,
+    once: bool = False,
+    interval: float = 5.0,
+    settle: float = 2.0,
+    encoding: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    on_result: Callable[[WatchResult], None] | None = None,
+    on_error: Callable[[Path, Exception], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[WatchResult]:
+    """Poll ``directory`` every ``interval`` seconds (one pass with ``once``) and import each
+    ready file; returns what was taken (kept only with ``once``, so a long watch does not grow)."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
+    ctx = context
+    results: list[WatchResult] = []
+    while True:
+        for path in candidates(d, settle):
+            if ctx is None:
+                ctx = IngestContext.from_store(store)
+            try:
+                result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
+            except Exception as exc:  # the store, not the file: leave it and retry next poll
+                if on_error is not None:
+                    on_error(path, exc)
+                if once:
+                    raise
+                continue
+            if on_result is not None:
+                on_result(result)
+            if once:
+                results.append(result)
+        if once or (stop is not None and stop()):
+            return results
+        time.sleep(interval)
