@@ -19,13 +19,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# The demo town is built once; delete var/ember.gpkg (or run `make demo`) to rebuild it.
+# The demo town is built once, its year ending now (so the wall shows no future events);
+# delete var/ember.gpkg (or run `make demo`) to rebuild it. `ember demo` alone is deterministic.
 $(EMBER_DB): | $(VENV)/.installed
 	@if [[ "$(EMBER_DB)" == postgresql://* ]]; then echo "EMBER_DB is PostGIS: run 'ember demo' yourself"; else \
-	  $(BIN)/ember demo --out $(EMBER_DB); fi
+	  $(BIN)/ember demo --end now --out $(EMBER_DB); fi
 
 demo: $(VENV)/.installed
-	$(BIN)/ember demo --out $(EMBER_DB)
+	$(BIN)/ember demo --end now --out $(EMBER_DB)
 
 run: $(VENV)/.installed $(EMBER_DB)
 	$(BIN)/ember serve

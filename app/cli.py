@@ -12,12 +12,27 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from app._cli_io import emit, log, report_problems
 from app.config import ConfigError, Settings, load_settings
 from layers._schema import LayerValidationError
 from store import StoreError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _demo_end(text: str | None) -> pd.Timestamp | None:
+    """``--end``: a date or time (Asia/Shanghai unless it says otherwise), or ``now``."""
+    if text is None:
+        return None
+    if text == "now":
+        return pd.Timestamp.now(tz="Asia/Shanghai").floor("min")
+    try:
+        end = pd.Timestamp(text)
+    except ValueError:
+        raise ValueError(f"--end 无法识别 / --end is not a date or time: {text!r}") from None
+    return end.tz_localize("Asia/Shanghai") if end.tzinfo is None else end
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,7 +42,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     t0 = time.perf_counter()
     log(f"生成演示镇 / building the demo town (seed={args.seed}, incidents={args.incidents}) …")
-    frames = build_demo(seed=args.seed, n_incidents=args.incidents)
+    frames = build_demo(seed=args.seed, n_incidents=args.incidents, end=_demo_end(args.end))
     problems = validate_layers(frames)
     if problems:
         raise LayerValidationError(problems)
@@ -82,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", help="GeoPackage to write (default: EMBER_DB)")
     p.add_argument("--incidents", type=int, default=6000, help="number of incidents (default 6000)")
+    p.add_argument(
+        "--end", help="end of the demo year: a date, a time or 'now' (default 2026-12-01, fixed)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_demo)
 

@@ -63,3 +63,22 @@ def test_json_summary(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["layers"]["incidents"] == 300
     assert 60_000 <= doc["migrants"] <= 80_000
+
+
+def test_end_now_leaves_no_future_event(tmp_path, capsys):
+    from store import open_store
+    from store.base import IncidentQuery, Scope
+
+    out = tmp_path / "now.gpkg"
+    before = pd.Timestamp.now(tz="UTC")
+    assert main(["demo", "--out", str(out), "--incidents", "300", "--end", "now"]) == 0
+    frame = open_store(str(out)).query_incidents(IncidentQuery(), Scope.everything("test"))
+    times = [c for c in frame.columns if c.endswith("_at")]
+    latest = max(pd.to_datetime(frame[c], utc=True).max() for c in times)
+    assert latest <= before + pd.Timedelta(minutes=1)
+    assert latest >= before - pd.Timedelta(days=7)  # the year really ends now
+
+
+def test_bad_end_is_a_clear_error(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "x.gpkg"), "--end", "soon"]) == 2
+    assert "--end" in capsys.readouterr().err
