@@ -1,21 +1,30 @@
 """The Dash app: :func:`create_app` builds it from settings, :func:`serve` runs it.
 
-Layers are read from the store once, at start-up, and kept as GeoJSON in the layout; the app
-never reads files or SQL itself. Every script, style and font is served from this host (command
-rooms are offline): ``serve_locally=True``, no CDN, no tiles unless ``basemap_url`` is set.
+Two pages behind a small router (``dcc.Location``): the map wall at ``/`` and the town map at
+``/map``. Layers are read from the store once, at start-up, and kept as GeoJSON; the app never
+reads files or SQL itself. Every script, style and font is served from this host (command rooms
+are offline): ``serve_locally=True``, no CDN, no tiles unless ``basemap_url`` is set. The wall's
+history layer is one Flask route, ``/wall/history.geojson``: gzipped points keyed by cut and
+filters, with an ETag, so a browser loads it once per filter change.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
-from dash import Dash
+from dash import Dash, Input, Output, State, dcc, html
+from flask import Response, request
 
+from app import wall_data
 from app.components.town_map import load_town
 from app.config import Settings
 from app.pages import town_map as town_map_page
+from app.pages import wall as wall_page
 from store import open_store
 
 log = logging.getLogger(__name__)
@@ -23,6 +32,9 @@ log = logging.getLogger(__name__)
 #: The repository's top-level ``assets/`` (CSS and dash-leaflet JS functions).
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Ember 非警务事项态势"
+#: Path -> page name.
+ROUTES = {"/": "wall", "/wall": "wall", "/map": "map"}
+PAGES_KEY = "ember_pages"
 
 
 def create_app(settings: Settings) -> Dash:
@@ -39,17 +51,41 @@ def create_app(settings: Settings) -> Dash:
         The app; ``app.server`` is the WSGI (Flask) application.
     """
     started = time.perf_counter()
-    data = load_town(open_store(settings.db))
+    store = open_store(settings.db)
+    data = load_town(store)
+    villages = [
+        (str(f["properties"]["code"]), str(f["properties"]["name"]))
+        for f in data.layers.get("villages", {"features": []})["features"]
+    ]
     app = Dash(
         __name__,
         title=TITLE,
         update_title="",
         assets_folder=str(ASSETS_DIR),
         serve_locally=True,
+        suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = town_map_page.layout(data, settings.basemap_url)
+    pages: dict[str, Callable[[dict[str, str]], Any]] = {
+        "wall": lambda args: wall_page.layout(data, villages, settings.basemap_url, args),
+        "map": lambda _args: town_map_page.layout(data, settings.basemap_url),
+    }
+    app.server.extensions[PAGES_KEY] = pages
+    app.layout = html.Div(
+        [dcc.Location(id="ember-url"), html.Div(id="ember-page", className="ember-router")]
+    )
+
+    @app.callback(
+        Output("ember-page", "children"),
+        Input("ember-url", "pathname"),
+        State("ember-url", "search"),
+    )
+    def route(pathname: str | None, search: str | None) -> Any:
+        return page_layout(app, pathname, search)
+
     town_map_page.register_callbacks(app)
+    wall_page.register_callbacks(app, settings.db, data)
+    _history_route(app, settings.db)
     log.info(
         "应用已就绪 / app ready: %s, %d grid cells, %.2f s",
         data.name,
@@ -59,9 +95,43 @@ def create_app(settings: Settings) -> Dash:
     return app
 
 
+def page_layout(app: Dash, pathname: str | None, search: str | None = None) -> Any:
+    """The layout of the page at ``pathname`` (unknown paths show the wall); ``search`` (the
+    query string, e.g. ``?window=year``) sets the wall's initial filters."""
+    pages = app.server.extensions[PAGES_KEY]
+    path = (pathname or "/").rstrip("/") or "/"
+    args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    return pages[ROUTES.get(path, "wall")](args)
+
+
+def _history_route(app: Dash, url: str) -> None:
+    """``GET /wall/history.geojson?cut=…&window=…``: the filtered history points, gzipped."""
+
+    def history() -> Response:
+        cut = wall_data.parse_cut(request.args.get("cut"), wall_data.now_utc())
+        filters = wall_data.WallFilters.from_args(dict(request.args))
+        body, tag = wall_data.history_payload(url, cut, filters)
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=304, headers={"ETag": tag})
+        response = Response(body, mimetype="application/geo+json")
+        response.headers.update(
+            {
+                "Content-Encoding": "gzip",
+                "Content-Length": str(len(body)),
+                "ETag": tag,
+                "Cache-Control": "private, max-age=3600",
+                "Vary": "Accept-Encoding",
+            }
+        )
+        return response
+
+    app.server.add_url_rule("/wall/history.geojson", "wall_history", history)
+
+
 def serve(settings: Settings) -> None:
     """Run the app on ``settings.host:settings.port`` (no reloader; blocks until stopped)."""
     app = create_app(settings)
+    wall_data.warm(settings.db)  # the wall's first page then needs no store read
     app.run(
         host=settings.host,
         port=settings.port,

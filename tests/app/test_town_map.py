@@ -18,7 +18,7 @@ from shapely.geometry import box
 
 from app.components import town_map as tm
 from app.config import Settings
-from app.server import ASSETS_DIR, TITLE, create_app, serve
+from app.server import ASSETS_DIR, TITLE, create_app, page_layout, serve
 from layers.io import write_layers
 from store import open_store
 
@@ -26,8 +26,8 @@ LAYER_NAMES = ["镇界", "村社区", "网格", "警格", "消防站", "3分钟�
 
 
 def components(app: Dash) -> list[Any]:
-    """Every component of the app's layout."""
-    root = app.layout
+    """Every component of the town map page's layout (routed at ``/map``)."""
+    root = page_layout(app, "/map")
     return [root, *root._traverse()]
 
 
@@ -74,7 +74,7 @@ def test_layers_carry_the_town(town_app: Dash) -> None:
     names = [f["properties"]["name"] for f in labels.data["features"]]
     assert names == ["东山村", "西溪社区"]
     assert all(f["geometry"]["type"] == "Point" for f in labels.data["features"])
-    json.dumps(town_app.layout.to_plotly_json(), cls=PlotlyJSONEncoder)  # serialisable
+    json.dumps(page_layout(town_app, "/map").to_plotly_json(), cls=PlotlyJSONEncoder)
 
 
 def test_map_fits_the_town_and_draws_no_tiles(town_app: Dash) -> None:
@@ -123,7 +123,9 @@ def test_index_and_assets_are_served_locally(town_app: Dash) -> None:
         if not parts.hostname:
             assert client.get(url).status_code == 200, url
     assert "//" not in re.sub(r"https?://127\.0\.0\.1", "", " ".join(urls))
-    layout = json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert client.get("/_dash-layout").status_code == 200
+    routed = page_layout(town_app, "/map").to_plotly_json()
+    layout = json.dumps(routed, cls=PlotlyJSONEncoder, ensure_ascii=False)
     for label in [*LAYER_NAMES, "测试镇 · 非警务事项态势", "东山村", "西溪社区", "网格员", "民警"]:
         assert label in layout, label
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.config import Settings
-from app.server import create_app
+from app.server import create_app, page_layout
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
 VIEWPORT = {"width": 1920, "height": 1080}
@@ -41,7 +41,7 @@ def open_map(browser: Any, base_url: str, min_paths: int) -> tuple[Any, Any, lis
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(base_url + "/", wait_until="networkidle")
+    page.goto(base_url + "/map", wait_until="networkidle")
     page.wait_for_function(
         "n => document.querySelectorAll('path.leaflet-interactive').length >= n",
         arg=min_paths,
@@ -100,7 +100,9 @@ def test_demo_town_in_chromium(browser: Any, live_server: Any, demo_gpkg: Path) 
     from app.components.town_map import LAYER_IDS
 
     grid = next(
-        c for c in app.layout._traverse() if getattr(c, "id", None) == LAYER_IDS["grid_cells"]
+        c
+        for c in page_layout(app, "/map")._traverse()
+        if getattr(c, "id", None) == LAYER_IDS["grid_cells"]
     )
     with live_server(app) as url:
         context, page, requests, errors = open_map(browser, url, len(grid.data["features"]))

@@ -1,0 +1,427 @@
+"""What the map wall shows, from store results: filters, points, KPI tiles, feed, drawer.
+
+Everything here is a function of the store and a :class:`WallFilters` value; the page's callbacks
+call one of these and render the result. The wall never sees personal data: every store call
+uses :data:`SCOPE` (``personal_data=False``), so names and phones arrive masked.
+
+Caching: the incidents of the last ~13 months are read once per *cut* (the history version a page
+is built against: the current hour, advanced by the periodic refresh) and kept per process,
+keyed by ``(store url, cut)``; nothing mutable is shared between requests, so several workers
+agree.
+Filters are applied on the server to that cached frame; incidents that changed since the cut
+travel as small deltas (:func:`delta`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from incidents import kpi, sla
+from incidents._time import LOCAL_TZ
+from incidents.frame import prepare
+from incidents.model import STATE_ZH, State
+from layers.incidents_layer import CATEGORIES
+from store import open_store
+from store.base import IncidentQuery, IncidentStore, Scope
+
+log = logging.getLogger(__name__)
+
+#: Who the wall is, for the store: everything, never personal data.
+SCOPE = Scope.everything(actor="wall")
+#: Time windows of the filter bar: code -> (label, days; 0 is "since local midnight").
+WINDOWS: dict[str, tuple[str, int]] = {
+    "today": ("今日", 0),
+    "7d": ("近7天", 7),
+    "30d": ("近30天", 30),
+    "year": ("近一年", 365),
+}
+DEFAULT_WINDOW = "7d"
+SOURCES: dict[str, str] = {
+    "110": "110转办",
+    "12345": "12345工单",
+    "patrol": "网格上报",
+    "walk_in": "来访",
+    "callback": "回访",
+    "open311": "网上诉求",
+}
+#: State order of the colour legend (index = ``s`` in the points payload).
+STATES: tuple[str, ...] = tuple(s.value for s in State)
+OPEN_STATES = tuple(s.value for s in State if s.is_open)
+#: How far back the cached frame reaches: a year plus a month, for 同比 of this month.
+HISTORY_DAYS = 400
+#: Width of a cut (the history layer's version) in seconds: the browser reloads its history
+#: layer once per cut; in between, changes arrive as deltas.
+CUT_SECONDS = 3600
+#: Deltas look this far behind the cut, for transfers that arrive with an older time.
+LOOKBACK = pd.Timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class WallFilters:
+    """The filter bar: time window (or custom dates) and category / source / village codes."""
+
+    window: str = "7d"
+    start: str | None = None  # custom window, local dates YYYY-MM-DD (end inclusive)
+    end: str | None = None
+    category: str | None = None
+    source: str | None = None
+    village: str | None = None
+
+    @classmethod
+    def from_args(cls, args: dict[str, Any]) -> WallFilters:
+        """Filters from URL query arguments or component values (unknown values dropped)."""
+
+        def pick(key: str) -> str | None:
+            value = args.get(key)
+            return str(value) if value not in (None, "", "all") else None
+
+        window = pick("window") or DEFAULT_WINDOW
+        if window not in WINDOWS and window != "custom":
+            window = DEFAULT_WINDOW
+        return cls(
+            window,
+            pick("start"),
+            pick("end"),
+            pick("category"),
+            pick("source"),
+            pick("village"),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        """Non-empty fields as URL query arguments."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    def bounds(self, now: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``[start, end)`` of the window, aware UTC."""
+        local = now.tz_convert(LOCAL_TZ)
+        if self.window == "custom" and self.start:
+            start = pd.Timestamp(self.start).tz_localize(LOCAL_TZ)
+            end_day = pd.Timestamp(self.end or self.start).tz_localize(LOCAL_TZ)
+            return start.tz_convert("UTC"), (end_day + pd.Timedelta(days=1)).tz_convert("UTC")
+        days = WINDOWS.get(self.window, WINDOWS["today"])[1]
+        start = local.normalize() if days == 0 else local - pd.Timedelta(days=days)
+        return start.tz_convert("UTC"), now.tz_convert("UTC")
+
+
+def now_utc() -> pd.Timestamp:
+    """The wall's clock (UTC)."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+def cut_of(now: pd.Timestamp) -> str:
+    """The history version for ``now``: the start of its :data:`CUT_SECONDS` slot, ISO UTC."""
+    seconds = int(now.timestamp()) // CUT_SECONDS * CUT_SECONDS
+    return pd.Timestamp(seconds, unit="s", tz="UTC").isoformat()
+
+
+def parse_cut(text: str | None, now: pd.Timestamp) -> str:
+    """A cut from a URL: aligned to :data:`CUT_SECONDS`, not in the future, naive means UTC
+    (a ``+`` in a query string decodes to a space); else the current cut."""
+    try:
+        ts = pd.Timestamp(str(text).strip().replace(" ", "+"))
+    except ValueError:
+        return cut_of(now)
+    if pd.isna(ts):
+        return cut_of(now)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    if ts > now or int(ts.timestamp()) % CUT_SECONDS:
+        return cut_of(now)
+    return ts.isoformat()
+
+
+@lru_cache(maxsize=4)
+def _store(url: str) -> IncidentStore:
+    return open_store(url)  # type: ignore[return-value]
+
+
+def history_frame(url: str, cut: str) -> pd.DataFrame:
+    """The KPI frame (plus lon, lat, source, village, migrant flag) of the incidents received
+    in the :data:`HISTORY_DAYS` before ``cut``, read once per (store, cut): concurrent first
+    requests wait for one read instead of each reading."""
+    with _HISTORY_LOCK:
+        return _history_frame(url, cut)
+
+
+_HISTORY_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _history_frame(url: str, cut: str) -> pd.DataFrame:
+    end = pd.Timestamp(cut)
+    query = IncidentQuery(received_from=(end - pd.Timedelta(days=HISTORY_DAYS)).to_pydatetime())
+    found = _store(url).query_incidents(query, SCOPE)
+    return _kpi_frame(found)
+
+
+def warm(url: str) -> None:
+    """Read the current cut's history into the cache (run at start-up, in the background)."""
+    try:
+        history_frame(url, cut_of(now_utc()))
+    except Exception:  # a store without incidents yet: the first request will say so
+        log.warning("大屏缓存预热失败 / wall cache warm-up failed", exc_info=True)
+
+
+def _kpi_frame(found: Any) -> pd.DataFrame:
+    geom = found.geometry
+    flat = pd.DataFrame(found.drop(columns="geometry"))
+    flat["lon"] = np.round(geom.x.to_numpy(float), 6)
+    flat["lat"] = np.round(geom.y.to_numpy(float), 6)
+    return prepare(flat).reset_index(drop=True)
+
+
+def filtered(frame: pd.DataFrame, f: WallFilters, now: pd.Timestamp) -> pd.DataFrame:
+    """Rows of ``frame`` within the filters' window and codes (server-side filtering)."""
+    start, end = f.bounds(now)
+    keep = ((frame["received_at"] >= start) & (frame["received_at"] < end)).to_numpy(bool)
+    for col, value in (("category", f.category), ("source", f.source)):
+        if value:
+            keep = keep & (frame[col] == value).to_numpy(bool)
+    if f.village:
+        keep = keep & (frame["village_code"] == f.village).to_numpy(bool)
+    return frame.loc[keep]
+
+
+def _overdue(frame: pd.DataFrame, now: pd.Timestamp) -> np.ndarray:
+    if not len(frame):
+        return np.zeros(0, dtype=bool)
+    return sla.overdue_frame(frame, now)["any"].to_numpy(bool)
+
+
+def points_geojson(frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
+    """A compact GeoJSON FeatureCollection of ``frame``'s points: ``id``, state index ``s``,
+    overdue flag ``o``; rows without a location are left out. UTF-8 bytes."""
+    rows = frame.loc[frame["lon"].notna() & frame["lat"].notna()]
+    state_index = {s: i for i, s in enumerate(STATES)}
+    codes = rows["state"].map(state_index).fillna(0).astype(int).to_numpy()
+    late = _overdue(rows, now).astype(int)
+    parts = [
+        f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{x},{y}]}},'
+        f'"properties":{{"id":"{i}","s":{s},"o":{o}}}}}'
+        for i, x, y, s, o in zip(
+            rows["id"].to_numpy(), rows["lon"].to_numpy(), rows["lat"].to_numpy(), codes, late,
+            strict=True,
+        )
+    ]  # fmt: skip
+    return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()
+
+
+@lru_cache(maxsize=16)
+def history_payload(url: str, cut: str, filters: WallFilters) -> tuple[bytes, str]:
+    """Gzipped points of the filtered history at ``cut``, and its ETag."""
+    now = pd.Timestamp(cut)
+    body = gzip.compress(points_geojson(filtered(history_frame(url, cut), filters, now), now), 5)
+    tag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
+    return body, tag
+
+
+def history_url(cut: str, f: WallFilters) -> str:
+    """The URL of the history layer for ``cut`` and ``f`` (a new URL when either changes)."""
+    from urllib.parse import urlencode
+
+    return "/wall/history.geojson?" + urlencode({"cut": cut, **f.as_args()})
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+
+def wan(n: float | int | None) -> str:
+    """A count the Chinese way: ``9,876``, ``1.2万``, ``—`` for none."""
+    if n is None or (isinstance(n, float) and np.isnan(n)):
+        return "—"
+    if abs(n) >= 10_000:
+        return f"{n / 10_000:.1f}万".replace(".0万", "万")
+    return f"{round(n):,}"
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+# --- KPI tiles ----------------------------------------------------------------------------
+
+#: Tiles in order: (key, label, KPI name, which part, format).
+TILES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("received", "受理", "repeat", "den", "count"),
+    ("dispatched", "派遣", "arrival_10min", "den", "count"),
+    ("arrival", "十分钟到场率", "arrival_10min", "value", "rate"),
+    ("resolved", "处置完毕", "reopen", "den", "count"),
+    ("satisfaction", "满意率", "satisfaction", "value", "rate"),
+    ("open", "在办", "open", "value", "count"),
+    ("overdue", "超期督办", "overdue", "value", "count"),
+    ("repeat", "重复报警", "repeat", "num", "count"),
+)
+PERIODS = (("day", "今日"), ("week", "本周"), ("month", "本月"))
+
+
+def _part(v: kpi.KpiValue, part: str) -> float | None:
+    if part == "den":
+        return v.denominator
+    if part == "num":
+        return v.numerator
+    return v.value
+
+
+def _window(unit: str, now: pd.Timestamp) -> kpi.Window:
+    local = now.tz_convert(LOCAL_TZ)
+    if unit == "day":
+        return kpi.Window.day(local.date())
+    if unit == "week":
+        return kpi.Window.week(local.date())
+    return kpi.Window.month(local.year, local.month)
+
+
+def kpi_tiles(frame: pd.DataFrame, now: pd.Timestamp, f: WallFilters) -> list[dict[str, Any]]:
+    """Tile values for today / this week / this month, with 环比 and 同比 of today's value.
+
+    Computed by :mod:`incidents.kpi` over the cached frame restricted to the filters' codes
+    (not their window: the tiles have their own periods).
+    """
+    frame = frame.loc[frame["received_at"] <= now]  # nothing "received" after the clock
+    if f.category or f.source or f.village:
+        codes = WallFilters("custom", "1970-01-01", None, f.category, f.source, f.village)
+        frame = frame.loc[frame.index.isin(filtered(frame, codes, now).index)]
+    periods = {u: kpi.compare(frame, _window(u, now), as_of=now) for u, _ in PERIODS}
+    tiles = []
+    for key, label, name, part, fmt in TILES:
+        text = pct if fmt == "rate" else wan
+        values = {u: _part(periods[u][name].current, part) for u, _ in PERIODS}
+        day = periods["day"][name]
+        prev, year = _part(day.previous, part), _part(day.year_earlier, part)
+        tiles.append(
+            {
+                "key": key,
+                "label": label,
+                "value": text(values["day"]),
+                "week": text(values["week"]),
+                "month": text(values["month"]),
+                "mom": _trend(values["day"], prev, fmt),
+                "yoy": _trend(values["day"], year, fmt),
+                "bad_up": key in ("open", "overdue", "repeat"),
+            }
+        )
+    return tiles
+
+
+def _trend(now: float | None, before: float | None, fmt: str) -> tuple[str, str]:
+    """(arrow, text) of a change: ``("up", "+12%")`` or ``("flat", "—")``."""
+    if now is None or before is None:
+        return "flat", "—"
+    if fmt == "rate":
+        diff = (now - before) * 100
+        return ("up" if diff > 0 else "down" if diff < 0 else "flat"), f"{diff:+.1f}pt"
+    if before == 0:
+        return ("up" if now > 0 else "flat"), ("新增" if now > 0 else "0%")
+    change = (now - before) / before * 100
+    return ("up" if change > 0 else "down" if change < 0 else "flat"), f"{change:+.0f}%"
+
+
+# --- choropleth, legend, feed -------------------------------------------------------------
+
+
+def open_by_grid(frame: pd.DataFrame, now: pd.Timestamp) -> dict[str, int]:
+    """Open incidents per grid code now (:func:`incidents.kpi.compute_by`)."""
+    if not len(frame):
+        return {}
+    window = kpi.Window(now - pd.Timedelta(days=1), now)
+    by = kpi.compute_by(frame, window, "grid", as_of=now)
+    return {str(k): int(v) for k, v in by["open"].items() if v}
+
+
+def state_counts(frame: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(state, 中文, count) of every state present in ``frame``."""
+    counts = frame["state"].value_counts()
+    return [(s, STATE_ZH[State(s)], int(counts.get(s, 0))) for s in STATES]
+
+
+def since_text(then: pd.Timestamp, now: pd.Timestamp) -> str:
+    """``3分钟前``, ``2小时前``, ``5天前``."""
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}分钟前"
+    if minutes < 24 * 60:
+        return f"{minutes // 60}小时前"
+    return f"{minutes // 1440}天前"
+
+
+def feed(frame: pd.DataFrame, now: pd.Timestamp, n: int = 12) -> dict[str, Any]:
+    """The live feed: newest ``n`` received before ``now``, overdue flagged; callbacks due today."""
+    past = frame.loc[frame["received_at"] <= now]
+    newest = past.tail(n).iloc[::-1]
+    late = _overdue(newest, now)
+    rows = [
+        {
+            "id": r.id,
+            "category": CATEGORIES.get(str(r.category), str(r.category)),
+            "address": str(getattr(r, "address", "") or ""),
+            "state": str(r.state),
+            "state_zh": STATE_ZH[State(r.state)],
+            "since": since_text(r.received_at, now),
+            "time": r.received_at.tz_convert(LOCAL_TZ).strftime("%H:%M"),
+            "overdue": bool(o),
+        }
+        for r, o in zip(newest.itertuples(), late, strict=True)
+    ]
+    today = now.tz_convert(LOCAL_TZ).normalize().tz_convert("UTC")
+    due = frame.loc[frame["next_callback_at"].notna() & (frame["next_callback_at"] <= today)]
+    due = due.loc[due["state"].isin(["resolved", "callback_due"])]
+    return {"rows": rows, "callbacks_due": len(due)}
+
+
+# --- live deltas --------------------------------------------------------------------------
+
+
+def delta(
+    url: str, cut: str, known: dict[str, int], now: pd.Timestamp, f: WallFilters
+) -> dict[str, Any]:
+    """Incidents new or changed since ``cut`` that the browser does not hold at their version.
+
+    Reads the incidents whose latest event is later than ``cut`` minus :data:`LOOKBACK` (late
+    transfers carry their original times), drops those the history layer already shows at the
+    same version and those in ``known`` (id -> version held by the live layer). Returns only the
+    new or changed features (history-layer properties plus ``v`` version and ``new`` flag) and
+    the server time: a refresh is a few hundred bytes when nothing moved.
+    """
+    since = (pd.Timestamp(cut) - LOOKBACK).to_pydatetime()
+    found = _store(url).query_incidents(IncidentQuery(changed_since=since), SCOPE)
+    features: list[dict[str, Any]] = []
+    if len(found):
+        frame = filtered(_kpi_frame(found), f, now)
+        # What the history layer at ``cut`` shows (the same filter as :func:`history_payload`).
+        history = filtered(history_frame(url, cut), f, pd.Timestamp(cut))
+        drawn = dict(zip(history["id"], history["version"], strict=True))
+        late = _overdue(frame, now)
+        for r, o in zip(frame.itertuples(), late, strict=True):
+            version = int(r.version)
+            if pd.isna(r.lon) or version in (known.get(r.id), drawn.get(r.id)):
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                    "properties": {
+                        "id": r.id,
+                        "s": STATES.index(r.state),
+                        "o": int(bool(o)),
+                        "v": version,
+                        "new": int(r.id not in drawn and r.id not in known),
+                    },
+                }
+            )
+    # ``key`` names the history layer these deltas complete: a new one (another cut or other
+    # filters) makes the browser drop the live features it holds.
+    key = history_url(cut, f)
+    return {"features": features, "at": now.isoformat(), "key": key, "n": len(features)}
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

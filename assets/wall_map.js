@@ -1,0 +1,201 @@
+/*
+ * Map wall functions for dash-leaflet 1.x: incident points, cluster icons, the grid-cell
+ * choropleth, the trinity highlight, and the clientside merge of live deltas.
+ *
+ * State colours are Okabe–Ito (colour-blind safe); overdue points get a white ring and a larger
+ * radius; new points (from a live delta) pulse. Points are drawn on one shared canvas renderer.
+ * Nothing here fetches anything but the history URL the server hands to the GeoJSON layer.
+ */
+(function () {
+  "use strict";
+
+  /* Index = position in app.wall_data.STATES. */
+  var STATE_COLOURS = [
+    "#E69F00", /* received 受理 orange */
+    "#56B4E9", /* dispatched 派遣 sky blue */
+    "#009E73", /* on_scene 到场 bluish green */
+    "#F0E442", /* resolved 处置完毕 yellow */
+    "#CC79A7", /* callback_due 待回访 reddish purple */
+    "#7f8ea3", /* closed 办结 grey */
+    "#4b5566", /* returned 退回 dark grey */
+    "#D55E00", /* reopened 重开 vermilion */
+    "#0072B2", /* escalated 会商 blue */
+  ];
+  var CHORO = ["#0d1b2e", "#123a5a", "#1c5f80", "#2f8aa0", "#5bb8b0", "#a6dcb4"];
+  var renderer = null;
+
+  /* Map symbols are in pixels: scale them with the screen (1 at 1080p, 2 at 4K). */
+  function k() {
+    return Math.max(1, Math.min(window.innerWidth / 1920, window.innerHeight / 1080));
+  }
+
+  function scaled(style) {
+    var f = k();
+    if (style.weight) {
+      style.weight = style.weight * f;
+    }
+    if (style.radius) {
+      style.radius = style.radius * f;
+    }
+    return style;
+  }
+
+  function canvas() {
+    if (!renderer) {
+      renderer = L.canvas({ padding: 0.3 });
+    }
+    return renderer;
+  }
+
+  function pointToLayer(feature, latlng) {
+    var p = feature.properties || {};
+    var closed = p.s === 5 || p.s === 6;
+    var late = p.o === 1;
+    return L.circleMarker(latlng, scaled({
+      renderer: canvas(),
+      radius: late ? 8 : closed ? 4 : 6,
+      color: late ? "#ffffff" : "#0b1220",
+      weight: late ? 2.5 : 1,
+      fillColor: STATE_COLOURS[p.s] || "#999",
+      fillOpacity: closed ? 0.55 : 0.95,
+    }));
+  }
+
+  /* Live points are DOM markers so that a new one can pulse (few of them). */
+  function livePointToLayer(feature, latlng) {
+    var p = feature.properties || {};
+    var colour = STATE_COLOURS[p.s] || "#999";
+    var cls = "wall-live" + (p.new ? " wall-pulse" : "") + (p.o ? " wall-late" : "");
+    return L.marker(latlng, {
+      icon: L.divIcon({
+        className: cls,
+        html: '<i style="background:' + colour + '"></i>',
+        iconSize: [22 * k(), 22 * k()],
+        iconAnchor: [11 * k(), 11 * k()],
+      }),
+    });
+  }
+
+  function clusterToLayer(feature, latlng, index, context) {
+    var n = feature.properties.point_count;
+    var size = (n < 100 ? 38 : n < 1000 ? 48 : n < 10000 ? 58 : 68) * k();
+    var label = n >= 10000 ? (n / 10000).toFixed(1).replace(".0", "") + "万" : String(n);
+    var tier = n < 100 ? "s" : n < 1000 ? "m" : "l";
+    return L.marker(latlng, {
+      icon: L.divIcon({
+        html: "<div><span>" + label + "</span></div>",
+        className: "wall-cluster wall-cluster-" + tier,
+        iconSize: L.point(size, size),
+      }),
+    });
+  }
+
+  /* Grid cells: choropleth of hideout.counts[code] (open incidents) over hideout.max. */
+  function gridStyle(feature, context) {
+    var h = (context && context.hideout) || {};
+    var counts = h.counts || {};
+    var n = counts[(feature.properties || {}).code] || 0;
+    var max = Math.max(1, h.max || 1);
+    var step = n === 0 ? 0 : 1 + Math.min(4, Math.floor((4 * n) / max));
+    return scaled({
+      color: "#4d6a92", weight: 0.8, opacity: 0.7,
+      fillColor: CHORO[step], fillOpacity: n === 0 ? 0.15 : 0.62,
+    });
+  }
+
+  function trinityStyle(feature) {
+    var kind = (feature.properties || {}).kind;
+    if (kind === "beat") {
+      return scaled({ color: "#FFD23F", weight: 4, dashArray: "10 6", fill: false });
+    }
+    if (kind === "coverage") {
+      return scaled({ color: "#ff6b4a", weight: 2, fillColor: "#ff5a36", fillOpacity: 0.12 });
+    }
+    return scaled({ color: "#ffffff", weight: 4, fillColor: "#5ee7ff", fillOpacity: 0.25 });
+  }
+
+  function trinityPoint(feature, latlng) {
+    var kind = (feature.properties || {}).kind;
+    if (kind === "incident") {
+      return L.marker(latlng, {
+        icon: L.divIcon({
+          className: "wall-target", html: "<i></i>",
+          iconSize: [44 * k(), 44 * k()], iconAnchor: [22 * k(), 22 * k()],
+        }),
+        interactive: false,
+      });
+    }
+    return L.circleMarker(
+      latlng, scaled({ radius: 13, color: "#fff", weight: 4, fillColor: "#ff3b30", fillOpacity: 1 })
+    );
+  }
+
+  /* Fire stations: a red rounded square with 消, not a dot (dots are incidents). */
+  function stationToLayer(feature, latlng) {
+    return L.marker(latlng, {
+      interactive: false,
+      icon: L.divIcon({
+        className: "wall-station", html: "<i>消</i>",
+        iconSize: [24 * k(), 24 * k()], iconAnchor: [12 * k(), 12 * k()],
+      }),
+    });
+  }
+
+  window.dashExtensions = Object.assign({}, window.dashExtensions, {
+    wall: {
+      /* Ember's layer styles (ember_map.js), with line widths scaled for the screen. */
+      baseStyle: function (feature, context) {
+        return scaled(window.dashExtensions.ember.style(feature, context));
+      },
+      stationToLayer: stationToLayer,
+      pointToLayer: pointToLayer,
+      livePointToLayer: livePointToLayer,
+      clusterToLayer: clusterToLayer,
+      gridStyle: gridStyle,
+      trinityStyle: trinityStyle,
+      trinityPoint: trinityPoint,
+    },
+  });
+
+  /* Clientside callbacks: merge a live delta into the live layer; the staleness banner. */
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    wall: {
+      mergeDelta: function (delta, current) {
+        window.__wallLastOk = Date.now();
+        var byId = {};
+        /* Another history layer (new cut or other filters): drop what the live layer holds. */
+        var fresh = delta && delta.key && window.__wallKey && delta.key !== window.__wallKey;
+        window.__wallKey = (delta && delta.key) || window.__wallKey;
+        ((!fresh && current && current.features) || []).forEach(function (f) {
+          f.properties.new = 0;
+          byId[f.properties.id] = f;
+        });
+        ((delta && delta.features) || []).forEach(function (f) {
+          byId[f.properties.id] = f;
+        });
+        var features = Object.keys(byId).map(function (k) { return byId[k]; });
+        var ids = {};
+        features.forEach(function (f) { ids[f.properties.id] = f.properties.v; });
+        return [{ type: "FeatureCollection", features: features }, { key: window.__wallKey, ids: ids }];
+      },
+      staleness: function (_tick, delta) {
+        var loaded = window.__wallLoadedAt || (window.__wallLoadedAt = Date.now());
+        var last = window.__wallLastOk || loaded;
+        var minutes = Math.floor((Date.now() - last) / 60000);
+        if (minutes >= 1) {
+          return ["数据延迟 " + minutes + " 分钟", "wall-stale wall-stale-on"];
+        }
+        return ["", "wall-stale"];
+      },
+      clock: function () {
+        // Asia/Shanghai whatever the wall PC's own zone (China keeps UTC+8 all year, no DST).
+        var d = new Date(Date.now() + 8 * 3600 * 1000);
+        var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+        var days = "日一二三四五六";
+        return d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() +
+          "日 星期" + days[d.getUTCDay()] + "  " + pad(d.getUTCHours()) + ":" +
+          pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+      },
+    },
+  });
+})();

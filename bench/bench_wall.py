@@ -1,0 +1,226 @@
+"""The map wall at 100,000 incidents in headless Chromium, against a folium MarkerCluster map.
+
+Ember: the wall at ``/?window=year`` (every incident of the demo year on the map), served by
+Werkzeug on 127.0.0.1; timed from navigation until the incident clusters are drawn, in a fresh
+browser context (no HTTP cache), after one untimed load has warmed the server's per-cut cache
+(an always-on wall server is warm; the cold figure is in the note). Also measured: the bytes of
+every refresh response over a few polls (live deltas and the periodic tiles/feed refresh), and
+the latency of a filter change (click a category until the new history layer is drawn).
+
+Peer: folium, what an analyst would otherwise use: the same incidents as a ``MarkerCluster``
+rendered to HTML and opened in the same browser. Its CDN scripts (Leaflet, Leaflet.markercluster)
+are served from local copies fetched once with ``npm pack`` (into ``var/bench-vendor``); its
+other CDN assets (Bootstrap, fonts) are answered empty, which only helps it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import folium
+from folium.plugins import MarkerCluster
+from werkzeug.serving import make_server
+
+from app.config import Settings
+from app.server import create_app
+from bench._timing import Result
+from layers.demo import build_demo
+from store import IncidentQuery, Scope, open_store
+
+VENDOR = Path(__file__).resolve().parent.parent / "var" / "bench-vendor"
+#: npm package -> {URL suffix folium uses: file inside the package}.
+NPM = {
+    "leaflet@1.9.3": {
+        "leaflet@1.9.3/dist/leaflet.js": "package/dist/leaflet.js",
+        "leaflet@1.9.3/dist/leaflet.css": "package/dist/leaflet.css",
+    },
+    "leaflet.markercluster@1.1.0": {
+        "markercluster/1.1.0/leaflet.markercluster.js": "package/dist/leaflet.markercluster.js",
+        "markercluster/1.1.0/MarkerCluster.css": "package/dist/MarkerCluster.css",
+        "markercluster/1.1.0/MarkerCluster.Default.css": "package/dist/MarkerCluster.Default.css",
+    },
+    "jquery@3.7.1": {"jquery-3.7.1.min.js": "package/dist/jquery.min.js"},
+}
+#: Seconds of refreshes watched: long enough for a tiles/feed refresh as well as deltas.
+REFRESH_WINDOW = 32.0
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _vendor() -> dict[str, bytes]:
+    """Local copies of folium's scripts: URL suffix -> body (``npm pack`` once, then cached)."""
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    out: dict[str, bytes] = {}
+    for spec, files in NPM.items():
+        name, version = spec.rsplit("@", 1)
+        tgz = VENDOR / f"{name}-{version}.tgz"
+        if not tgz.exists():
+            subprocess.run(
+                ["npm", "pack", spec, "--silent", "--pack-destination", str(VENDOR)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        with tarfile.open(tgz) as tar:
+            for suffix, member in files.items():
+                handle = tar.extractfile(member)
+                assert handle is not None, member
+                out[suffix] = handle.read()
+    return out
+
+
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _wall_render(browser: Any, url: str) -> float:
+    """Seconds from navigation to drawn clusters, in a fresh context."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.locator(".wall-cluster").first.wait_for(timeout=60_000)
+        page.locator("#wall-kpi-received").wait_for(timeout=60_000)
+        return time.perf_counter() - t0
+    finally:
+        context.close()
+
+
+def _refresh_and_filter(browser: Any, url: str, seconds: float) -> tuple[int, int, float]:
+    """(largest refresh response bytes, number of refreshes, filter-change seconds)."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    sizes: list[int] = []
+    try:
+        page.goto(url, wait_until="networkidle")
+        page.locator(".wall-cluster").first.wait_for(timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        listening = [True]
+
+        def record(r: Any) -> None:
+            if listening[0] and "_dash-update-component" in r.url:
+                sizes.append(len(r.body()))
+
+        page.on("response", record)
+        page.wait_for_timeout(seconds * 1000)
+        listening[0] = False
+        refreshes = list(sizes)
+        # Filter change: pick a category; done when the new history layer is drawn.
+        t0 = time.perf_counter()
+        with page.expect_response(lambda r: "category=wage" in r.url) as resp:
+            page.locator("#wall-category").click()
+            page.get_by_role("option", name="劳资纠纷").click()
+        resp.value.finished()
+        page.wait_for_function(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        page.locator(".wall-cluster").first.wait_for(timeout=30_000)
+        latency = time.perf_counter() - t0
+        return max(refreshes, default=0), len(refreshes), latency
+    finally:
+        context.close()
+
+
+def _folium_html(db: Path, out: Path) -> int:
+    """Write the folium MarkerCluster page of every incident of the demo; return the count."""
+    frame = open_store(str(db)).query_incidents(IncidentQuery(), Scope.everything("bench"))
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    west, south, east, north = frame.total_bounds
+    m = folium.Map(tiles=None)
+    m.options["maxZoom"] = 19  # MarkerCluster needs one; folium sets it on tiles only
+    m.fit_bounds([[south, west], [north, east]])
+    cluster = MarkerCluster().add_to(m)
+    for x, y, i in zip(frame.geometry.x, frame.geometry.y, frame["id"], strict=True):
+        folium.CircleMarker([y, x], radius=5, tooltip=str(i)).add_to(cluster)
+    m.save(str(out))
+    return len(frame)
+
+
+def _folium_render(browser: Any, html: Path, vendor: dict[str, bytes]) -> float:
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+
+    def local(route: Any) -> None:
+        url = route.request.url
+        for suffix, body in vendor.items():
+            if url.endswith(suffix):
+                kind = "text/css" if suffix.endswith(".css") else "application/javascript"
+                route.fulfill(status=200, body=body, content_type=kind)
+                return
+        route.fulfill(status=200, body="", content_type="text/plain")
+
+    context.route("https://**/*", local)
+    page = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        page.goto(html.as_uri(), wait_until="commit")
+        page.locator(".marker-cluster").first.wait_for(timeout=600_000)
+        return time.perf_counter() - t0
+    finally:
+        context.close()
+
+
+def run(quick: bool = False) -> list[Result]:
+    from playwright.sync_api import sync_playwright
+
+    n = 20_000 if quick else 100_000
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.gpkg"
+        open_store(str(db)).write_layers(build_demo(7, n_incidents=n))
+        app = create_app(Settings(db=str(db)))
+        try:
+            vendor: dict[str, bytes] | None = _vendor()
+        except (OSError, subprocess.SubprocessError) as exc:  # no npm, no registry: no peer
+            print(f"[bench] folium peer skipped: {exc}", file=sys.stderr)
+            vendor = None
+        html = Path(tmp) / "folium.html"
+        count = _folium_html(db, html)
+        folium_mb = html.stat().st_size / 1e6
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=os.environ.get("EMBER_CHROMIUM", "/usr/bin/chromium"),
+                headless=True,
+                args=ARGS,
+            )
+            try:
+                with _serve(app) as base:
+                    url = base + "/?window=year"
+                    cold = _wall_render(browser, url)
+                    warm = min(_wall_render(browser, url) for _ in range(2 if quick else 3))
+                    refresh, polls, latency = _refresh_and_filter(browser, url, REFRESH_WINDOW)
+                peer = _folium_render(browser, html, vendor) if vendor else float("nan")
+            finally:
+                browser.close()
+    note = (
+        f"{count:,} incidents; wall cold server {cold:.2f} s; largest refresh response "
+        f"{refresh / 1e3:.1f} KB over {polls} refreshes in {REFRESH_WINDOW:.0f} s (live deltas "
+        f"every 5 s, tiles/feed every 30 s); filter change {latency:.2f} s; "
+        f"folium page {folium_mb:.1f} MB"
+    )
+    return [
+        Result(
+            "wall first render",
+            f"{count:,} incidents, year window, 1920×1080, headless Chromium",
+            warm,
+            "folium MarkerCluster page in the same browser",
+            peer,
+            note,
+        )
+    ]

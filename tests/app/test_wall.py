@@ -1,0 +1,171 @@
+"""The map wall without a browser: routing, the history route, filters, tiles, deltas, masking."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from dash import Dash
+
+from app import wall_data as wd
+from app import wall_view
+from app.config import Settings
+from app.server import create_app, page_layout
+from incidents import kpi
+from incidents.model import Incident, Party
+
+NOW = pd.Timestamp("2026-11-20 08:00", tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def wall_app(demo_gpkg: Path) -> Dash:
+    return create_app(Settings(db=str(demo_gpkg)).validate())
+
+
+def ids_of(app: Dash, path: str, search: str = "") -> set[str]:
+    root = page_layout(app, path, search)
+    return {str(getattr(c, "id", "")) for c in [root, *root._traverse()]}
+
+
+def test_router_puts_the_wall_at_root_and_the_town_map_at_map(wall_app: Dash) -> None:
+    assert "wall-map" in ids_of(wall_app, "/")
+    assert "town-map" not in ids_of(wall_app, "/")
+    assert "town-map" in ids_of(wall_app, "/map")
+    assert "wall-map" in ids_of(wall_app, "/nowhere")  # unknown paths show the wall
+    root = page_layout(wall_app, "/", "?window=year&category=wage")
+    values = {getattr(c, "id", None): getattr(c, "value", None) for c in root._traverse()}
+    assert values["wall-window"] == "year" and values["wall-category"] == "wage"
+
+
+def test_history_route_is_gzipped_compact_and_cached(wall_app: Dash) -> None:
+    client = wall_app.server.test_client()
+    cut = wd.cut_of(wd.now_utc())
+    year = client.get(f"/wall/history.geojson?cut={cut}&window=year")
+    assert year.status_code == 200
+    assert year.headers["Content-Encoding"] == "gzip"
+    data = json.loads(gzip.decompress(year.data))
+    features = data["features"]
+    assert len(features) > 100
+    assert set(features[0]["properties"]) == {"id", "s", "o"}  # nothing personal, nothing more
+    again = client.get(
+        f"/wall/history.geojson?cut={cut}&window=year",
+        headers={"If-None-Match": year.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    wage = client.get(f"/wall/history.geojson?cut={cut}&window=year&category=wage")
+    n_wage = len(json.loads(gzip.decompress(wage.data))["features"])
+    assert 0 < n_wage < len(features)
+
+
+def test_filters_parse_and_bound() -> None:
+    f = wd.WallFilters.from_args({"window": "bogus", "category": "", "source": "110"})
+    assert f.window == wd.DEFAULT_WINDOW and f.category is None and f.source == "110"
+    start, end = wd.WallFilters("today").bounds(NOW)
+    assert start == pd.Timestamp("2026-11-19 16:00", tz="UTC") and end == NOW
+    start, end = wd.WallFilters("custom", "2026-11-01", "2026-11-02").bounds(NOW)
+    assert (start.isoformat(), end.isoformat()) == (
+        "2026-10-31T16:00:00+00:00",
+        "2026-11-02T16:00:00+00:00",
+    )
+
+
+def test_cut_from_a_url() -> None:
+    assert wd.parse_cut("2026-11-20T07:00:00 00:00", NOW) == "2026-11-20T07:00:00+00:00"
+    assert wd.parse_cut("2026-11-20T07:00:00", NOW) == "2026-11-20T07:00:00+00:00"
+    assert wd.parse_cut("2026-11-20T07:30:00+00:00", NOW) == wd.cut_of(NOW)  # not aligned
+    assert wd.parse_cut("2027-01-01T00:00:00+00:00", NOW) == wd.cut_of(NOW)  # future
+    assert wd.parse_cut("nonsense", NOW) == wd.cut_of(NOW)
+    assert wd.parse_cut(None, NOW) == wd.cut_of(NOW)
+
+
+def test_chinese_numbers() -> None:
+    assert wd.wan(9876) == "9,876"
+    assert wd.wan(12_345) == "1.2万"
+    assert wd.wan(100_000) == "10万"
+    assert wd.wan(None) == "—"
+    assert wd.pct(0.9512) == "95.1%"
+
+
+def test_tiles_come_from_incidents_kpi(demo_gpkg: Path) -> None:
+    cut = wd.cut_of(NOW)
+    frame = wd.history_frame(str(demo_gpkg), cut)
+    tiles = {t["key"]: t for t in wd.kpi_tiles(frame, NOW, wd.WallFilters())}
+    assert len(tiles) == 8
+    past = frame.loc[frame["received_at"] <= NOW]
+    month = kpi.compute(past, kpi.Window.month(2026, 11), as_of=NOW)
+    assert tiles["received"]["month"] == wd.wan(month["repeat"].denominator)
+    assert tiles["open"]["month"] == wd.wan(month["open"].value)
+    assert tiles["overdue"]["bad_up"] and not tiles["received"]["bad_up"]
+
+
+def test_overview_feed_and_drawer_are_masked(demo_gpkg: Path) -> None:
+    view = wall_view.overview(str(demo_gpkg), {"window": "30d"}, None)
+    assert view.history_url.startswith("/wall/history.geojson?cut=")
+    assert view.total == sum(n for _, _, n in view.states)
+    assert view.feed["rows"], "the demo has incidents in the last 30 days"
+    detail = wall_view.detail(str(demo_gpkg), view.feed["rows"][0]["id"], view.cut)
+    text = json.dumps(detail, ensure_ascii=False)
+    assert detail["parties"] and "****" in detail["parties"][0]["phone"]
+    assert not re.search(r"1[3-9]\d{9}", text), "no phone number in clear"
+    assert "events" in detail and detail["events"][0]["action"] == "受理"
+    assert wall_view.detail(str(demo_gpkg), "NO-SUCH-ID", view.cut) == {}
+
+
+def _incident(n: int, lon: float, lat: float) -> Incident:
+    return Incident(
+        id=f"LIVE{n:04d}",
+        source="110",
+        source_id=f"J-LIVE-{n}",
+        received_at=datetime.now(UTC),
+        category="noise",
+        description="深夜噪音扰民",
+        lon=lon,
+        lat=lat,
+        parties=(Party(name="王小明", phone="13912345678"),),
+    )
+
+
+def test_delta_sends_only_what_the_browser_lacks(demo_gpkg: Path, tmp_path: Path) -> None:
+    from store import open_store
+
+    db = tmp_path / "live.gpkg"
+    shutil.copyfile(demo_gpkg, db)
+    url = str(db)
+    cut = wd.cut_of(wd.now_utc())
+    args: dict[str, Any] = {"window": "today"}
+    assert wall_view.live(url, cut, {}, args)["features"] == []
+    store = open_store(url)
+    store.add_incidents([_incident(1, 120.0, 29.0)])
+    first = wall_view.live(url, cut, {}, args)
+    assert [f["properties"]["id"] for f in first["features"]] == ["LIVE0001"]
+    props = first["features"][0]["properties"]
+    assert props["new"] == 1 and props["v"] == 1
+    assert len(json.dumps(first)) < 1_000
+    held = {"key": first["key"], "ids": {"LIVE0001": 1}}
+    assert wall_view.live(url, cut, held, args)["features"] == []
+    # Held under another history layer (other filters): sent again.
+    other_key = {"key": "/wall/history.geojson?other", "ids": {"LIVE0001": 1}}
+    assert len(wall_view.live(url, cut, other_key, args)["features"]) == 1
+    other = wall_view.live(url, cut, {}, {"window": "today", "category": "wage"})
+    assert other["features"] == []  # filtered on the server
+    store.close()
+
+
+def test_selected_id() -> None:
+    from dash import no_update
+
+    marker = [{"value": {"properties": {"id": "E1", "s": 0}}}]
+    assert wall_view.selected_id("wall-incidents", marker) == "E1"
+    cluster = [{"value": {"properties": {"cluster": True, "point_count": 9}}}]
+    assert wall_view.selected_id("wall-incidents", cluster) is no_update
+    row = {"type": "wall-feed-row", "id": "E2"}
+    assert wall_view.selected_id(row, [{"value": 1}]) == "E2"
+    assert wall_view.selected_id(row, [{"value": 0}]) is no_update  # a freshly drawn row
+    assert wall_view.selected_id({"type": "wall-close", "id": "x"}, [{"value": 1}]) is None
