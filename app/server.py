@@ -11,14 +11,17 @@ filters, with an ETag, so a browser loads it once per filter change.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, dcc, html
 from flask import Response, request
+from werkzeug.serving import make_server
 
 from app import wall_data
 from app.components.town_map import load_town
@@ -139,3 +142,20 @@ def serve(settings: Settings) -> None:
         use_reloader=False,
         dev_tools_hot_reload=False,
     )
+
+
+@contextmanager
+def serve_in_thread(app: Dash, port: int = 0) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a background thread (tests, benchmarks, embedding).
+
+    ``port`` 0 takes a free one. Yields the base URL; the server stops when the block ends.
+    """
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -20,19 +20,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import folium
 from folium.plugins import MarkerCluster
-from werkzeug.serving import make_server
 
 from app.config import Settings
-from app.server import create_app
+from app.server import create_app, serve_in_thread
 from bench._timing import Result
 from layers.demo import build_demo
 from store import IncidentQuery, Scope, open_store
@@ -76,18 +72,6 @@ def _vendor() -> dict[str, bytes]:
                 assert handle is not None, member
                 out[suffix] = handle.read()
     return out
-
-
-@contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def _wall_render(browser: Any, url: str) -> float:
@@ -200,7 +184,7 @@ def run(quick: bool = False) -> list[Result]:
                 args=ARGS,
             )
             try:
-                with _serve(app) as base:
+                with serve_in_thread(app) as base:
                     url = base + "/?window=year"
                     cold = _wall_render(browser, url)
                     warm = min(_wall_render(browser, url) for _ in range(2 if quick else 3))

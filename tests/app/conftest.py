@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,10 +12,9 @@ import pytest
 from dash import Dash
 from shapely.geometry import LineString, Point, Polygon, box
 from shapely.ops import unary_union
-from werkzeug.serving import make_server
 
 from app.config import Settings
-from app.server import create_app
+from app.server import create_app, serve_in_thread
 from layers.io import write_layers
 
 TOWN_CODE = "330784199"
@@ -137,17 +135,9 @@ def town_app(town_settings: Settings) -> Dash:
     return create_app(town_settings)
 
 
-@contextmanager
-def running(app: Dash) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+def running(app: Dash) -> AbstractContextManager[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 in a thread; enter to get its base URL."""
+    return serve_in_thread(app)
 
 
 @pytest.fixture

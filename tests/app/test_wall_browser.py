@@ -6,20 +6,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.config import Settings
 from app.server import create_app
+from app.server import serve_in_thread as serve
 from incidents.model import Incident, Party
 from store import open_store
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
@@ -29,20 +26,6 @@ pytestmark = pytest.mark.browser
 #: The README's picture of the wall: written when missing or when EMBER_UPDATE_README_SHOT is set.
 README_SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "wall.png"
 PHONE = re.compile(r"1[3-9]\d{9}")
-
-
-@contextmanager
-def serve(app: Any, port: int = 0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (``port`` 0: a free one) in a thread; yield the base URL."""
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def open_wall(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any, list, list]:
