@@ -32,6 +32,7 @@ class Overview:
     states: list[tuple[str, str, int]]
     total: int
     feed: dict[str, Any]
+    charts: dict[str, Any]
 
 
 def current_frame(url: str, cut: str, now: pd.Timestamp) -> pd.DataFrame:
@@ -65,7 +66,7 @@ def _recent(url: str, cut: str, _bucket: str) -> pd.DataFrame:
 
 
 def overview(url: str, args: dict[str, Any], cut: str | None, advance: bool = False) -> Overview:
-    """The tiles, legend, feed, choropleth and history URL for the filter values ``args``.
+    """Tiles, legend, feed, charts, choropleth and history URL for the filter values ``args``.
 
     ``cut`` is the page's history version; with ``advance`` (the periodic refresh) it moves to
     the current one when the hour has turned, so a wall left on for days reloads its history
@@ -86,6 +87,7 @@ def overview(url: str, args: dict[str, Any], cut: str | None, advance: bool = Fa
         states=wd.state_counts(window),
         total=len(window),
         feed=wd.feed(wd.filtered(current_frame(url, cut, now), f, now), now),
+        charts=_charts(url, cut, f, bucket),
     )
 
 
@@ -99,6 +101,16 @@ def _tiles(url: str, cut: str, f: wd.WallFilters, bucket: str) -> list[dict[str,
 def _grid_counts(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, int]:
     now = pd.Timestamp(bucket)
     return wd.open_by_grid(wd.filtered(current_frame(url, cut, now), f, now), now)
+
+
+@lru_cache(maxsize=32)
+def _charts(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, Any]:
+    """The charts' data: the window's incidents, and the 30 days ending with the window."""
+    now = pd.Timestamp(bucket)
+    frame = current_frame(url, cut, now)
+    frame = frame.loc[frame["received_at"] <= now]  # nothing "received" after the clock
+    trend = wd.trend_filters(f, now)
+    return wd.chart_data(wd.filtered(frame, f, now), wd.filtered(frame, trend, now), str(trend.end))
 
 
 def live(url: str, cut: str, known: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:

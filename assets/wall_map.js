@@ -187,6 +187,10 @@
         }
         return ["", "wall-stale"];
       },
+      rem: function () {
+        // The root font size in px (ember.css: follows the viewport), for the charts' fonts.
+        return parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      },
       clock: function () {
         // Asia/Shanghai whatever the wall PC's own zone (China keeps UTC+8 all year, no DST).
         var d = new Date(Date.now() + 8 * 3600 * 1000);

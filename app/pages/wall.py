@@ -14,6 +14,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from app import wall_view
+from app.components import wall_charts as wc
 from app.components import wall_map as wm
 from app.components import wall_panels as wp
 from app.components.town_map import TownData, empty_collection
@@ -33,7 +34,7 @@ def layout(
     basemap_url: str = "",
     args: dict[str, str] | None = None,
 ) -> html.Div:
-    """The wall: header with filters; KPI tiles | map with drawer | legend and feed.
+    """The wall: header with filters; KPI tiles | map with drawer | legend and feed; charts.
 
     ``args`` (URL query arguments such as ``window=year&category=wage``) set the filters the
     page opens with. The history layer's URL is in the layout, so the browser fetches the points
@@ -56,6 +57,7 @@ def layout(
                         className="wall-map",
                     ),
                     html.Section(id="wall-feed", className="wall-feed"),
+                    wc.strip(),
                 ],
                 className="wall-body",
             ),
@@ -63,6 +65,7 @@ def layout(
             dcc.Store(id="wall-delta"),
             dcc.Store(id="wall-known", data={}),
             dcc.Store(id="wall-selected"),
+            dcc.Store(id="wall-rem"),
             dcc.Interval(id="wall-tick", interval=DELTA_MS),
             dcc.Interval(id="wall-slow", interval=OVERVIEW_MS),
             dcc.Interval(id="wall-clock-tick", interval=1_000),
@@ -84,13 +87,16 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
         Output("wall-tiles", "children"),
         Output("wall-legend", "children"),
         Output("wall-feed", "children"),
+        *[Output(i, "figure") for i, _ in wc.CHARTS],
+        *[Output(f"{i}-note", "children") for i, _ in wc.CHARTS],
         *filters,
         Input("wall-slow", "n_intervals"),
+        Input("wall-rem", "data"),
         State("wall-cut", "data"),
         State(wm.HISTORY_ID, "url"),
     )
     def overview(*args: Any) -> tuple[Any, ...]:
-        *values, _n, cut, current_url = args
+        *values, _n, rem, cut, current_url = args
         refresh = ctx.triggered_id == "wall-slow"
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
         view = wall_view.overview(url, filters, cut, advance=refresh)
@@ -101,6 +107,8 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
             wp.tiles(view.tiles),
             wp.legend(view.states, view.total),
             wp.feed(view.feed),
+            *wc.figures(view.charts, rem),
+            *wc.notes(view.charts),
         )
 
     @app.callback(
@@ -130,6 +138,11 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
         Output("wall-stale", "className"),
         Input("wall-tick", "n_intervals"),
         Input("wall-delta", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("wall", "rem"),
+        Output("wall-rem", "data"),
+        Input("wall-charts", "className"),  # once, at load
     )
     app.clientside_callback(
         ClientsideFunction("wall", "clock"),

@@ -44,6 +44,10 @@ def open_wall(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any
     page.locator("#wall-kpi-received").wait_for(state="visible", timeout=30_000)
     page.locator(".wall-feed-row").first.wait_for(state="visible", timeout=30_000)
     page.locator(".wall-cluster, .wall-station").first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.wall-charts .js-plotly-plot .main-svg').length >= 4",
+        timeout=30_000,
+    )
     page.wait_for_load_state("networkidle")
     return context, page, requests, errors
 
@@ -70,6 +74,12 @@ def test_wall_1080p_click_and_window(browser: Any, wall_app: Any) -> None:
                 README_SHOT.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(ARTIFACTS / "wall_1080p.png", README_SHOT)
             assert len(page.locator(".wall-tile").all()) == 8
+            # The four charts, drawn by the locally served plotly.js, inside the viewport.
+            assert page.locator(".wall-charts .js-plotly-plot").count() >= 4
+            assert page.locator(".wall-charts .bars .point").count() >= 24
+            assert "涉流动人口" in page.locator("#wall-chart-migrant").inner_text()
+            boxes = [c.bounding_box() for c in page.locator(".wall-chart").all()]
+            assert all(b and b["y"] + b["height"] <= 1080 and b["height"] > 150 for b in boxes)
             # Click an incident in the feed: the drawer opens, masked, with the trinity.
             page.locator(".wall-feed-row").first.click()
             drawer = page.locator(".wall-drawer-open")

@@ -1,0 +1,257 @@
+"""The wall's chart strip: category mix, 24-hour profile, 30-day trend, share involving migrants.
+
+:func:`figures` turns :func:`app.wall_data.chart_data` into four plotly figures styled for the
+dark wall: transparent background, light text, Okabe–Ito colours (those of the state legend),
+fonts sized in the page's rem (the browser reports it), so that a 4K wall gets 4K type. The
+graphs are static (no mode bar, no hover): a wall is looked at, not clicked. plotly.js is
+served by Dash itself (no CDN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+#: (graph id, title) of the four charts, in order.
+CHARTS: tuple[tuple[str, str], ...] = (
+    ("wall-chart-category", "类别构成"),
+    ("wall-chart-hours", "24小时分布"),
+    ("wall-chart-trend", "近30天趋势"),
+    ("wall-chart-migrant", "涉流动人口占比"),
+)
+CONFIG: Any = {"displayModeBar": False, "staticPlot": True}
+TEXT = "#e6eef9"
+MUTED = "#93a7c4"
+GRID = "rgba(147, 167, 196, 0.18)"
+FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif'
+#: Okabe–Ito, as the state colours of assets/wall_map.js and wall.css.
+SKY, ORANGE, PURPLE = "#56B4E9", "#E69F00", "#CC79A7"
+ACCENT = "#5ee7ff"
+
+
+def strip() -> html.Section:
+    """The four chart cards (empty figures until the first overview)."""
+    cards = [
+        html.Div(
+            [
+                html.Div(
+                    [html.H2(title), html.Span(id=f"{id_}-note", className="wall-chart-note")],
+                    className="wall-chart-head",
+                ),
+                dcc.Graph(
+                    id=id_,
+                    figure=_empty(),
+                    config=CONFIG,
+                    responsive=True,
+                    className="wall-chart-graph",
+                ),
+            ],
+            className="wall-chart",
+        )
+        for id_, title in CHARTS
+    ]
+    return html.Section(cards, id="wall-charts", className="wall-charts")
+
+
+def _empty() -> go.Figure:
+    return go.Figure(layout=_layout(16.0))
+
+
+def _layout(rem: float, **more: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": FONT, "size": round(0.95 * rem, 1), "color": TEXT},
+        "margin": {
+            "l": round(0.4 * rem),
+            "r": round(0.6 * rem),
+            "t": round(0.3 * rem),
+            "b": round(0.4 * rem),
+            "pad": 0,
+        },
+        "showlegend": False,
+        "autosize": True,
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+    }
+    layout.update(more)
+    return layout
+
+
+def _axis(rem: float, **more: Any) -> dict[str, Any]:
+    axis: dict[str, Any] = {
+        "visible": True,
+        "showgrid": False,
+        "zeroline": False,
+        "showline": False,
+        "ticks": "",
+        "tickfont": {"size": round(0.95 * rem, 1), "color": MUTED},
+        "automargin": True,
+        "fixedrange": True,
+    }
+    axis.update(more)
+    return axis
+
+
+def _value_axis(rem: float, top: int) -> dict[str, Any]:
+    return _axis(
+        rem,
+        showgrid=True,
+        gridcolor=GRID,
+        gridwidth=1,
+        nticks=4,
+        rangemode="tozero",
+        range=[0, max(1, top) * 1.18],
+        tickformat="~s",
+    )
+
+
+def figures(data: dict[str, Any], rem: float | None) -> list[go.Figure]:
+    """The four figures of :data:`CHARTS` for ``data`` (:func:`app.wall_data.chart_data`),
+    with fonts in units of ``rem`` px (16 when unknown)."""
+    rem = float(rem or 16.0)
+    return [_categories(data, rem), _hours(data, rem), _trend(data, rem), _migrant(data, rem)]
+
+
+def notes(data: dict[str, Any]) -> list[str]:
+    """The small text right of each chart's title."""
+    m = data["migrant"]
+    first, last = data["days"][0][0], data["days"][-1][0]
+    return [
+        f"共 {sum(n for _, _, n in data['categories']):,} 件",
+        "按受理时刻",
+        f"{first[5:]} 至 {last[5:]}",
+        f"{m['n']:,} / {m['total']:,} 件",
+    ]
+
+
+def _categories(data: dict[str, Any], rem: float) -> go.Figure:
+    rows = data["categories"][::-1]  # largest on top
+    if not rows:
+        return _nothing(rem)
+    names = [zh for _, zh, _ in rows]
+    counts = [n for _, _, n in rows]
+    bar = go.Bar(
+        x=counts,
+        y=names,
+        orientation="h",
+        marker={"color": SKY, "line": {"width": 0}},
+        text=[f"{n:,}" for n in counts],
+        textposition="outside",
+        textfont={"size": round(0.95 * rem, 1), "color": TEXT},
+        cliponaxis=False,
+        width=0.72,
+    )
+    layout = _layout(
+        rem,
+        xaxis=_axis(rem, visible=False, range=[0, max(counts) * 1.25]),
+        yaxis=_axis(rem, tickfont={"size": round(0.95 * rem, 1), "color": TEXT}),
+        bargap=0.25,
+    )
+    return go.Figure(bar, layout)
+
+
+def _hours(data: dict[str, Any], rem: float) -> go.Figure:
+    hours = data["hours"]
+    bar = go.Bar(
+        x=list(range(24)), y=hours, marker={"color": ORANGE, "line": {"width": 0}}, width=0.78
+    )
+    layout = _layout(
+        rem,
+        xaxis=_axis(
+            rem,
+            tickvals=[0, 6, 12, 18, 23],
+            ticktext=["0时", "6时", "12时", "18时", "23时"],
+            range=[-0.6, 23.6],
+        ),
+        yaxis=_value_axis(rem, max(hours)),
+    )
+    return go.Figure(bar, layout)
+
+
+def _trend(data: dict[str, Any], rem: float) -> go.Figure:
+    days = [d for d, _ in data["days"]]
+    counts = [n for _, n in data["days"]]
+    line = go.Scatter(
+        x=days,
+        y=counts,
+        mode="lines",
+        line={"color": ACCENT, "width": max(2.0, 0.18 * rem)},
+        fill="tozeroy",
+        fillcolor="rgba(94, 231, 255, 0.16)",
+    )
+    last = go.Scatter(
+        x=days[-1:],
+        y=counts[-1:],
+        mode="markers",
+        marker={
+            "color": ACCENT,
+            "size": round(0.55 * rem),
+            "line": {"color": "#050912", "width": 2},
+        },
+    )
+    ticks = days[::-7][::-1]
+    layout = _layout(
+        rem,
+        xaxis=_axis(
+            rem,
+            type="category",
+            tickvals=ticks,
+            ticktext=[d[5:] for d in ticks],
+            range=[-0.5, len(days) - 0.5],
+        ),
+        yaxis=_value_axis(rem, max(counts, default=0)),
+    )
+    return go.Figure([line, last], layout)
+
+
+def _migrant(data: dict[str, Any], rem: float) -> go.Figure:
+    m = data["migrant"]
+    share = m["share"]
+    if share is None:
+        return _nothing(rem)
+    pie = go.Pie(
+        values=[m["n"], m["total"] - m["n"]],
+        labels=["涉流动人口", "其他"],
+        hole=0.62,
+        sort=False,
+        direction="clockwise",
+        rotation=0,
+        marker={"colors": [PURPLE, "#1d3252"], "line": {"width": 0}},
+        textinfo="none",
+        domain={"x": [0.0, 0.46], "y": [0.02, 0.98]},
+    )
+    big = {
+        "text": f"{share * 100:.1f}%",
+        "x": 0.74,
+        "y": 0.58,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": round(2.3 * rem), "color": TEXT, "family": FONT},
+    }
+    small = {
+        "text": "涉流动人口",
+        "x": 0.74,
+        "y": 0.22,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": round(0.95 * rem, 1), "color": PURPLE, "family": FONT},
+    }
+    return go.Figure(pie, _layout(rem, annotations=[big, small]))
+
+
+def _nothing(rem: float) -> go.Figure:
+    text = {
+        "text": "暂无事项",
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": round(1.1 * rem), "color": MUTED},
+    }
+    return go.Figure(layout=_layout(rem, annotations=[text]))
