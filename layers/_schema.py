@@ -8,7 +8,7 @@ layer against its spec lives in :mod:`layers.validate`; checks across layers in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 FieldType = Literal["str", "int", "float", "bool", "datetime"]
@@ -61,7 +61,6 @@ class LayerSpec:
     fields: tuple[Field, ...]
     code_pattern: str | None = None
     code_hint: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def field_names(self) -> list[str]:

@@ -55,13 +55,3 @@ def conform(frame: Frame, name: str) -> Frame:
         elif f.type == "bool" and not pd.api.types.is_bool_dtype(col):
             frame[f.name] = col.astype("boolean")
     return frame
-
-
-def read_layers(path: str | os.PathLike[str], names: list[str] | None = None) -> dict[str, Frame]:
-    """Read layers of a GeoPackage by name (all of them when ``names`` is None)."""
-    available = [str(n) for n, _ in pyogrio.list_layers(path)]
-    wanted = available if names is None else names
-    missing = [n for n in wanted if n not in available]
-    if missing:
-        raise KeyError(f"图层不存在 / no such layer(s) in {path}: {', '.join(missing)}")
-    return {n: conform(pyogrio.read_dataframe(path, layer=n), n) for n in wanted}

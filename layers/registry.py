@@ -24,6 +24,3 @@ SPECS: dict[str, LayerSpec] = {
         incidents_layer.SPEC,
     )
 }
-
-#: Layers a town needs before incidents can be placed on their trinity.
-GOVERNANCE_LAYERS = ("town", "villages", "grid_cells", "police_beats", "fire_stations")
