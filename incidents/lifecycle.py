@@ -381,8 +381,12 @@ def _step(s: dict[str, Any] | None, event: Event, incident: Incident | None) -> 
     return s
 
 
+_DEFAULTS = tuple((f.name, f.default) for f in fields(IncidentStatus) if f.default is not MISSING)
+_NAMES = tuple(f.name for f in fields(IncidentStatus))
+
+
 def _defaults() -> dict[str, Any]:
-    return {f.name: f.default for f in fields(IncidentStatus) if f.default is not MISSING}
+    return dict(_DEFAULTS)  # the defaults are immutable (None, tuples, numbers)
 
 
 def apply(
@@ -397,7 +401,7 @@ def apply(
     ------
     IllegalTransition, InvalidEvent, SequenceError
     """
-    s = None if status is None else {f.name: getattr(status, f.name) for f in fields(status)}
+    s = None if status is None else {name: getattr(status, name) for name in _NAMES}
     return IncidentStatus(**_step(s, event, incident))
 
 
