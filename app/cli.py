@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_geo import add_geocode_commands
     from app.cli_ingest import add_ingest_commands
     from app.cli_layers import add_layers_commands
+    from app.cli_users import add_users_commands
 
     parser = argparse.ArgumentParser(
         prog="ember",
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_geocode_commands(sub)
     add_assign_commands(sub)
     add_ingest_commands(sub)
+    add_users_commands(sub)
     return parser
 
 

@@ -89,6 +89,9 @@ TRANSITIONS: dict[str, Transition] = {
 #: Fields an ``amend`` (or the ``receive`` event) may set from ``data``.
 AMENDABLE = ("category", "subcategory", "priority", "deadline", "town_code", "village_code",
              "grid_code", "beat_code", "station_code")  # fmt: skip
+#: Where and what the incident is: seeded from the incident, corrected by a later ``amend``
+#: (a changed re-delivery, a dispatcher placing a low-confidence geocode on the map).
+PLACE = ("lon", "lat", "address", "description", "geocode_level", "geocode_confidence")
 
 
 class EventError(ValueError):
@@ -218,13 +221,40 @@ def _set_fields(s: dict[str, Any], event: Event, keys: Sequence[str]) -> None:
             s[key] = _code(event, key)
 
 
+def _number(event: Event, key: str, low: float, high: float) -> float | None:
+    value = event.data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise _bad(
+            event, f"{key} 须为 {low}–{high} 之间的数", f"{key} must be a number in {low}..{high}"
+        )
+    return float(value)
+
+
+def _set_place(s: dict[str, Any], event: Event) -> None:
+    """Copy a corrected point, address or description from ``event.data``: lon and lat only
+    together (a point is never half-moved)."""
+    data = event.data
+    if "lon" in data or "lat" in data:
+        lon, lat = _number(event, "lon", -180, 180), _number(event, "lat", -90, 90)
+        if (lon is None) != (lat is None):
+            raise _bad(event, "经度和纬度须同时给出", "lon and lat must be given together")
+        s["lon"], s["lat"] = lon, lat
+    for key in ("address", "description", "geocode_level"):
+        if key in data:
+            s[key] = _code(event, key)
+    if "geocode_confidence" in data:
+        s["geocode_confidence"] = _number(event, "geocode_confidence", 0, 1)
+
+
 def _start(event: Event, incident: Incident | None) -> dict[str, Any]:
     s = _defaults()
     s.update(incident_id=event.incident_id, received_at=event.at)
     if incident is not None:
         if incident.id != event.incident_id:
             raise _bad(event, "事件不属于该事项", f"event is not of incident {incident.id}")
-        for key in (*AMENDABLE, "team_code", "department_code"):
+        for key in (*AMENDABLE, *PLACE, "team_code", "department_code"):
             s[key] = getattr(incident, key, None)
         s["related"] = tuple(incident.related)
     return s
@@ -235,6 +265,7 @@ def _apply(s: dict[str, Any], event: Event, to: State) -> None:
     action, at, data = event.action, event.at, event.data
     if action in ("receive", "amend"):
         _set_fields(s, event, AMENDABLE)
+        _set_place(s, event)
     if action in ("receive", "dispatch", "reassign"):
         _set_fields(s, event, ("team_code", "department_code"))
     if action == "dispatch":

@@ -58,6 +58,12 @@ class IncidentStatus:
     station_code: str | None = None
     team_code: str | None = None
     department_code: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = None
+    description: str | None = None
+    geocode_level: str | None = None
+    geocode_confidence: float | None = None
     supervised: bool = False
     supervised_at: datetime | None = None
     supervision_count: int = 0

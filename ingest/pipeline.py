@@ -25,10 +25,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,194 +35,36 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.coords import REASON_CODES, coordinate_reasons, reason_text
-from geo.geocode import Geocoder
-from geo.trinity import REASON_TEXTS, TRINITY_REASONS, TrinityIndex
-from incidents.masking import mask_phone, mask_text
-from incidents.model import Event, Incident, Party
-from incidents.repeat import RepeatPolicy, link_repeats
-from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from incidents.model import Event
+from ingest._build import amend_events, batch_fields, new_incidents, quarantine_rows
+from ingest._count import count_batch
+from ingest._locate import locate
+from ingest._repeats import find_repeats
+from ingest._util import _echo, _problem
+from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format, resolve_columns
-from ingest.normalise import (
-    crs_codes,
-    map_categories,
-    normalise_phones,
-    numbers,
-    parse_times,
-    to_wgs84_by_crs,
-)
+from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable, read_table
-from store.base import (
-    DuplicateIncident,
-    IncidentQuery,
-    IncidentStore,
-    QuarantineRow,
-    Scope,
-    StaleVersion,
-)
+from ingest.summary import IngestSummary, RowOutcome
+from store.base import DuplicateIncident, IncidentStore, Scope, StaleVersion
+
+__all__ = [
+    "ACTOR",
+    "DEFAULT_BATCH",
+    "IngestContext",
+    "IngestSummary",
+    "Progress",
+    "RowOutcome",
+    "incident_id",
+    "ingest_file",
+    "ingest_records",
+    "ingest_table",
+]
 
 DEFAULT_BATCH = 10_000
 ACTOR = "ingest"
-_SWAPPED = REASON_CODES.index("swapped")
-#: Trinity reasons of a point that is in the town but lacks a code (still stored, noted).
-_IN_TOWN = {f"{zh} / {en}" for k, (zh, en) in TRINITY_REASONS.items() if k != "outside_town"}
 
 Progress = Callable[[int, int], None]
-
-
-# --- context --------------------------------------------------------------------------------
-
-
-@dataclass
-class IngestContext:
-    """What the pipeline needs of the town: geocoder, trinity index, taxonomy, repeat policy."""
-
-    geocoder: Geocoder
-    trinity: TrinityIndex
-    taxonomy: Taxonomy = DEFAULT_TAXONOMY
-    repeat_policy: RepeatPolicy = field(default_factory=RepeatPolicy)
-    #: Coordinate system of coordinates given without a 坐标系 column.
-    default_crs: str = "wgs84"
-
-    @classmethod
-    def from_frames(cls, frames: Mapping[str, Any], **kw: Any) -> IngestContext:
-        """From the town's layers (``gazetteer``, ``grid_cells``, ``police_beats``,
-        ``fire_stations``, optional ``fire_station_coverage`` and ``town``)."""
-        geocoder = Geocoder(frames["gazetteer"], frames["grid_cells"])
-        trinity = TrinityIndex.from_layers(
-            frames["grid_cells"],
-            frames["police_beats"],
-            frames["fire_stations"],
-            frames.get("fire_station_coverage"),
-            frames.get("town"),
-        )
-        return cls(geocoder, trinity, **kw)
-
-    @classmethod
-    def from_store(cls, store: IncidentStore, **kw: Any) -> IngestContext:
-        """From the layers held by ``store`` (as ``ember demo`` or ``ember layers import``
-        wrote them)."""
-        names = set(store.layer_names())
-        frames: dict[str, Any] = {}
-        for name in ("gazetteer", "grid_cells", "police_beats", "fire_stations"):
-            frames[name] = store.read_layer(name)
-        for name in ("fire_station_coverage", "town"):
-            frames[name] = store.read_layer(name) if name in names else None
-        return cls.from_frames(frames, **kw)
-
-
-# --- results --------------------------------------------------------------------------------
-
-
-@dataclass
-class RowOutcome:
-    """What became of one row (kept only when asked, e.g. for ``quarantine retry``)."""
-
-    line: int
-    outcome: str  # stored / updated / duplicate / quarantined
-    incident_id: str | None = None
-    problems: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass
-class IngestSummary:
-    """Counts of one run; ``read = stored + updated + duplicates + quarantined``."""
-
-    file: str
-    format: str
-    encoding: str = ""
-    dry_run: bool = False
-    read: int = 0
-    stored: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    quarantine_added: int = 0
-    from_coordinates: int = 0
-    converted: Counter[str] = field(default_factory=Counter)
-    swapped_corrected: int = 0
-    coordinates_rejected: int = 0
-    geocoded: int = 0
-    needs_placement: int = 0
-    repeats_linked: int = 0
-    phones_invalid: int = 0
-    unmapped_categories: Counter[str] = field(default_factory=Counter)
-    reasons: Counter[str] = field(default_factory=Counter)
-    batches: int = 0
-    seconds: float = 0.0
-    outcomes: list[RowOutcome] | None = None
-
-    @property
-    def invariant_ok(self) -> bool:
-        return self.read == self.stored + self.updated + self.duplicates + self.quarantined
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON summary: ``read``, ``stored``, ``updated``, ``duplicates``, ``quarantined``
-        first, then the details."""
-        return {
-            "read": self.read,
-            "stored": self.stored,
-            "updated": self.updated,
-            "duplicates": self.duplicates,
-            "quarantined": self.quarantined,
-            "invariant_ok": self.invariant_ok,
-            "file": self.file,
-            "format": self.format,
-            "encoding": self.encoding,
-            "dry_run": self.dry_run,
-            "quarantine_added": self.quarantine_added,
-            "from_coordinates": self.from_coordinates,
-            "converted": dict(self.converted),
-            "swapped_corrected": self.swapped_corrected,
-            "coordinates_rejected": self.coordinates_rejected,
-            "geocoded": self.geocoded,
-            "needs_placement": self.needs_placement,
-            "repeats_linked": self.repeats_linked,
-            "phones_invalid": self.phones_invalid,
-            "unmapped_categories": dict(self.unmapped_categories.most_common()),
-            "reasons": dict(self.reasons.most_common()),
-            "batches": self.batches,
-            "seconds": round(self.seconds, 3),
-            "rows_per_s": round(self.read / self.seconds) if self.seconds > 0 else None,
-        }
-
-    def table(self) -> str:
-        """The summary for people, bilingual, ending with the invariant."""
-        rows = [
-            ("读取 read", self.read),
-            ("新增 stored", self.stored),
-            ("更新 updated", self.updated),
-            ("重复 duplicates", self.duplicates),
-            ("隔离 quarantined", self.quarantined),
-            ("  其中新隔离 newly quarantined", self.quarantine_added),
-            ("坐标定位 located by coordinates", self.from_coordinates),
-            ("  经纬度颠倒已更正 swapped lat/lon corrected", self.swapped_corrected),
-            ("  坐标无效改用地址 coordinates rejected", self.coordinates_rejected),
-            ("地址定位 geocoded", self.geocoded),
-            ("待人工定位 needs manual placement", self.needs_placement),
-            ("重复报警关联 repeat calls linked", self.repeats_linked),
-            ("电话无效 invalid phones", self.phones_invalid),
-        ]
-        width = max(len(label) for label, _ in rows) + 2
-        head = f"{'试运行 DRY RUN · ' if self.dry_run else ''}{self.file} · {self.format}"
-        lines = [head + (f" · {self.encoding}" if self.encoding else "")]
-        lines += [f"  {label:<{width}}{n:>10,}" for label, n in rows]
-        if self.converted:
-            conv = ", ".join(f"{k} {v:,}" for k, v in sorted(self.converted.items()))
-            lines.append(f"  坐标转换 converted: {conv}")
-        if self.reasons:
-            lines.append("  隔离原因 quarantine reasons:")
-            lines += [f"    {code:<22}{n:>8,}" for code, n in self.reasons.most_common()]
-        if self.unmapped_categories:
-            lines.append("  未映射类别（归入其他）unmapped categories (stored as other):")
-            lines += [f"    {t:<22}{n:>8,}" for t, n in self.unmapped_categories.most_common(20)]
-        ok = "成立 holds" if self.invariant_ok else "不成立 BROKEN"
-        lines.append(
-            f"  read {self.read:,} = stored {self.stored:,} + updated {self.updated:,} + "
-            f"duplicates {self.duplicates:,} + quarantined {self.quarantined:,}  [{ok}]"
-        )
-        lines.append(f"  {self.seconds:.2f} s")
-        return "\n".join(lines)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -233,26 +74,6 @@ def incident_id(source: str, source_id: str) -> str:
     """The incident id of (source, source_id): the same on every run, so re-runs converge."""
     digest = hashlib.sha256(f"{source}\x1f{source_id}".encode()).hexdigest()
     return f"N{digest[:15].upper()}"
-
-
-def _problem(code: str, column: str | None, zh: str, en: str) -> dict[str, Any]:
-    return {"code": code, "column": column, "zh": zh, "en": en}
-
-
-def _echo(value: str, limit: int = 40) -> str:
-    """A value fit to quote in a reason: personal numbers masked, length bounded."""
-    text = mask_text(value.strip()) or ""
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _text(values: Sequence[Any]) -> list[str | None]:
-    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
-
-
-def _categorical(col: pd.Series) -> npt.NDArray[np.object_]:
-    out: npt.NDArray[np.object_] = np.array(col.astype(object).to_numpy(), dtype=object)
-    out[pd.isna(out)] = None
-    return out
 
 
 @dataclass
@@ -343,7 +164,7 @@ class _Run:
     def batch(self, rows: Sequence[RawRow]) -> None:
         n = len(rows)
         self._batch_rows, self._cache = rows, {}
-        fmt, s = self.fmt, self.summary
+        fmt = self.fmt
         problems: dict[int, list[dict[str, Any]]] = {}
 
         def flag(mask: npt.NDArray[np.bool_], make: Callable[[int], dict[str, Any]]) -> None:
@@ -417,7 +238,7 @@ class _Run:
         todo = valid & ~known_dup
 
         # -- locate, normalise what will be written --
-        loc = self.locate(rows, todo, problems)
+        loc = locate(rows, todo, problems, self.ctx, self.column, self.display)
         todo &= ~np.isin(np.arange(n), list(problems))
 
         # -- decide: new, update or duplicate, in file order --
@@ -451,91 +272,27 @@ class _Run:
         )
         phones, bad_phone = normalise_phones(self.column(rows, "caller_phone"))
         new_ids = [str(outcome[i][1]) for i in new_rows]
-        repeat = self.repeats(new_rows, new_ids, received, cats.category, phones, loc)
+        repeat = find_repeats(
+            self.store,
+            self.actor,
+            self.ctx.repeat_policy,
+            new_rows,
+            new_ids,
+            received,
+            cats.category,
+            phones,
+            loc,
+        )
 
         # -- build (plain lists: per-row Series access would dominate the run) --
-        names = self.column(rows, "caller_name").tolist()
-        desc = self.column(rows, "description").tolist()
-        addr = self.column(rows, "address").tolist()
-        deadline_raw = self.column(rows, "deadline").tolist()
-        deadline: list[datetime | None] = [
-            None if pd.isna(t) else t.to_pydatetime()
-            for t in parse_times(pd.Series(deadline_raw, dtype=object))
-        ]
-        when: list[datetime] = [t.to_pydatetime() for t in received]  # NaT rows are quarantined
-        phone = phones.tolist()
-        extras: dict[str, list[str]] = {
-            c: self.column(rows, c).tolist()
-            for c in ("transferred_at", "unit", "request_type", "officer_id", "photos")
-            if c in self.cols
-        }
-        codes = {
-            k: loc[k].tolist()
-            for k in ("grid_code", "village_code", "beat_code", "station_code", "level")
-        }
-        lon, lat, conf = loc["lon"].tolist(), loc["lat"].tolist(), loc["confidence"].tolist()
-        incidents, events = [], []
-        for i in new_rows:
-            inc = Incident(
-                id=str(outcome[i][1]),
-                source=fmt.source,  # type: ignore[arg-type]
-                source_id=sids[i],
-                received_at=when[i],
-                category=cats.category[i],
-                subcategory=cats.subcategory[i],
-                description=desc[i],
-                address=addr[i],
-                lon=lon[i],
-                lat=lat[i],
-                geocode_level=codes["level"][i],
-                geocode_confidence=conf[i],
-                grid_code=codes["grid_code"][i],
-                village_code=codes["village_code"][i],
-                beat_code=codes["beat_code"][i],
-                station_code=codes["station_code"][i],
-                parties=self.parties(names[i], phone[i]),
-                deadline=deadline[i],
-            )
-            data = self.event_data(i, hashes[i], loc, extras, deadline_raw)
-            if repeat.get(i):
-                data["repeat_of"] = repeat[i]
-            incidents.append(inc)
-            events.append(Event(inc.id, 1, "receive", inc.received_at, self.actor, data=data))
-        amends = []
-        now = datetime.now(UTC)
-        for i, inc_id, version in amend_rows:
-            data = self.event_data(i, hashes[i], loc, extras, deadline_raw)
-            data.update(
-                category=cats.category[i],
-                subcategory=cats.subcategory[i],
-                description=desc[i],
-                address=addr[i],
-                grid_code=codes["grid_code"][i],
-                village_code=codes["village_code"][i],
-                beat_code=codes["beat_code"][i],
-                station_code=codes["station_code"][i],
-                lon=lon[i],
-                lat=lat[i],
-            )
-            due = deadline[i]
-            if due is not None:
-                data["deadline"] = due.isoformat()
-            at = max(now, when[i])
-            reason = "重新推送的内容有变化 / re-delivered with changes"
-            amends.append(
-                (Event(inc_id, version + 1, "amend", at, self.actor, reason, data=data), sids[i])
-            )
-        qrows = [
-            QuarantineRow(
-                source=fmt.source,
-                file=self.file,
-                line=rows[i].line,
-                raw=self.table.raw_dict(rows[i]),
-                problems=tuple(ps),
-                source_id=sids[i] or None,
-            )
-            for i, ps in sorted(problems.items())
-        ]
+        f = batch_fields(
+            partial(self.column, rows), self.cols, sids, hashes, received, cats, phones, loc
+        )
+        incidents, events = new_incidents(
+            f, new_rows, new_ids, repeat, source=fmt.source, actor=self.actor, file=self.file
+        )
+        amends = amend_events(f, amend_rows, actor=self.actor, file=self.file)
+        qrows = quarantine_rows(self.table, rows, problems, sids, source=fmt.source, file=self.file)
 
         # -- write (each step idempotent, so a crash between them is repaired by a re-run) --
         added = 0
@@ -549,268 +306,19 @@ class _Run:
 
         # -- count (only now: a failed write above leaves the summary untouched) --
         self.seen.update(seen_now)
-        s.read += n
-        s.quarantine_added += added
-        for i, ps in problems.items():
-            s.quarantined += 1
-            s.reasons[ps[0]["code"]] += 1
-            if s.outcomes is not None:
-                s.outcomes.append(RowOutcome(rows[i].line, "quarantined", None, tuple(ps)))
-        for i, (what, found_id) in sorted(outcome.items()):
-            if what == "stored":
-                s.stored += 1
-            elif what == "updated":
-                s.updated += 1
-            else:
-                s.duplicates += 1
-            if s.outcomes is not None:
-                s.outcomes.append(RowOutcome(rows[i].line, what, found_id))
-        written = [i for i in outcome if outcome[i][0] != "duplicate"]
-        cat_text = self.column(rows, "category_text").tolist()
-        for i in written:
-            s.from_coordinates += int(loc["level"][i] == "coordinates")
-            s.geocoded += int(loc["level"][i] != "coordinates")
-            s.needs_placement += int(loc["needs_placement"][i])
-            s.swapped_corrected += int("swapped_corrected" in loc["notes"][i])
-            s.coordinates_rejected += int(
-                any(str(x).startswith("coordinates_rejected") for x in loc["notes"][i])
-            )
-            crs = loc["converted"][i]
-            if crs:
-                s.converted[crs] += 1
-            s.phones_invalid += int(bad_phone[i])
-            if cats.category[i] == self.ctx.taxonomy.fallback:
-                text = cat_text[i]
-                if text and text in cats.unmapped:
-                    s.unmapped_categories[text] += 1
-        s.repeats_linked += len(repeat)
-        if s.outcomes is not None:
-            s.outcomes.sort(key=lambda o: o.line)
-
-    # -- location --
-    def locate(
-        self,
-        rows: Sequence[RawRow],
-        todo: npt.NDArray[np.bool_],
-        problems: dict[int, list[dict[str, Any]]],
-    ) -> dict[str, Any]:
-        """Coordinates or geocode for the rows in ``todo``; adds location problems."""
-        n = len(rows)
-        out: dict[str, Any] = {
-            "lon": np.full(n, np.nan),
-            "lat": np.full(n, np.nan),
-            "level": np.full(n, None, dtype=object),
-            "confidence": np.full(n, np.nan),
-            "needs_placement": np.zeros(n, dtype=bool),
-            "converted": np.full(n, None, dtype=object),
-            "notes": [[] for _ in range(n)],
-            **{k: np.full(n, None, dtype=object) for k in
-               ("grid_code", "village_code", "beat_code", "station_code")},
-        }  # fmt: skip
-        idx = np.flatnonzero(todo)
-        if len(idx) == 0:
-            return out
-        sub = [rows[int(i)] for i in idx]
-        lon_n, bad_lon = numbers(self.column(sub, "lon"))
-        lat_n, bad_lat = numbers(self.column(sub, "lat"))
-        crs = crs_codes(self.column(sub, "crs"), self.ctx.default_crs).to_numpy(object)
-        given = ~np.isnan(lon_n) | ~np.isnan(lat_n) | bad_lon | bad_lat
-        reason = coordinate_reasons(lon_n, lat_n)
-        swapped = given & (reason == _SWAPPED)
-        x_raw = np.where(swapped, lat_n, lon_n)
-        y_raw = np.where(swapped, lon_n, lat_n)
-        known_crs = np.array([c is not None for c in crs])
-        usable = given & ~bad_lon & ~bad_lat & known_crs & ((reason == 0) | swapped)
-        x = np.full(len(idx), np.nan)
-        y = np.full(len(idx), np.nan)
-        if usable.any():
-            x[usable], y[usable] = to_wgs84_by_crs(x_raw[usable], y_raw[usable], crs[usable])
-        accepted = np.zeros(len(idx), dtype=bool)
-        tri_reason = np.full(len(idx), None, dtype=object)
-        if usable.any():
-            tri = self.ctx.trinity.assign(x[usable], y[usable])
-            r = _categorical(tri["reason"])
-            inside = np.array([v is None or v in _IN_TOWN for v in r])
-            u = np.flatnonzero(usable)
-            accepted[u[inside]] = True
-            tri_reason[u] = r
-            self._put_codes(out, idx[u[inside]], tri.loc[inside])
-        lon_col, lat_col = self.display("lon"), self.display("lat")
-        for j in np.flatnonzero(swapped & ~accepted):
-            i = int(idx[j])
-            problems.setdefault(i, []).append(
-                _problem(
-                    "swapped_outside",
-                    f"{lon_col}/{lat_col}",
-                    "经纬度颠倒，对调后仍不在本镇，不予存储",
-                    "latitude and longitude are swapped, and swapped back the point is still "
-                    "not in the town: not stored",
-                )
-            )
-        for j in np.flatnonzero(accepted):
-            i = int(idx[j])
-            out["lon"][i], out["lat"][i] = x[j], y[j]
-            out["level"][i], out["confidence"][i] = "coordinates", 1.0
-            if crs[j] not in ("wgs84", "cgcs2000"):
-                out["converted"][i] = crs[j]
-            if swapped[j]:
-                out["notes"][i].append("swapped_corrected")
-            if tri_reason[j] is not None:
-                out["notes"][i].append(f"trinity: {tri_reason[j]}")
-        rejected = given & ~accepted & ~swapped
-        why = np.full(len(idx), None, dtype=object)
-        for j in np.flatnonzero(rejected):
-            if bad_lon[j] or bad_lat[j]:
-                why[j] = "坐标不是数字 / coordinates are not numbers"
-            elif not known_crs[j]:
-                why[j] = "坐标系无法识别 / unknown coordinate system"
-            elif reason[j] != 0:
-                why[j] = reason_text(REASON_CODES[reason[j]])
-            else:
-                why[j] = str(tri_reason[j] or REASON_TEXTS[-1])
-            out["notes"][int(idx[j])].append(f"coordinates_rejected: {why[j]}")
-        geo = ~accepted & ~swapped
-        if geo.any():
-            g_idx = idx[geo]
-            addresses = self.column([rows[i] for i in g_idx], "address")
-            g = self.ctx.geocoder.geocode_series(addresses)
-            found = g["lon"].notna().to_numpy() & g["lat"].notna().to_numpy()
-            threshold = self.ctx.geocoder.review_threshold
-            gj = np.flatnonzero(geo)
-            addr_col = self.display("address")
-            for k in np.flatnonzero(~found):
-                i = int(g_idx[k])
-                extra_zh = f"（坐标无效：{why[gj[k]].split(' / ')[0]}）" if why[gj[k]] else ""
-                extra_en = (
-                    f" (coordinates rejected: {why[gj[k]].split(' / ')[-1]})" if why[gj[k]] else ""
-                )
-                problems.setdefault(i, []).append(
-                    _problem(
-                        "no_location",
-                        addr_col,
-                        f"无法定位：没有可用坐标，{addr_col}也无法匹配到本镇任何位置{extra_zh}",
-                        f"no location: no usable coordinates and the {addr_col} (address) "
-                        f"matches no place in the town{extra_en}",
-                    )
-                )
-            ok = np.flatnonzero(found)
-            if len(ok):
-                gi = g_idx[ok]
-                gx = g["lon"].to_numpy(float)[ok]
-                gy = g["lat"].to_numpy(float)[ok]
-                tri = self.ctx.trinity.assign(gx, gy)
-                self._put_codes(out, gi, tri)
-                conf = g["confidence"].to_numpy(float)[ok]
-                level = g["level"].to_numpy(object)[ok]
-                review = g["needs_review"].to_numpy(bool)[ok] | (conf < threshold)
-                r = _categorical(tri["reason"])
-                for pos, at_row in enumerate(gi.tolist()):
-                    out["lon"][at_row], out["lat"][at_row] = gx[pos], gy[pos]
-                    out["level"][at_row], out["confidence"][at_row] = level[pos], conf[pos]
-                    out["needs_placement"][at_row] = bool(review[pos])
-                    out["notes"][at_row].append("geocoded")
-                    if r[pos] is not None:
-                        out["notes"][at_row].append(f"trinity: {r[pos]}")
-        return out
-
-    @staticmethod
-    def _put_codes(out: dict[str, Any], rows: npt.NDArray[np.intp], tri: pd.DataFrame) -> None:
-        for name in ("grid_code", "village_code", "beat_code", "station_code"):
-            out[name][rows] = _categorical(tri[name])
-
-    # -- repeat calls --
-    def repeats(
-        self,
-        new_rows: list[int],
-        new_ids: list[str],
-        received: pd.Series,
-        categories: list[str],
-        phones: pd.Series,
-        loc: dict[str, Any],
-    ) -> dict[int, str]:
-        """Row -> id of the incident it repeats, for the new rows (against the store's recent
-        incidents and each other). Phones are compared masked (138****5678) on both sides: the
-        store hands out masked phones, and a collision of 3+4 digits within the radius and the
-        window is negligible."""
-        if not new_rows:
-            return {}
-        policy = self.ctx.repeat_policy
-        t = received.iloc[new_rows]
-        plist = phones.tolist()
-        query = IncidentQuery(
-            received_from=(t.min() - timedelta(days=policy.days + 1)).to_pydatetime(),
-            received_to=(t.max() + timedelta(seconds=1)).to_pydatetime(),
+        count_batch(
+            self.summary,
+            rows,
+            problems,
+            outcome,
+            loc,
+            bad_phone,
+            cats,
+            self.column(rows, "category_text").tolist(),
+            fallback=self.ctx.taxonomy.fallback,
+            repeats_linked=len(repeat),
+            quarantine_added=added,
         )
-        old = self.store.query_incidents(query, Scope.everything(self.actor))
-        if len(old):
-            geom = old.geometry
-            ok = ~(geom.isna() | geom.is_empty)
-            lon = np.where(ok, geom.x.where(ok), np.nan)
-            lat = np.where(ok, geom.y.where(ok), np.nan)
-            existing = pd.DataFrame(
-                {
-                    "id": old["id"].to_numpy(object),
-                    "received_at": old["received_at"],
-                    "category": old["category"].to_numpy(object),
-                    "lon": lon,
-                    "lat": lat,
-                    "caller_phone": old["caller_phone"].to_numpy(object),
-                    "closed_at": old["closed_at"],
-                    "state": old["state"].to_numpy(object),
-                }
-            ).reset_index(drop=True)
-        else:
-            existing = pd.DataFrame(
-                columns=["id", "received_at", "category", "lon", "lat", "caller_phone"]
-            )
-        new = pd.DataFrame(
-            {
-                "id": new_ids,
-                "received_at": t.to_numpy(),
-                "category": [categories[i] for i in new_rows],
-                "lon": loc["lon"][new_rows],
-                "lat": loc["lat"][new_rows],
-                "caller_phone": [
-                    None if plist[i] is None else mask_phone(plist[i]) for i in new_rows
-                ],
-            }
-        )
-        new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
-        if len(existing):
-            existing["received_at"] = pd.to_datetime(existing["received_at"], utc=True)
-        both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
-        mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
-        linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]
-        return {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
-
-    # -- pieces of incidents and events --
-    @staticmethod
-    def parties(name: str, phone: str | None) -> tuple[Party, ...]:
-        if name or phone:
-            return (Party(name=name or None, phone=phone, role="caller"),)
-        return ()
-
-    def event_data(
-        self,
-        i: int,
-        content_hash: str,
-        loc: dict[str, Any],
-        extras: Mapping[str, list[str]],
-        deadline_raw: list[str],
-    ) -> dict[str, Any]:
-        data: dict[str, Any] = {"content_hash": content_hash, "file": self.file}
-        for name, col in extras.items():
-            if col[i]:
-                data[name] = col[i]
-        if deadline_raw[i]:
-            data["deadline_text"] = deadline_raw[i]
-        if loc["notes"][i]:
-            data["notes"] = list(loc["notes"][i])
-        if loc["converted"][i]:
-            data["converted_from"] = loc["converted"][i]
-        if loc["needs_placement"][i]:
-            data["needs_placement"] = True
-        return data
 
     def append_amend(self, event: Event, key: str) -> None:
         """Append an amend; when someone acted on the incident meanwhile, rebase on the new

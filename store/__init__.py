@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+from store.accounts import AccountStore, User
 from store.base import (
     AuditEntry,
     DuplicateIncident,
+    DuplicateUser,
     Frame,
     IncidentNotFound,
     IncidentQuery,
@@ -19,11 +21,13 @@ from store.base import (
     QuarantineEntry,
     QuarantineNotFound,
     QuarantineRow,
+    ReadOnlyScope,
     Scope,
     SourceKey,
     StaleVersion,
     Store,
     StoreError,
+    UserNotFound,
 )
 from store.gpkg import GeoPackageStore
 
@@ -38,8 +42,10 @@ def open_store(url: str) -> IncidentStore:
 
 
 __all__ = [
+    "AccountStore",
     "AuditEntry",
     "DuplicateIncident",
+    "DuplicateUser",
     "Frame",
     "GeoPackageStore",
     "IncidentNotFound",
@@ -50,10 +56,13 @@ __all__ = [
     "QuarantineEntry",
     "QuarantineNotFound",
     "QuarantineRow",
+    "ReadOnlyScope",
     "Scope",
     "SourceKey",
     "StaleVersion",
     "Store",
     "StoreError",
+    "User",
+    "UserNotFound",
     "open_store",
 ]

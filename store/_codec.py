@@ -60,15 +60,18 @@ PROJECTED = (
     "on_scene_at", "resolved_at", "callback_at", "closed_at", "satisfaction",
     "commitment_amount", "commitment_due", "commitment_kept", "reopened", "repeat_of",
     "version", "deadline", "town_code", "supervised", "escalation_level", "returned_at",
-    "reopen_count", "callback_count", "last_event_at", "related",
+    "reopen_count", "callback_count", "last_event_at", "related", "address", "description",
+    "geocode_level", "geocode_confidence",
 )  # fmt: skip
 #: What :meth:`query_incidents` returns besides geometry (no JSON, nothing internal).
 QUERY_COLUMNS = (*FLAT_SPEC.field_names, "version", "deadline", "supervised", "escalation_level")
 #: Intake values that the status may change later; kept as received in the ``intake`` column.
 _INTAKE_KEYS = (
     "category", "subcategory", "priority", "deadline", "grid_code", "village_code",
-    "beat_code", "station_code", "team_code", "department_code", "related",
+    "beat_code", "station_code", "team_code", "department_code", "related", "address",
+    "description", "geocode_level", "geocode_confidence", "lon", "lat",
 )  # fmt: skip
+_PLACE = ("address", "description", "geocode_level", "geocode_confidence")
 EVENT_COLUMNS = ("incident_id", "seq", "action", "at", "actor", "reason", "lon", "lat", "data")
 
 
@@ -79,10 +82,11 @@ def insert_sql(table: str, columns: Sequence[str], ph: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
 
 
-def update_sql(ph: str) -> str:
-    """The projection update, conditional on the version the change was based on."""
+def update_sql(ph: str, geom: str) -> str:
+    """The projection update (columns, then the point as ``geom``, a backend expression),
+    conditional on the version the change was based on."""
     sets = ", ".join(f"{n} = {ph}" for n in PROJECTED)
-    return f"UPDATE incidents SET {sets} WHERE id = {ph} AND version = {ph}"
+    return f"UPDATE incidents SET {sets}, geom = {geom} WHERE id = {ph} AND version = {ph}"
 
 
 def select_sql(columns: Sequence[str], *extra: str) -> str:
@@ -235,7 +239,16 @@ def projection(status: IncidentStatus) -> dict[str, Any]:
         "callback_count": s.callback_count,
         "last_event_at": _t(s.last_event_at),
         "related": to_json(list(s.related)),
+        "address": s.address,
+        "description": s.description,
+        "geocode_level": s.geocode_level,
+        "geocode_confidence": s.geocode_confidence,
     }
+
+
+def point(status: IncidentStatus) -> tuple[float | None, float | None]:
+    """The incident's current point (as received or as last amended)."""
+    return status.lon, status.lat
 
 
 def intake(incident: Incident) -> dict[str, Any]:
@@ -248,14 +261,10 @@ def intake(incident: Incident) -> dict[str, Any]:
         "source": incident.source,
         "source_id": incident.source_id,
         "received_at": utc_ms(incident.received_at),
-        "description": incident.description,
-        "address": incident.address,
-        "geocode_level": incident.geocode_level,
         "involves_migrant": incident.involves_migrant,
         "caller_name": caller.name if caller else None,
         "caller_phone": caller.phone if caller else None,
         "caller_id_number": caller.id_number if caller else None,
-        "geocode_confidence": incident.geocode_confidence,
         "parties": to_json([dict(vars(p)) for p in incident.parties]),
         "intake": to_json(kept),
     }
@@ -268,9 +277,12 @@ def row_values(incident: Incident, status: IncidentStatus) -> tuple[Any, ...]:
 
 
 def incident_from_row(row: Mapping[str, Any], lon: float | None, lat: float | None) -> Incident:
-    """The incident as received, from its stored row and point."""
+    """The incident as received, from its stored row and current point (the intake JSON keeps
+    the place as received; rows written before it did fall back to the columns)."""
     kept = from_json(row["intake"])
     deadline = parse_time(kept.pop("deadline"))
+    place = {"lon": lon, "lat": lat, **{k: row[k] for k in _PLACE}}
+    place.update((k, kept.pop(k)) for k in (*_PLACE, "lon", "lat") if k in kept)
     parties = tuple(Party(**p) for p in from_json(row["parties"]))
     received_at = parse_time(row["received_at"])
     assert received_at is not None
@@ -279,14 +291,9 @@ def incident_from_row(row: Mapping[str, Any], lon: float | None, lat: float | No
         source=row["source"],
         source_id=row["source_id"],
         received_at=received_at,
-        description=row["description"],
-        address=row["address"],
-        lon=lon,
-        lat=lat,
-        geocode_level=row["geocode_level"],
-        geocode_confidence=row["geocode_confidence"],
         parties=parties,
         deadline=deadline,
+        **place,
         **{**kept, "related": tuple(kept["related"])},
     )
 

@@ -18,7 +18,9 @@ from store._codec import QUERY_COLUMNS, TYPES, receive_event
 from store.base import DuplicateIncident, StoreError
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
-RESERVED = frozenset({"events", "audit_log", "schema_migrations", "quarantine"})
+RESERVED = frozenset(
+    {"events", "audit_log", "schema_migrations", "quarantine", "users", "login_attempts"}
+)
 INCIDENT_TABLES = ("incidents", "events")
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from incidents.lifecycle import IncidentStatus
 from incidents.model import Event, Incident, State
+from store.accounts import AccountStore
 
 Frame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
 
@@ -65,6 +66,28 @@ class DuplicateIncident(StoreError):
     """An incident with the same id, or the same (source, source_id), is already stored."""
 
 
+class UserNotFound(StoreError, KeyError):
+    """No account with that username."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DuplicateUser(StoreError):
+    """An account with that username exists already."""
+
+
+class ReadOnlyScope(StoreError, PermissionError):
+    """The caller may look but not act (analyst, wall, police liaison): nothing is stored."""
+
+    def __init__(self, actor: str, incident_id: str):
+        self.actor, self.incident_id = actor, incident_id
+        super().__init__(
+            f"{actor} 只能查看，不能办理事项 {incident_id} / "
+            f"{actor} may view but not act on incident {incident_id}"
+        )
+
+
 class StaleVersion(StoreError):
     """An update was based on an old version of the incident: someone else acted first.
 
@@ -99,8 +122,9 @@ class Scope:
     An incident is within scope when ``all`` is set, or when any of its current codes is in the
     matching set (grid, village, beat, fire station, team, department: the union of what the
     caller is responsible for). ``sources``, when given, restricts further to those sources.
-    An empty scope sees nothing. ``personal_data`` lets the caller see names, phones and ID
-    numbers unmasked; every such view is written to the audit log under ``actor``.
+    An empty scope sees nothing; a ``read_only`` one cannot append events. ``personal_data``
+    lets the caller see names, phones and ID numbers unmasked; every such view is written to
+    the audit log under ``actor``.
     """
 
     actor: str = "system"
@@ -113,6 +137,7 @@ class Scope:
     department_codes: tuple[str, ...] = ()
     sources: tuple[str, ...] | None = None
     personal_data: bool = False
+    read_only: bool = False
 
     def __post_init__(self) -> None:
         for name in AREA_FIELDS:
@@ -286,8 +311,9 @@ class Store(Protocol):
 
 
 @runtime_checkable
-class IncidentStore(Store, Protocol):
-    """Incidents, their events and the audit log, on top of the layers."""
+class IncidentStore(Store, AccountStore, Protocol):
+    """Incidents, their events and the audit log, on top of the layers; accounts and sign-in
+    attempts (:class:`~store.accounts.AccountStore`)."""
 
     def schema_version(self) -> int:
         """The newest migration applied (migrations run when the store is first used)."""

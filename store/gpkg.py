@@ -36,6 +36,7 @@ from store._gpkg_sql import (
     point_blob,
     schema_version,
 )
+from store._users import AccountsMixin
 from store.base import (
     AuditEntry,
     Frame,
@@ -46,6 +47,7 @@ from store.base import (
     QuarantineEntry,
     QuarantineNotFound,
     QuarantineRow,
+    ReadOnlyScope,
     Scope,
     SourceKey,
     StaleVersion,
@@ -75,7 +77,7 @@ _PROJECTED_DATETIMES = [i for i, n in enumerate(codec.PROJECTED) if codec.TYPES[
 _INSERT_INCIDENT = codec.insert_sql("incidents", ("fid", "geom", *codec.NAMES), "?")
 _INSERT_EVENT = codec.insert_sql("events", codec.EVENT_COLUMNS, "?")
 _INSERT_AUDIT = codec.insert_sql("audit_log", ("at", *codec.AUDIT_COLUMNS), "?")
-_UPDATE = codec.update_sql("?")
+_UPDATE = codec.update_sql("?", "?")
 _INCIDENT_SELECT = codec.select_sql(codec.NAMES, "ST_MinX(i.geom)", "ST_MinY(i.geom)")
 _QUERY_SELECT = codec.select_sql(codec.QUERY_COLUMNS, "i.geom")
 
@@ -92,7 +94,7 @@ def _now() -> str:
     return codec.iso_ms(datetime.now(UTC))
 
 
-class GeoPackageStore:
+class GeoPackageStore(AccountsMixin):
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
     def __init__(self, path: str | Path):
@@ -175,16 +177,16 @@ class GeoPackageStore:
         now = _now()
         for inc, status, evs in batch:
             values = _sqlite_values(codec.row_values(inc, status), _DATETIMES)
-            rows.append([point_blob(inc.lon, inc.lat), *values])
+            rows.append([point_blob(*codec.point(status)), *values])
             event_rows += [_sqlite_values(codec.event_values(e), (3,)) for e in evs]
             detail = codec.to_json(common.add_detail(inc, len(evs)))
             audit_rows.append((now, actor, "add", inc.id, detail))
         try:
             with self._tx("add_incidents") as conn:
-                insert_points(conn, _INSERT_INCIDENT, rows, [(i.lon, i.lat) for i in incidents])
+                insert_points(conn, _INSERT_INCIDENT, rows, [codec.point(s) for _, s, _ in batch])
                 conn.executemany(_INSERT_EVENT, event_rows)
                 conn.executemany(_INSERT_AUDIT, audit_rows)
-                self._touch(conn, incidents)
+                self._touch(conn, [codec.point(s) for _, s, _ in batch])
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
                 raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
@@ -207,10 +209,12 @@ class GeoPackageStore:
         return None
 
     @staticmethod
-    def _touch(conn: sqlite3.Connection, incidents: Sequence[Incident]) -> None:
+    def _touch(
+        conn: sqlite3.Connection, points: Sequence[tuple[float | None, float | None]]
+    ) -> None:
         """Keep the layer extent and last change in ``gpkg_contents`` true (QGIS reads them)."""
-        xs = [i.lon for i in incidents if i.lon is not None and i.lat is not None]
-        ys = [i.lat for i in incidents if i.lon is not None and i.lat is not None]
+        xs = [x for x, y in points if x is not None and y is not None]
+        ys = [y for x, y in points if x is not None and y is not None]
         if xs:
             conn.execute(
                 "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, :x0), :x0), "
@@ -240,20 +244,23 @@ class GeoPackageStore:
         try:
             with self._tx("append_event") as conn:
                 incident, values, events = self._load(conn, event.incident_id, scope)
+                if scope.read_only:
+                    raise ReadOnlyScope(scope.actor, event.incident_id)
                 if values["version"] != expected_version:
                     raise StaleVersion(event.incident_id, expected_version, values["version"])
                 status = apply(fold(events, incident), event)
                 conn.execute(_INSERT_EVENT, _sqlite_values(codec.event_values(event), (3,)))
                 proj = codec.projection(status)
                 update = _sqlite_values([proj[n] for n in codec.PROJECTED], _PROJECTED_DATETIMES)
-                cur = conn.execute(_UPDATE, [*update, event.incident_id, expected_version])
+                blob = point_blob(*codec.point(status))
+                cur = conn.execute(_UPDATE, [*update, blob, event.incident_id, expected_version])
                 if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never pass silently
                     raise StaleVersion(event.incident_id, expected_version, -1)
                 detail = codec.to_json(common.event_detail(event, expected_version))
                 conn.execute(
                     _INSERT_AUDIT, (_now(), event.actor, "event", event.incident_id, detail)
                 )
-                self._touch(conn, ())
+                self._touch(conn, [codec.point(status)])
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
         return status

@@ -29,6 +29,7 @@ from store import _pg_sql as q
 from store import _quarantine as qr
 from store._filters import query_clause, scope_clause
 from store._flat import from_frame
+from store._users import AccountsMixin
 from store.base import (
     AuditEntry,
     Frame,
@@ -39,6 +40,7 @@ from store.base import (
     QuarantineEntry,
     QuarantineNotFound,
     QuarantineRow,
+    ReadOnlyScope,
     Scope,
     SourceKey,
     StaleVersion,
@@ -61,8 +63,11 @@ def _redact(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class PostGISStore:
+class PostGISStore(AccountsMixin):
     """Layers, incidents and their events in a PostgreSQL database with PostGIS."""
+
+    _ph = "%s"
+    _time_as_text = False
 
     def __init__(self, url: str, *, max_connections: int = 8):
         self.url = url
@@ -165,7 +170,7 @@ class PostGISStore:
                 with cur.copy(q.INCIDENT_COPY) as copy:
                     for inc, status, _ in batch:
                         copy.write_row(
-                            (*codec.row_values(inc, status), q.ewkb_point(inc.lon, inc.lat))
+                            (*codec.row_values(inc, status), q.ewkb_point(*codec.point(status)))
                         )
                 with cur.copy(q.EVENT_COPY) as copy:
                     for _, _, evs in batch:
@@ -213,13 +218,21 @@ class PostGISStore:
     def _append(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
         with self._tx("append_event") as cur:
             incident, values, events = self._load(cur, event.incident_id, scope, lock=True)
+            if scope.read_only:
+                raise ReadOnlyScope(scope.actor, event.incident_id)
             if values["version"] != expected_version:
                 raise StaleVersion(event.incident_id, expected_version, values["version"])
             status = apply(fold(events, incident), event)
             cur.execute(q.INSERT_EVENT, codec.event_values(event))
             proj = codec.projection(status)
             cur.execute(
-                q.UPDATE, [*(proj[n] for n in codec.PROJECTED), event.incident_id, expected_version]
+                q.UPDATE,
+                [
+                    *(proj[n] for n in codec.PROJECTED),
+                    q.ewkb_point(*codec.point(status)),
+                    event.incident_id,
+                    expected_version,
+                ],
             )
             if cur.rowcount != 1:  # cannot happen under FOR UPDATE; never pass silently
                 raise StaleVersion(event.incident_id, expected_version, -1)

@@ -136,6 +136,37 @@ def test_changed_redelivery_is_an_update(
         assert (s.stored, s.updated, s.duplicates) == (0, 0, 20)
 
 
+def test_changed_redelivery_moves_the_point(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A corrected point, address or description in a re-delivery is what the map and the
+    queries show afterwards; the incident as received stays in the intake and the events."""
+    rows = _rows("110_gbk.csv", "gbk")
+    balanced(ingest_file(_write(tmp_path / "a.csv", rows), "110", store, ctx))
+    i = next(
+        k for k, r in enumerate(rows) if r["经度"] and r.get("坐标系", "WGS84") in ("", "WGS84")
+    )
+    changed = [dict(r) for r in rows]
+    lon, lat = float(rows[i]["经度"]) + 0.002, float(rows[i]["纬度"]) + 0.001
+    changed[i].update(经度=f"{lon:.6f}", 纬度=f"{lat:.6f}", 简要警情="地址更正后重新推送")
+    s = balanced(ingest_file(_write(tmp_path / "b.csv", changed), "110", store, ctx))
+    assert (s.stored, s.updated) == (0, 1)
+    sid = rows[i]["警情编号"]
+    stored = store.query_incidents(IncidentQuery(), EVERYONE).set_index("source_id")
+    point = stored.loc[sid].geometry
+    assert point.x == pytest.approx(lon, abs=1e-7) and point.y == pytest.approx(lat, abs=1e-7)
+    assert stored.loc[sid]["description"] == "地址更正后重新推送"
+    rec = store.get_incident(incident_id("110", sid), EVERYONE)
+    assert rec.status.lon == pytest.approx(lon) and rec.status.version == 2
+    assert rec.incident.lon == pytest.approx(float(rows[i]["经度"]))  # as received
+    assert rec.incident.description == rows[i]["简要警情"]
+    # the point moved in the bounding-box index too
+    near = store.query_incidents(
+        IncidentQuery(bbox=(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4)), EVERYONE
+    )
+    assert sid in set(near["source_id"])
+
+
 def test_redelivery_within_one_file(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path
 ) -> None:

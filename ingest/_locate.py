@@ -1,0 +1,178 @@
+"""The location step of the ingest pipeline: coordinates (converted to WGS84, swapped lat/lon
+corrected when swapping back lands in the town) or else the geocoded address, and the trinity codes
+of the place found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from geo.coords import REASON_CODES, coordinate_reasons, reason_text
+from geo.trinity import REASON_TEXTS, TRINITY_REASONS
+from ingest._util import _categorical, _problem
+from ingest.context import IngestContext
+from ingest.normalise import crs_codes, numbers, to_wgs84_by_crs
+from ingest.read import RawRow
+
+_SWAPPED = REASON_CODES.index("swapped")
+#: Trinity reasons of a point that is in the town but lacks a code (still stored, noted).
+_IN_TOWN = {f"{zh} / {en}" for k, (zh, en) in TRINITY_REASONS.items() if k != "outside_town"}
+
+#: The stripped text of one field (canonical name) for some rows.
+Column = Callable[[Sequence[RawRow], str], pd.Series]
+
+
+def locate(
+    rows: Sequence[RawRow],
+    todo: npt.NDArray[np.bool_],
+    problems: dict[int, list[dict[str, Any]]],
+    context: IngestContext,
+    column: Column,
+    display: Callable[[str], str],
+) -> dict[str, Any]:
+    """Coordinates or geocode for the rows in ``todo``; adds location problems.
+
+    Parameters
+    ----------
+    rows : the batch
+    todo : which rows of the batch to locate
+    problems : row -> its problems; rows that cannot be located get one added
+    context : the town (geocoder, trinity index, default coordinate system)
+    column : the stripped text of a field (canonical name) for some rows
+    display : the name a field goes by in the source file, for reasons
+
+    Returns
+    -------
+    dict
+        Per-row arrays over the whole batch: ``lon``, ``lat``, ``level``, ``confidence``,
+        ``needs_placement``, ``converted`` (the coordinate system converted from),
+        ``grid_code``, ``village_code``, ``beat_code``, ``station_code``, and ``notes`` (a
+        list per row).
+    """
+    n = len(rows)
+    out: dict[str, Any] = {
+        "lon": np.full(n, np.nan),
+        "lat": np.full(n, np.nan),
+        "level": np.full(n, None, dtype=object),
+        "confidence": np.full(n, np.nan),
+        "needs_placement": np.zeros(n, dtype=bool),
+        "converted": np.full(n, None, dtype=object),
+        "notes": [[] for _ in range(n)],
+        **{k: np.full(n, None, dtype=object) for k in
+           ("grid_code", "village_code", "beat_code", "station_code")},
+    }  # fmt: skip
+    idx = np.flatnonzero(todo)
+    if len(idx) == 0:
+        return out
+    sub = [rows[int(i)] for i in idx]
+    lon_n, bad_lon = numbers(column(sub, "lon"))
+    lat_n, bad_lat = numbers(column(sub, "lat"))
+    crs = crs_codes(column(sub, "crs"), context.default_crs).to_numpy(object)
+    given = ~np.isnan(lon_n) | ~np.isnan(lat_n) | bad_lon | bad_lat
+    reason = coordinate_reasons(lon_n, lat_n)
+    swapped = given & (reason == _SWAPPED)
+    x_raw = np.where(swapped, lat_n, lon_n)
+    y_raw = np.where(swapped, lon_n, lat_n)
+    known_crs = np.array([c is not None for c in crs])
+    usable = given & ~bad_lon & ~bad_lat & known_crs & ((reason == 0) | swapped)
+    x = np.full(len(idx), np.nan)
+    y = np.full(len(idx), np.nan)
+    if usable.any():
+        x[usable], y[usable] = to_wgs84_by_crs(x_raw[usable], y_raw[usable], crs[usable])
+    accepted = np.zeros(len(idx), dtype=bool)
+    tri_reason = np.full(len(idx), None, dtype=object)
+    if usable.any():
+        tri = context.trinity.assign(x[usable], y[usable])
+        r = _categorical(tri["reason"])
+        inside = np.array([v is None or v in _IN_TOWN for v in r])
+        u = np.flatnonzero(usable)
+        accepted[u[inside]] = True
+        tri_reason[u] = r
+        _put_codes(out, idx[u[inside]], tri.loc[inside])
+    lon_col, lat_col = display("lon"), display("lat")
+    for j in np.flatnonzero(swapped & ~accepted):
+        i = int(idx[j])
+        problems.setdefault(i, []).append(
+            _problem(
+                "swapped_outside",
+                f"{lon_col}/{lat_col}",
+                "经纬度颠倒，对调后仍不在本镇，不予存储",
+                "latitude and longitude are swapped, and swapped back the point is still "
+                "not in the town: not stored",
+            )
+        )
+    for j in np.flatnonzero(accepted):
+        i = int(idx[j])
+        out["lon"][i], out["lat"][i] = x[j], y[j]
+        out["level"][i], out["confidence"][i] = "coordinates", 1.0
+        if crs[j] not in ("wgs84", "cgcs2000"):
+            out["converted"][i] = crs[j]
+        if swapped[j]:
+            out["notes"][i].append("swapped_corrected")
+        if tri_reason[j] is not None:
+            out["notes"][i].append(f"trinity: {tri_reason[j]}")
+    rejected = given & ~accepted & ~swapped
+    why = np.full(len(idx), None, dtype=object)
+    for j in np.flatnonzero(rejected):
+        if bad_lon[j] or bad_lat[j]:
+            why[j] = "坐标不是数字 / coordinates are not numbers"
+        elif not known_crs[j]:
+            why[j] = "坐标系无法识别 / unknown coordinate system"
+        elif reason[j] != 0:
+            why[j] = reason_text(REASON_CODES[reason[j]])
+        else:
+            why[j] = str(tri_reason[j] or REASON_TEXTS[-1])
+        out["notes"][int(idx[j])].append(f"coordinates_rejected: {why[j]}")
+    geo = ~accepted & ~swapped
+    if geo.any():
+        g_idx = idx[geo]
+        addresses = column([rows[i] for i in g_idx], "address")
+        g = context.geocoder.geocode_series(addresses)
+        found = g["lon"].notna().to_numpy() & g["lat"].notna().to_numpy()
+        threshold = context.geocoder.review_threshold
+        gj = np.flatnonzero(geo)
+        addr_col = display("address")
+        for k in np.flatnonzero(~found):
+            i = int(g_idx[k])
+            extra_zh = f"（坐标无效：{why[gj[k]].split(' / ')[0]}）" if why[gj[k]] else ""
+            extra_en = (
+                f" (coordinates rejected: {why[gj[k]].split(' / ')[-1]})" if why[gj[k]] else ""
+            )
+            problems.setdefault(i, []).append(
+                _problem(
+                    "no_location",
+                    addr_col,
+                    f"无法定位：没有可用坐标，{addr_col}也无法匹配到本镇任何位置{extra_zh}",
+                    f"no location: no usable coordinates and the {addr_col} (address) "
+                    f"matches no place in the town{extra_en}",
+                )
+            )
+        ok = np.flatnonzero(found)
+        if len(ok):
+            gi = g_idx[ok]
+            gx = g["lon"].to_numpy(float)[ok]
+            gy = g["lat"].to_numpy(float)[ok]
+            tri = context.trinity.assign(gx, gy)
+            _put_codes(out, gi, tri)
+            conf = g["confidence"].to_numpy(float)[ok]
+            level = g["level"].to_numpy(object)[ok]
+            review = g["needs_review"].to_numpy(bool)[ok] | (conf < threshold)
+            r = _categorical(tri["reason"])
+            for pos, at_row in enumerate(gi.tolist()):
+                out["lon"][at_row], out["lat"][at_row] = gx[pos], gy[pos]
+                out["level"][at_row], out["confidence"][at_row] = level[pos], conf[pos]
+                out["needs_placement"][at_row] = bool(review[pos])
+                out["notes"][at_row].append("geocoded")
+                if r[pos] is not None:
+                    out["notes"][at_row].append(f"trinity: {r[pos]}")
+    return out
+
+
+def _put_codes(out: dict[str, Any], rows: npt.NDArray[np.intp], tri: pd.DataFrame) -> None:
+    """Copy the trinity codes of ``tri`` into ``out`` at ``rows``."""
+    for name in ("grid_code", "village_code", "beat_code", "station_code"):
+        out[name][rows] = _categorical(tri[name])

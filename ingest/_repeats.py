@@ -1,0 +1,100 @@
+"""The repeat-call step of the ingest pipeline: link new incidents to the recent incident they
+repeat, in the store or earlier in the same batch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from incidents.masking import mask_phone
+from incidents.repeat import RepeatPolicy, link_repeats
+from store.base import IncidentQuery, IncidentStore, Scope
+
+
+def find_repeats(
+    store: IncidentStore,
+    actor: str,
+    policy: RepeatPolicy,
+    new_rows: list[int],
+    new_ids: list[str],
+    received: pd.Series,
+    categories: list[str],
+    phones: pd.Series,
+    loc: dict[str, Any],
+) -> dict[int, str]:
+    """Row -> id of the incident it repeats, for the new rows (against the store's recent
+    incidents and each other).
+
+    Parameters
+    ----------
+    store : holds the recent incidents, read as ``actor`` over the whole town
+    actor : who reads them
+    policy : the repeat-call window, radius and matching rules
+    new_rows : the batch rows that become new incidents
+    new_ids : their incident ids, in the same order
+    received : the receive time of every row of the batch
+    categories : the category of every row of the batch
+    phones : the normalised caller phone of every row of the batch
+    loc : the location step's output for the batch (``lon``, ``lat``)
+
+    Returns
+    -------
+    dict
+        Batch row -> id of the incident it repeats, for the new rows that repeat one.
+
+    Notes
+    -----
+    Phones are compared masked (138****5678) on both sides: the store hands out masked phones
+    (reading them in full would audit every row read), and a collision of 3+4 digits within
+    the radius and the window is negligible.
+    """
+    if not new_rows:
+        return {}
+    t = received.iloc[new_rows]
+    plist = phones.tolist()
+    query = IncidentQuery(
+        received_from=(t.min() - timedelta(days=policy.days + 1)).to_pydatetime(),
+        received_to=(t.max() + timedelta(seconds=1)).to_pydatetime(),
+    )
+    old = store.query_incidents(query, Scope.everything(actor))
+    if len(old):
+        geom = old.geometry
+        ok = ~(geom.isna() | geom.is_empty)
+        lon = np.where(ok, geom.x.where(ok), np.nan)
+        lat = np.where(ok, geom.y.where(ok), np.nan)
+        existing = pd.DataFrame(
+            {
+                "id": old["id"].to_numpy(object),
+                "received_at": old["received_at"],
+                "category": old["category"].to_numpy(object),
+                "lon": lon,
+                "lat": lat,
+                "caller_phone": old["caller_phone"].to_numpy(object),
+                "closed_at": old["closed_at"],
+                "state": old["state"].to_numpy(object),
+            }
+        ).reset_index(drop=True)
+    else:
+        existing = pd.DataFrame(
+            columns=["id", "received_at", "category", "lon", "lat", "caller_phone"]
+        )
+    new = pd.DataFrame(
+        {
+            "id": new_ids,
+            "received_at": t.to_numpy(),
+            "category": [categories[i] for i in new_rows],
+            "lon": loc["lon"][new_rows],
+            "lat": loc["lat"][new_rows],
+            "caller_phone": [None if plist[i] is None else mask_phone(plist[i]) for i in new_rows],
+        }
+    )
+    new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
+    if len(existing):
+        existing["received_at"] = pd.to_datetime(existing["received_at"], utc=True)
+    both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
+    mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
+    linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]
+    return {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}

@@ -1,0 +1,38 @@
+"""Small helpers shared by the ingest pipeline's steps: problem records, quoting values in
+reasons, and turning pandas columns into plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from incidents.masking import mask_text
+
+
+def _finite(value: Any) -> float | None:
+    """A float, or None for a missing (NaN) value."""
+    return None if value is None or value != value else float(value)
+
+
+def _problem(code: str, column: str | None, zh: str, en: str) -> dict[str, Any]:
+    return {"code": code, "column": column, "zh": zh, "en": en}
+
+
+def _echo(value: str, limit: int = 40) -> str:
+    """A value fit to quote in a reason: personal numbers masked, length bounded."""
+    text = mask_text(value.strip()) or ""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _text(values: Sequence[Any]) -> list[str | None]:
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
+def _categorical(col: pd.Series) -> npt.NDArray[np.object_]:
+    out: npt.NDArray[np.object_] = np.array(col.astype(object).to_numpy(), dtype=object)
+    out[pd.isna(out)] = None
+    return out
