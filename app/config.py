@@ -8,12 +8,16 @@ run time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 LANGS = ("zh", "en")
+#: Basemap kinds (see :mod:`app.basemap`).
+BASEMAPS = ("none", "mbtiles", "pmtiles", "tianditu", "amap", "osm", "url")
+TIANDITU_STYLES = ("vec", "img")
 
 
 class ConfigError(ValueError):
@@ -28,11 +32,31 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     lang: str = "zh"
-    #: Tile URL template of an intranet basemap; empty means no basemap (nothing leaves the host).
+    #: Basemap: ``none`` (Ember's own layers only), ``mbtiles`` / ``pmtiles`` (a local raster
+    #: archive at ``basemap_path``, served by Ember), ``tianditu`` (needs ``tianditu_key``),
+    #: ``amap`` (GCJ-02: Ember shifts what it draws), ``osm``, or ``url`` (``basemap_url``).
+    basemap: str = "none"
+    #: The MBTiles or PMTiles file of ``basemap = "mbtiles"`` / ``"pmtiles"``.
+    basemap_path: str = ""
+    #: Tianditu (天地图) key (``tk``) and style: ``vec`` (map + labels) or ``img`` (imagery +
+    #: labels).
+    tianditu_key: str = ""
+    tianditu_style: str = "vec"
+    #: A custom tile URL template (e.g. an intranet tile server); setting it implies ``url``.
     basemap_url: str = ""
     debug: bool = False
     #: Optional alias map (JSON or TOML) of a city's feed column names, for ``ember ingest``.
     ingest_aliases: str = ""
+    #: Signs session cookies and CSRF tokens (``EMBER_SECRET_KEY``, at least 32 characters; one
+    #: value for every worker). Empty: a key generated once and kept beside the GeoPackage or in
+    #: ``var/`` (development only).
+    secret_key: str = field(default="", repr=False)
+    #: Minutes without a request after which a session ends.
+    session_idle_minutes: int = 30
+    #: Whether every page needs a signed-in user (``/login`` and static files excepted).
+    auth_required: bool = False
+    #: Send the session and CSRF cookies over HTTPS only (set it behind TLS).
+    cookie_secure: bool = False
 
     def validate(self) -> Settings:
         if not self.db:
@@ -41,13 +65,61 @@ class Settings:
             raise ConfigError(f"端口无效 / invalid port: {self.port}")
         if self.lang not in LANGS:
             raise ConfigError(f"语言只能是 zh 或 en / lang must be zh or en, got {self.lang!r}")
-        if self.basemap_url and "{z}" not in self.basemap_url:
-            raise ConfigError("底图地址需包含 {z}/{x}/{y} / basemap_url needs {z}/{x}/{y}")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise ConfigError("EMBER_SECRET_KEY 至少 32 个字符 / secret_key needs 32+ characters")
+        if not 1 <= self.session_idle_minutes <= 24 * 60:
+            raise ConfigError(
+                f"会话空闲时限须在 1–1440 分钟之间 / session_idle_minutes must be 1-1440, "
+                f"got {self.session_idle_minutes}"
+            )
+        basemap = self._check_basemap()
         if self.ingest_aliases and not Path(self.ingest_aliases).is_file():
             raise ConfigError(
                 f"找不到别名映射文件 / ingest_aliases: no such file {self.ingest_aliases}"
             )
-        return self
+        return basemap
+
+    def _check_basemap(self) -> Settings:
+        """Validate the basemap settings; ``basemap_url`` alone selects ``url``."""
+        kind = self.basemap.strip().lower() or "none"
+        if kind == "none" and self.basemap_url:
+            kind = "url"
+        if kind not in BASEMAPS:
+            raise ConfigError(
+                f"底图只能是 {' / '.join(BASEMAPS)} / basemap must be one of "
+                f"{', '.join(BASEMAPS)}, got {self.basemap!r}"
+            )
+        if self.basemap_url and kind != "url":
+            raise ConfigError("basemap_url 仅用于 basemap = url / basemap_url needs basemap = url")
+        if kind == "url" and not all(k in self.basemap_url for k in ("{z}", "{x}", "{y}")):
+            raise ConfigError("底图地址需包含 {z}/{x}/{y} / basemap_url needs {z}/{x}/{y}")
+        if kind in ("mbtiles", "pmtiles"):
+            if not self.basemap_path:
+                raise ConfigError(
+                    f"底图为 {kind} 时需设置 basemap_path / basemap = {kind} needs basemap_path"
+                )
+            from layers.tiles import TileArchiveError, open_archive
+
+            try:
+                open_archive(self.basemap_path, kind).close()
+            except TileArchiveError as e:
+                raise ConfigError(str(e)) from None
+        elif self.basemap_path:
+            raise ConfigError(
+                "basemap_path 仅用于 mbtiles 或 pmtiles 底图 / basemap_path needs "
+                "basemap = mbtiles or pmtiles"
+            )
+        if kind == "tianditu" and not re.fullmatch(r"[0-9A-Za-z]{16,64}", self.tianditu_key):
+            raise ConfigError(
+                "天地图底图需设置有效的 tianditu_key / basemap = tianditu needs a tianditu_key "
+                "(the tk of your Tianditu developer account)"
+            )
+        if self.tianditu_style not in TIANDITU_STYLES:
+            raise ConfigError(
+                f"天地图样式只能是 vec 或 img / tianditu_style must be vec or img, "
+                f"got {self.tianditu_style!r}"
+            )
+        return replace(self, basemap=kind)
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:

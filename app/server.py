@@ -3,13 +3,15 @@
 Two pages behind a small router (``dcc.Location``): the map wall at ``/`` and the town map at
 ``/map``. Layers are read from the store once, at start-up, and kept as GeoJSON; the app never
 reads files or SQL itself. Every script, style and font is served from this host (command rooms
-are offline): ``serve_locally=True``, no CDN, no tiles unless ``basemap_url`` is set. The wall's
+are offline): ``serve_locally=True``, no CDN, no tiles unless a basemap is set (``/tiles/z/x/y``
+serves a local MBTiles or PMTiles archive, :mod:`app.basemap` the rest). The wall's
 history layer is one Flask route, ``/wall/history.geojson``: gzipped points keyed by cut and
 filters, with an ETag, so a browser loads it once per filter change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -24,10 +26,13 @@ from flask import Response, request
 from werkzeug.serving import make_server
 
 from app import wall_data
+from app.auth import init_auth
+from app.basemap import IDENTITY, Display, basemap_of
 from app.components.town_map import load_town
 from app.config import Settings
 from app.pages import town_map as town_map_page
 from app.pages import wall as wall_page
+from layers.tiles import KINDS, TileArchive, open_archive
 from store import open_store
 
 log = logging.getLogger(__name__)
@@ -55,7 +60,9 @@ def create_app(settings: Settings) -> Dash:
     """
     started = time.perf_counter()
     store = open_store(settings.db)
-    data = load_town(store)
+    basemap = basemap_of(settings)
+    display = basemap.display  # AMap: everything drawn is shifted to GCJ-02 (app.basemap)
+    data = display.town(load_town(store))
     villages = [
         (str(f["properties"]["code"]), str(f["properties"]["name"]))
         for f in data.layers.get("villages", {"features": []})["features"]
@@ -69,9 +76,10 @@ def create_app(settings: Settings) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    init_auth(app.server, store, settings)  # /login, /logout, sessions, CSRF (app.auth)
     pages: dict[str, Callable[[dict[str, str]], Any]] = {
-        "wall": lambda args: wall_page.layout(data, villages, settings.basemap_url, args),
-        "map": lambda _args: town_map_page.layout(data, settings.basemap_url),
+        "wall": lambda args: wall_page.layout(data, villages, basemap, args, settings.lang),
+        "map": lambda _args: town_map_page.layout(data, basemap),
     }
     app.server.extensions[PAGES_KEY] = pages
     app.layout = html.Div(
@@ -87,8 +95,10 @@ def create_app(settings: Settings) -> Dash:
         return page_layout(app, pathname, search)
 
     town_map_page.register_callbacks(app)
-    wall_page.register_callbacks(app, settings.db, data)
-    _history_route(app, settings.db)
+    wall_page.register_callbacks(app, settings.db, data, display)
+    _history_route(app, settings.db, display)
+    local = settings.basemap in KINDS
+    _tile_route(app, open_archive(settings.basemap_path, settings.basemap) if local else None)
     log.info(
         "应用已就绪 / app ready: %s, %d grid cells, %.2f s",
         data.name,
@@ -107,13 +117,13 @@ def page_layout(app: Dash, pathname: str | None, search: str | None = None) -> A
     return pages[ROUTES.get(path, "wall")](args)
 
 
-def _history_route(app: Dash, url: str) -> None:
+def _history_route(app: Dash, url: str, display: Display = IDENTITY) -> None:
     """``GET /wall/history.geojson?cut=…&window=…``: the filtered history points, gzipped."""
 
     def history() -> Response:
         cut = wall_data.parse_cut(request.args.get("cut"), wall_data.now_utc())
         filters = wall_data.WallFilters.from_args(dict(request.args))
-        body, tag = wall_data.history_payload(url, cut, filters)
+        body, tag = wall_data.history_payload(url, cut, filters, display)
         if request.headers.get("If-None-Match") == tag:
             return Response(status=304, headers={"ETag": tag})
         response = Response(body, mimetype="application/geo+json")
@@ -129,6 +139,27 @@ def _history_route(app: Dash, url: str) -> None:
         return response
 
     app.server.add_url_rule("/wall/history.geojson", "wall_history", history)
+
+
+def _tile_route(app: Dash, archive: TileArchive | None) -> None:
+    """``GET /tiles/<z>/<x>/<y>``: a tile of the local basemap archive; 404 when absent, when
+    the path is not z/x/y or when the basemap is not a local archive (not the page's HTML)."""
+
+    def missing(**_kw: Any) -> Response:
+        return Response(status=404, headers={"Cache-Control": "public, max-age=3600"})
+
+    def tile(z: int, x: int, y: int) -> Response:
+        data = archive.tile(z, x, y) if archive is not None else None
+        if data is None or archive is None:
+            return missing()
+        tag = '"' + hashlib.sha1(data, usedforsecurity=False).hexdigest()[:20] + '"'
+        headers = {"ETag": tag, "Cache-Control": "public, max-age=86400"}
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=304, headers=headers)
+        return Response(data, mimetype=archive.info.media_type, headers=headers)
+
+    app.server.add_url_rule("/tiles/<int:z>/<int:x>/<int:y>", "basemap_tile", tile)
+    app.server.add_url_rule("/tiles/<path:rest>", "basemap_missing", missing)
 
 
 def serve(settings: Settings) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from dash import html
 
+from app.basemap import Basemap, custom
 from store import LayerNotFound, Store
 
 log = logging.getLogger(__name__)
@@ -234,20 +235,33 @@ def _overlay_children(data: TownData, name: str, pane: str) -> list[Any]:
     return [_geojson(data, name, pane)]
 
 
-def town_map(data: TownData, basemap_url: str = "") -> dl.Map:
+def basemap_overlays(basemap: Basemap | str, label: str = "底图") -> list[Any]:
+    """The basemap's tile layers as one checked overlay (none for the default ``none``);
+    a string is a custom tile URL template."""
+    basemap = custom(basemap) if isinstance(basemap, str) else basemap
+    if not basemap.tiles:
+        return []
+    tiles = [dl.TileLayer(**t.options()) for t in basemap.tiles]
+    return [dl.Overlay(dl.LayerGroup(tiles), name=label, checked=True)]
+
+
+def has_attribution(basemap: Basemap | str) -> bool:
+    """Whether the map needs an attribution control (online basemaps name their source)."""
+    return not isinstance(basemap, str) and bool(basemap.attribution)
+
+
+def town_map(data: TownData, basemap: Basemap | str = "") -> dl.Map:
     """The dark town map fitted to the town's bounds, with a Chinese layer control.
 
     Parameters
     ----------
     data : TownData
-        Layers from :func:`load_town`.
-    basemap_url : str
-        Tile URL template of an intranet basemap; empty (the default) draws no tiles at all.
+        Layers from :func:`load_town` (already in display coordinates, see :mod:`app.basemap`).
+    basemap : Basemap or str
+        The basemap (:func:`app.basemap.basemap_of`) or a tile URL template; the default draws
+        no tiles at all.
     """
-    overlays: list[Any] = []
-    if basemap_url:
-        tiles = dl.TileLayer(url=basemap_url, maxZoom=20, attribution="")
-        overlays.append(dl.Overlay(tiles, name="底图", checked=True))
+    overlays: list[Any] = basemap_overlays(basemap)
     for name, label, z in OVERLAYS:
         pane = f"ember-{name.replace('_', '-')}"
         children = _overlay_children(data, name, pane)
@@ -277,7 +291,7 @@ def town_map(data: TownData, basemap_url: str = "") -> dl.Map:
         zoomSnap=0.1,
         zoomDelta=0.5,
         maxZoom=20,
-        attributionControl=False,
+        attributionControl=bool(overlays and has_attribution(basemap)),
         style={"width": "100%", "height": "100%"},
     )
 

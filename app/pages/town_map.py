@@ -6,19 +6,20 @@ from typing import Any
 
 from dash import Dash, Input, Output, ctx, html
 
+from app.basemap import Basemap
 from app.components import town_map as tm
 
 #: Layers whose clicks fill the feature card.
 CLICKABLE = ("grid_cells", "police_beats", "fire_stations")
 
 
-def layout(data: tm.TownData, basemap_url: str = "") -> html.Div:
+def layout(data: tm.TownData, basemap: Basemap | str = "") -> html.Div:
     """The page: header bar over the full-height map, with the feature card on the map."""
     return html.Div(
         [
             tm.header(data),
             html.Main(
-                [tm.town_map(data, basemap_url), html.Div(id=tm.INFO_ID, className="ember-info")],
+                [tm.town_map(data, basemap), html.Div(id=tm.INFO_ID, className="ember-info")],
                 className="ember-main",
             ),
         ],
