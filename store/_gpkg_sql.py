@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 
 from store.base import StoreError
-from store.migrations import load
+from store.migrations import load, newer_schema
 
 SRS_ID = 4326
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -165,11 +165,15 @@ def schema_version(conn: sqlite3.Connection) -> int:
     )
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the GeoPackage steps not yet recorded; return the schema version."""
-    steps = load("gpkg")
-    if schema_version(conn) == len(steps):
-        return len(steps)
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Apply the GeoPackage steps not yet recorded (up to ``target``, default all); return the
+    schema version. A file from a newer Ember is refused: this code would misread it."""
+    steps = load("gpkg")[:target]
+    found = schema_version(conn)
+    if found > len(load("gpkg")):
+        raise newer_schema(found, len(load("gpkg")))
+    if found >= len(steps):
+        return found
     if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
         conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from store import _codec as codec
 from store._filters import Dialect
-from store.migrations import load
+from store.migrations import load, newer_schema
 
 MIGRATION_LOCK = 0x656D626572  # pg_advisory_xact_lock key ("ember")
 
@@ -63,9 +63,12 @@ def schema_version(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: psycopg.Connection[Any]) -> int:
-    """Apply the PostGIS steps not yet recorded, in one transaction under an advisory lock."""
-    steps = load("postgis")
+def migrate(conn: psycopg.Connection[Any], target: int | None = None) -> int:
+    """Apply the PostGIS steps not yet recorded (up to ``target``, default all), in one
+    transaction under an advisory lock; return the schema version. A database of a newer Ember
+    is refused."""
+    known = len(load("postgis"))
+    steps = load("postgis")[:target]
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute(
@@ -73,13 +76,15 @@ def migrate(conn: psycopg.Connection[Any]) -> int:
             "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = schema_version(conn)
+        if done > known:
+            raise newer_schema(done, known)
         for step in steps[done:]:
             conn.execute(step.sql.encode())  # several statements, no parameters
             conn.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                 (step.version, step.name),
             )
-    return len(steps)
+    return max(done, len(steps))
 
 
 # --- map layers ----------------------------------------------------------------------------

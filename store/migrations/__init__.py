@@ -13,6 +13,8 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 
+from store.base import StoreError
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -35,3 +37,11 @@ def load(backend: str) -> list[Migration]:
     if [m.version for m in steps] != list(range(1, len(steps) + 1)):
         raise RuntimeError(f"migrations of {backend} are not numbered 1..n: {steps}")
     return steps
+
+
+def newer_schema(found: int, known: int) -> StoreError:
+    """The error for a store written by a newer Ember (this code would misread it)."""
+    return StoreError(
+        f"存储来自更新的 Ember（模式 {found}，本程序认识到 {known}），请升级 Ember / the store "
+        f"comes from a newer Ember (schema {found}; this one knows up to {known}): upgrade Ember"
+    )

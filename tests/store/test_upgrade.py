@@ -1,0 +1,89 @@
+"""Upgrades: a store made by the first released schema (``tests/data/store_v1.gpkg``, written by
+the store's first version) and an empty PostGIS database at step 1 come up to today's schema with
+their data intact; a store from a newer Ember is refused."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from store import IncidentQuery, Scope, StoreError, open_store
+from store.migrations import load
+from store.upgrade import current_version, upgrade
+from tests.store.conftest import make_incident
+
+V1 = Path(__file__).resolve().parent.parent / "data" / "store_v1.gpkg"
+EVERYONE = Scope.everything("test")
+
+
+def _v1_rows(path: Path) -> list[tuple[str, str, int]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT id, state, version FROM incidents ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_first_schema_gpkg_upgrades_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    shutil.copy(V1, path)
+    latest = len(load("gpkg"))
+    assert current_version(str(path)) == 1 < latest
+    rows = _v1_rows(path)
+    assert len(rows) == 40
+
+    dry = upgrade(str(path), dry_run=True)
+    assert (dry.before, dry.after, dry.latest) == (1, 1, latest)
+    assert dry.steps[0].startswith("0002 ") and len(dry.steps) == latest - 1
+    assert current_version(str(path)) == 1  # a dry run changes nothing
+
+    done = upgrade(str(path))
+    assert (done.before, done.after) == (1, latest) and done.steps == dry.steps
+    assert upgrade(str(path)).steps == []  # idempotent
+
+    store = open_store(str(path))
+    try:
+        frame = store.query_incidents(IncidentQuery(), EVERYONE).sort_values("id")
+        assert list(zip(frame["id"], frame["state"], frame["version"], strict=True)) == rows
+        first = store.get_incident(rows[0][0], EVERYONE)
+        assert len(store.events(rows[0][0], EVERYONE)) == first.status.version
+        assert "town" in store.layer_names()
+        assert store.add_incidents([make_incident(1)]) == 1
+        assert store.quarantine_list() == []  # a table of a later step
+    finally:
+        store.close()
+
+
+@pytest.mark.postgis
+def test_step_one_postgis_upgrades(pg_url: str) -> None:
+    import psycopg
+
+    from store import _pg_sql
+
+    with psycopg.connect(pg_url) as conn:
+        assert _pg_sql.migrate(conn, target=1) == 1
+    assert current_version(pg_url) == 1
+    done = upgrade(pg_url)
+    assert (done.before, done.after) == (1, len(load("postgis")))
+    store = open_store(pg_url)
+    try:
+        assert store.add_incidents([make_incident(1)]) == 1
+        assert store.schema_version() == len(load("postgis"))
+    finally:
+        store.close()
+
+
+def test_store_from_a_newer_ember_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.gpkg"
+    shutil.copy(V1, path)
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (999, 'future', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer Ember"):
+        upgrade(str(path))
+    with pytest.raises(StoreError, match="newer Ember"):
+        open_store(str(path)).schema_version()
