@@ -38,11 +38,11 @@ def current_version(url: str) -> int:
     path = Path(url)
     if not path.is_file():
         raise StoreError(f"找不到存储文件 / no such store: {path}")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return _gpkg_sql.schema_version(conn)
+        return _gpkg_sql.schema_version(lite)
     finally:
-        conn.close()
+        lite.close()
 
 
 def upgrade(url: str, *, dry_run: bool = False) -> UpgradeReport:
