@@ -81,10 +81,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.cli_admin import add_admin_commands
+    from app.cli_apikey import add_apikey_commands
     from app.cli_assign import add_assign_commands
+    from app.cli_export import add_export_commands
     from app.cli_geo import add_geocode_commands
+    from app.cli_hotspots import add_hotspots_commands
     from app.cli_ingest import add_ingest_commands
     from app.cli_layers import add_layers_commands
+    from app.cli_report import add_report_commands
     from app.cli_users import add_users_commands
 
     parser = argparse.ArgumentParser(
@@ -114,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_assign_commands(sub)
     add_ingest_commands(sub)
     add_users_commands(sub)
+    add_hotspots_commands(sub)
+    add_report_commands(sub)
+    add_apikey_commands(sub)
+    add_export_commands(sub)
+    add_admin_commands(sub)
     return parser
 
 

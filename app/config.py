@@ -57,11 +57,15 @@ class Settings:
     auth_required: bool = False
     #: Send the session and CSRF cookies over HTTPS only (set it behind TLS).
     cookie_secure: bool = False
+    #: Where officers' photos are kept: ``<photo_dir>/<incident id>/<sha256>.<ext>``.
+    photo_dir: str = "var/photos"
+    #: Largest photo accepted, in bytes (JPEG, PNG or WebP).
+    photo_max_bytes: int = 8 * 1024 * 1024
 
     def validate(self) -> Settings:
         if not self.db:
             raise ConfigError("EMBER_DB 不能为空 / EMBER_DB must not be empty")
-        if not 0 < self.port < 65536:
+        if not 0 <= self.port < 65536:  # 0: any free port (the server log says which)
             raise ConfigError(f"端口无效 / invalid port: {self.port}")
         if self.lang not in LANGS:
             raise ConfigError(f"语言只能是 zh 或 en / lang must be zh or en, got {self.lang!r}")
@@ -71,6 +75,13 @@ class Settings:
             raise ConfigError(
                 f"会话空闲时限须在 1–1440 分钟之间 / session_idle_minutes must be 1-1440, "
                 f"got {self.session_idle_minutes}"
+            )
+        if not self.photo_dir.strip():
+            raise ConfigError("photo_dir 不能为空 / photo_dir must not be empty")
+        if not 1024 <= self.photo_max_bytes <= 50 * 1024 * 1024:
+            raise ConfigError(
+                f"照片大小上限须在 1 KB–50 MB 之间 / photo_max_bytes must be 1024-52428800, "
+                f"got {self.photo_max_bytes}"
             )
         basemap = self._check_basemap()
         if self.ingest_aliases and not Path(self.ingest_aliases).is_file():

@@ -25,11 +25,18 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask import Response, request
 from werkzeug.serving import make_server
 
-from app import wall_data
+from app import routes_incidents, wall_data
+from app.api import register_api
 from app.auth import init_auth
 from app.basemap import IDENTITY, Display, basemap_of
 from app.components.town_map import load_town
 from app.config import Settings
+from app.health import init_health
+from app.pages import callbacks as callbacks_page
+from app.pages import console as console_page
+from app.pages import incident as incident_page
+from app.pages import officer as officer_page
+from app.pages import reports as reports_page
 from app.pages import town_map as town_map_page
 from app.pages import wall as wall_page
 from layers.tiles import KINDS, TileArchive, open_archive
@@ -41,7 +48,10 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Ember 非警务事项态势"
 #: Path -> page name.
-ROUTES = {"/": "wall", "/wall": "wall", "/map": "map"}
+ROUTES = {"/": "wall", "/wall": "wall", "/map": "map", "/console": "console"}
+ROUTES.update({"/me": "officer", "/callbacks": "callbacks", "/reports": "reports"})
+#: Path prefix -> (page name, argument the rest of the path fills): ``/incidents/<id>``.
+PREFIX_ROUTES = {incident_page.PREFIX: ("incident", "incident_id")}
 PAGES_KEY = "ember_pages"
 
 
@@ -76,10 +86,21 @@ def create_app(settings: Settings) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    init_auth(app.server, store, settings)  # /login, /logout, sessions, CSRF (app.auth)
+    csrf = init_auth(app.server, store, settings)  # /login, /logout, sessions, CSRF (app.auth)
+    init_health(app.server, settings.db)  # /healthz and the JSON access log (app.health)
+    register_api(app.server, store, csrf)  # /ogc/, /open311/v2/, /openapi.json, /export/
     pages: dict[str, Callable[[dict[str, str]], Any]] = {
         "wall": lambda args: wall_page.layout(data, villages, basemap, args, settings.lang),
         "map": lambda _args: town_map_page.layout(data, basemap),
+        "console": lambda args: console_page.layout(
+            data, basemap, settings.db, args, settings.lang
+        ),
+        "incident": lambda args: incident_page.layout(
+            data, basemap, settings.db, args, settings.lang
+        ),
+        "officer": lambda args: officer_page.layout(store, data, basemap, settings, args),
+        "callbacks": lambda args: callbacks_page.layout(store, settings, args),
+        "reports": lambda args: reports_page.layout(store, settings, args),
     }
     app.server.extensions[PAGES_KEY] = pages
     app.layout = html.Div(
@@ -96,6 +117,12 @@ def create_app(settings: Settings) -> Dash:
 
     town_map_page.register_callbacks(app)
     wall_page.register_callbacks(app, settings.db, data, display)
+    console_page.register_callbacks(app, settings.db, display)
+    incident_page.register_callbacks(app, settings.db)
+    officer_page.register_callbacks(app, store, data, basemap, settings)  # /me, /photos/…
+    callbacks_page.register_callbacks(app, store, settings)  # /callbacks
+    reports_page.register_callbacks(app, store, settings)  # /reports, /reports/<kind>.xlsx
+    routes_incidents.register(app, settings.db)  # /incidents/<id>, /console gates; /api/incidents
     _history_route(app, settings.db, display)
     local = settings.basemap in KINDS
     _tile_route(app, open_archive(settings.basemap_path, settings.basemap) if local else None)
@@ -114,6 +141,9 @@ def page_layout(app: Dash, pathname: str | None, search: str | None = None) -> A
     pages = app.server.extensions[PAGES_KEY]
     path = (pathname or "/").rstrip("/") or "/"
     args = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    for prefix, (name, key) in PREFIX_ROUTES.items():
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return pages[name]({**args, key: path[len(prefix) :]})
     return pages[ROUTES.get(path, "wall")](args)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from app.basemap import IDENTITY, Display
 from incidents import kpi, sla
 from incidents._time import LOCAL_TZ
 from incidents.frame import prepare
@@ -197,10 +198,12 @@ def _overdue(frame: pd.DataFrame, now: pd.Timestamp) -> np.ndarray:
     return sla.overdue_frame(frame, now)["any"].to_numpy(bool)
 
 
-def points_geojson(frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
+def points_geojson(frame: pd.DataFrame, now: pd.Timestamp, display: Display = IDENTITY) -> bytes:
     """A compact GeoJSON FeatureCollection of ``frame``'s points: ``id``, state index ``s``,
-    overdue flag ``o``; rows without a location are left out. UTF-8 bytes."""
+    overdue flag ``o``; rows without a location are left out; coordinates in ``display``'s
+    system. UTF-8 bytes."""
     rows = frame.loc[frame["lon"].notna() & frame["lat"].notna()]
+    lon, lat = display.lonlat(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float))
     state_index = {s: i for i, s in enumerate(STATES)}
     codes = rows["state"].map(state_index).fillna(0).astype(int).to_numpy()
     late = _overdue(rows, now).astype(int)
@@ -208,7 +211,7 @@ def points_geojson(frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
         f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{x},{y}]}},'
         f'"properties":{{"id":"{i}","s":{s},"o":{o}}}}}'
         for i, x, y, s, o in zip(
-            rows["id"].to_numpy(), rows["lon"].to_numpy(), rows["lat"].to_numpy(), codes, late,
+            rows["id"].to_numpy(), lon, lat, codes, late,
             strict=True,
         )
     ]  # fmt: skip
@@ -216,10 +219,13 @@ def points_geojson(frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
 
 
 @lru_cache(maxsize=16)
-def history_payload(url: str, cut: str, filters: WallFilters) -> tuple[bytes, str]:
-    """Gzipped points of the filtered history at ``cut``, and its ETag."""
+def history_payload(
+    url: str, cut: str, filters: WallFilters, display: Display = IDENTITY
+) -> tuple[bytes, str]:
+    """Gzipped points of the filtered history at ``cut`` (for ``display``), and its ETag."""
     now = pd.Timestamp(cut)
-    body = gzip.compress(points_geojson(filtered(history_frame(url, cut), filters, now), now), 5)
+    frame = filtered(history_frame(url, cut), filters, now)
+    body = gzip.compress(points_geojson(frame, now, display), 5)
     tag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
     return body, tag
 
@@ -307,6 +313,8 @@ def kpi_tiles(frame: pd.DataFrame, now: pd.Timestamp, f: WallFilters) -> list[di
                 "mom": _trend(values["day"], prev, fmt),
                 "yoy": _trend(values["day"], year, fmt),
                 "bad_up": key in ("open", "overdue", "repeat"),
+                "fmt": fmt,
+                "raw": values,  # unformatted, for the page's language
             }
         )
     return tiles
@@ -362,10 +370,12 @@ def feed(frame: pd.DataFrame, now: pd.Timestamp, n: int = 12) -> dict[str, Any]:
         {
             "id": r.id,
             "category": CATEGORIES.get(str(r.category), str(r.category)),
+            "category_code": str(r.category),
             "address": str(getattr(r, "address", "") or ""),
             "state": str(r.state),
             "state_zh": STATE_ZH[State(r.state)],
             "since": since_text(r.received_at, now),
+            "minutes": max(0, int((now - r.received_at).total_seconds() // 60)),
             "time": r.received_at.tz_convert(LOCAL_TZ).strftime("%H:%M"),
             "overdue": bool(o),
         }

@@ -42,7 +42,9 @@
 
   function canvas() {
     if (!renderer) {
-      renderer = L.canvas({ padding: 0.3 });
+      /* In the incidents' pane (app.components.wall_map), above the canvases of the other
+       * layers' panes: in the default overlay pane a click on a point hits them instead. */
+      renderer = L.canvas({ padding: 0.3, pane: "wall-points" });
     }
     return renderer;
   }
@@ -79,7 +81,9 @@
   function clusterToLayer(feature, latlng, index, context) {
     var n = feature.properties.point_count;
     var size = (n < 100 ? 38 : n < 1000 ? 48 : n < 10000 ? 58 : 68) * k();
-    var label = n >= 10000 ? (n / 10000).toFixed(1).replace(".0", "") + "万" : String(n);
+    var en = ((context && context.hideout) || {}).lang === "en";
+    var label = n >= 10000 && !en ? (n / 10000).toFixed(1).replace(".0", "") + "万"
+      : en ? n.toLocaleString("en-US") : String(n);
     var tier = n < 100 ? "s" : n < 1000 ? "m" : "l";
     return L.marker(latlng, {
       icon: L.divIcon({
@@ -131,11 +135,12 @@
   }
 
   /* Fire stations: a red rounded square with 消, not a dot (dots are incidents). */
-  function stationToLayer(feature, latlng) {
+  function stationToLayer(feature, latlng, context) {
+    var glyph = ((context && context.hideout) || {}).glyph || "消";
     return L.marker(latlng, {
       interactive: false,
       icon: L.divIcon({
-        className: "wall-station", html: "<i>消</i>",
+        className: "wall-station", html: "<i>" + glyph + "</i>",
         iconSize: [24 * k(), 24 * k()], iconAnchor: [12 * k(), 12 * k()],
       }),
     });
@@ -178,12 +183,13 @@
         features.forEach(function (f) { ids[f.properties.id] = f.properties.v; });
         return [{ type: "FeatureCollection", features: features }, { key: window.__wallKey, ids: ids }];
       },
-      staleness: function (_tick, delta) {
+      staleness: function (_tick, delta, i18n) {
         var loaded = window.__wallLoadedAt || (window.__wallLoadedAt = Date.now());
         var last = window.__wallLastOk || loaded;
         var minutes = Math.floor((Date.now() - last) / 60000);
         if (minutes >= 1) {
-          return ["数据延迟 " + minutes + " 分钟", "wall-stale wall-stale-on"];
+          var text = ((i18n && i18n.stale) || "数据延迟 {n} 分钟").replace("{n}", minutes);
+          return [text, "wall-stale wall-stale-on"];
         }
         return ["", "wall-stale"];
       },
@@ -191,10 +197,16 @@
         // The root font size in px (ember.css: follows the viewport), for the charts' fonts.
         return parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
       },
-      clock: function () {
+      clock: function (_n, i18n) {
         // Asia/Shanghai whatever the wall PC's own zone (China keeps UTC+8 all year, no DST).
         var d = new Date(Date.now() + 8 * 3600 * 1000);
         var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+        var time = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+        if (i18n && i18n.lang === "en") {
+          return d.toLocaleDateString("en-GB", {
+            timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric",
+          }) + "  " + time;
+        }
         var days = "日一二三四五六";
         return d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() +
           "日 星期" + days[d.getUTCDay()] + "  " + pad(d.getUTCHours()) + ":" +

@@ -132,6 +132,29 @@ FORMATS: dict[str, FeedFormat] = {
         required=("source_id", "received_at", "description"),
         content=_CONTENT,
     ),
+    # Open311 GeoReport v2 POSTs (app.api.open311), one record per request: the API puts the
+    # spec's parameters under these names (token: the request's token; service_code: Ember's
+    # category code, "code.sub" with a subcategory attribute; caller_name: first + last name).
+    "open311": FeedFormat(
+        name="open311",
+        source="open311",
+        label="Open311 服务请求 / Open311 service request",
+        columns={
+            "source_id": ("token",),
+            "received_at": ("requested_datetime",),
+            "category_text": ("service_code",),
+            "description": ("description",),
+            "address": ("address_string",),
+            "lon": ("long",),
+            "lat": ("lat",),
+            "crs": ("crs",),
+            "caller_name": ("caller_name",),
+            "caller_phone": ("phone",),
+            "photos": ("media_url",),
+        },
+        required=("source_id", "received_at", "description"),
+        content=_CONTENT,
+    ),
 }
 
 

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+from store._apikeys import ApiKeyNotFound, DuplicateApiKey
 from store.accounts import AccountStore, User
+from store.apikeys import ApiKey, ApiKeyStore
 from store.base import (
     AuditEntry,
     DuplicateIncident,
@@ -43,7 +45,11 @@ def open_store(url: str) -> IncidentStore:
 
 __all__ = [
     "AccountStore",
+    "ApiKey",
+    "ApiKeyNotFound",
+    "ApiKeyStore",
     "AuditEntry",
+    "DuplicateApiKey",
     "DuplicateIncident",
     "DuplicateUser",
     "Frame",

@@ -19,7 +19,15 @@ from store.base import DuplicateIncident, StoreError
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
 RESERVED = frozenset(
-    {"events", "audit_log", "schema_migrations", "quarantine", "users", "login_attempts"}
+    {
+        "events",
+        "audit_log",
+        "schema_migrations",
+        "quarantine",
+        "users",
+        "login_attempts",
+        "api_keys",
+    }
 )
 INCIDENT_TABLES = ("incidents", "events")
 

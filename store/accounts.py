@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from store.apikeys import ApiKeyStore
+
 
 @dataclass(frozen=True)
 class User:
@@ -40,8 +42,9 @@ class User:
 
 
 @runtime_checkable
-class AccountStore(Protocol):
-    """Accounts and sign-in attempts, kept in the store (several app workers share them)."""
+class AccountStore(ApiKeyStore, Protocol):
+    """Accounts and sign-in attempts, kept in the store (several app workers share them), and
+    the API keys of client systems (:class:`~store.apikeys.ApiKeyStore`)."""
 
     def user_add(
         self, username: str, role: str, areas: Sequence[str], password_hash: str, *, actor: str

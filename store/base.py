@@ -25,6 +25,7 @@ import pandas as pd
 
 from incidents.lifecycle import IncidentStatus
 from incidents.model import Event, Incident, State
+from store._stats import StoreStats
 from store.accounts import AccountStore
 
 Frame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
@@ -317,6 +318,10 @@ class IncidentStore(Store, AccountStore, Protocol):
 
     def schema_version(self) -> int:
         """The newest migration applied (migrations run when the store is first used)."""
+        ...
+
+    def stats(self) -> StoreStats:
+        """Freshness and backlog, for health checks (:class:`~store._stats.StoreStats`)."""
         ...
 
     def add_incidents(

@@ -26,6 +26,7 @@ from layers.io import conform
 from store import _codec as codec
 from store import _common as common
 from store import _quarantine as qr
+from store._apikeys import ApiKeysMixin
 from store._filters import Dialect, query_clause, scope_clause
 from store._flat import from_frame
 from store._gpkg_sql import (
@@ -36,7 +37,7 @@ from store._gpkg_sql import (
     point_blob,
     schema_version,
 )
-from store._users import AccountsMixin
+from store._stats import StatsMixin
 from store.base import (
     AuditEntry,
     Frame,
@@ -94,7 +95,7 @@ def _now() -> str:
     return codec.iso_ms(datetime.now(UTC))
 
 
-class GeoPackageStore(AccountsMixin):
+class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stats
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
     def __init__(self, path: str | Path):

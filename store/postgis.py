@@ -27,9 +27,10 @@ from store import _codec as codec
 from store import _common as common
 from store import _pg_sql as q
 from store import _quarantine as qr
+from store._apikeys import ApiKeysMixin
 from store._filters import query_clause, scope_clause
 from store._flat import from_frame
-from store._users import AccountsMixin
+from store._stats import StatsMixin
 from store.base import (
     AuditEntry,
     Frame,
@@ -63,7 +64,7 @@ def _redact(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class PostGISStore(AccountsMixin):
+class PostGISStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stats
     """Layers, incidents and their events in a PostgreSQL database with PostGIS."""
 
     _ph = "%s"

@@ -28,6 +28,7 @@ from app.auth.session import (
     utc_now,
 )
 from app.auth.views import bp
+from app.auth.wall_gate import init_wall_gate
 from app.config import Settings
 from store import IncidentStore
 
@@ -64,6 +65,7 @@ def init_auth(
     server.extensions[STATE_KEY] = AuthState(store, settings, clock, limits or LoginLimits())
     csrf = CSRFProtect(server)
     configure(server, settings)
+    init_wall_gate(server)  # area roles never reach the whole-town wall (app.auth.wall_gate)
     server.register_blueprint(bp)
     return csrf
 

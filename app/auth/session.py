@@ -50,7 +50,12 @@ SEEN_KEY = "ember_seen"
 #: Refresh the last-seen time at most this often (fewer Set-Cookie headers).
 SEEN_GRANULARITY = 30
 #: Paths open to everyone when ``auth_required`` is on (besides the login views).
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico")
+PUBLIC_PREFIXES = (
+    "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico", "/healthz",
+)  # fmt: skip
+#: Paths that authenticate each request themselves (API key or session; app.api), so the
+#: gate lets them through and they answer anonymous callers as their docs say.
+API_PREFIXES = ("/ogc", "/open311/", "/openapi.json")
 #: Paths whose responses may be cached publicly: they never set a cookie.
 QUIET_PREFIXES = (*PUBLIC_PREFIXES, "/tiles/")
 
@@ -180,7 +185,7 @@ def _idle_timeout() -> None:
 
 def _public(path: str) -> bool:
     return request.endpoint in ("ember_auth.login", "ember_auth.logout", "static") or (
-        path.startswith(PUBLIC_PREFIXES)
+        path.startswith(PUBLIC_PREFIXES + API_PREFIXES)
     )
 
 

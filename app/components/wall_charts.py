@@ -14,12 +14,14 @@ from typing import Any
 import plotly.graph_objects as go
 from dash import dcc, html
 
-#: (graph id, title) of the four charts, in order.
+from app.i18n import Lang, num, t, t_or
+
+#: (graph id, title message id) of the four charts, in order.
 CHARTS: tuple[tuple[str, str], ...] = (
-    ("wall-chart-category", "类别构成"),
-    ("wall-chart-hours", "24小时分布"),
-    ("wall-chart-trend", "近30天趋势"),
-    ("wall-chart-migrant", "涉流动人口占比"),
+    ("wall-chart-category", "chart.category"),
+    ("wall-chart-hours", "chart.hours"),
+    ("wall-chart-trend", "chart.trend"),
+    ("wall-chart-migrant", "chart.migrant"),
 )
 CONFIG: Any = {"displayModeBar": False, "staticPlot": True}
 TEXT = "#e6eef9"
@@ -31,22 +33,20 @@ SKY, ORANGE, PURPLE = "#56B4E9", "#E69F00", "#CC79A7"
 ACCENT = "#5ee7ff"
 
 
-def strip() -> html.Section:
-    """The four chart cards (empty figures until the first overview)."""
+def strip(lang: Lang = "zh") -> html.Section:
+    """The four chart cards, titled; their graphs (:func:`graphs`) come once the map is drawn:
+    plotly.js, some 4 MB of script, then loads after the map, not in its way."""
     cards = [
         html.Div(
             [
                 html.Div(
-                    [html.H2(title), html.Span(id=f"{id_}-note", className="wall-chart-note")],
+                    [
+                        html.H2(t(title, lang)),
+                        html.Span(id=f"{id_}-note", className="wall-chart-note"),
+                    ],
                     className="wall-chart-head",
                 ),
-                dcc.Graph(
-                    id=id_,
-                    figure=_empty(),
-                    config=CONFIG,
-                    responsive=True,
-                    className="wall-chart-graph",
-                ),
+                html.Div(id=f"{id_}-box", className="wall-chart-graph"),
             ],
             className="wall-chart",
         )
@@ -55,8 +55,18 @@ def strip() -> html.Section:
     return html.Section(cards, id="wall-charts", className="wall-charts")
 
 
-def _empty() -> go.Figure:
-    return go.Figure(layout=_layout(16.0))
+def graphs(data: dict[str, Any], rem: float | None, lang: Lang = "zh") -> list[dcc.Graph]:
+    """The four graphs of :data:`CHARTS` (:func:`figures`), for the cards of :func:`strip`."""
+    return [
+        dcc.Graph(
+            id=id_,
+            figure=fig,
+            config=CONFIG,
+            responsive=True,
+            style={"width": "100%", "height": "100%"},
+        )
+        for (id_, _), fig in zip(CHARTS, figures(data, rem, lang), strict=True)
+    ]
 
 
 def _layout(rem: float, **more: Any) -> dict[str, Any]:
@@ -108,37 +118,43 @@ def _value_axis(rem: float, top: int) -> dict[str, Any]:
     )
 
 
-def figures(data: dict[str, Any], rem: float | None) -> list[go.Figure]:
+def figures(data: dict[str, Any], rem: float | None, lang: Lang = "zh") -> list[go.Figure]:
     """The four figures of :data:`CHARTS` for ``data`` (:func:`app.wall_data.chart_data`),
-    with fonts in units of ``rem`` px (16 when unknown)."""
+    with fonts in units of ``rem`` px (16 when unknown), labels in ``lang``."""
     rem = float(rem or 16.0)
-    return [_categories(data, rem), _hours(data, rem), _trend(data, rem), _migrant(data, rem)]
-
-
-def notes(data: dict[str, Any]) -> list[str]:
-    """The small text right of each chart's title."""
-    m = data["migrant"]
-    first, last = data["days"][0][0], data["days"][-1][0]
     return [
-        f"共 {sum(n for _, _, n in data['categories']):,} 件",
-        "按受理时刻",
-        f"{first[5:]} 至 {last[5:]}",
-        f"{m['n']:,} / {m['total']:,} 件",
+        _categories(data, rem, lang),
+        _hours(data, rem, lang),
+        _trend(data, rem),
+        _migrant(data, rem, lang),
     ]
 
 
-def _categories(data: dict[str, Any], rem: float) -> go.Figure:
+def notes(data: dict[str, Any], lang: Lang = "zh") -> list[str]:
+    """The small text right of each chart's title."""
+    m = data["migrant"]
+    first, last = data["days"][0][0], data["days"][-1][0]
+    total = sum(n for _, _, n in data["categories"])
+    return [
+        t("chart.total", lang, n=num(total, lang)),
+        t("chart.by_hour", lang),
+        t("chart.range", lang, a=first[5:], b=last[5:]),
+        t("chart.share", lang, n=num(m["n"], lang), total=num(m["total"], lang)),
+    ]
+
+
+def _categories(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:
     rows = data["categories"][::-1]  # largest on top
     if not rows:
-        return _nothing(rem)
-    names = [zh for _, zh, _ in rows]
+        return _nothing(rem, lang)
+    names = [t_or(f"cat.{code}", lang, zh) for code, zh, _ in rows]
     counts = [n for _, _, n in rows]
     bar = go.Bar(
         x=counts,
         y=names,
         orientation="h",
         marker={"color": SKY, "line": {"width": 0}},
-        text=[f"{n:,}" for n in counts],
+        text=[num(n, lang) for n in counts],
         textposition="outside",
         textfont={"size": round(0.95 * rem, 1), "color": TEXT},
         cliponaxis=False,
@@ -153,7 +169,7 @@ def _categories(data: dict[str, Any], rem: float) -> go.Figure:
     return go.Figure(bar, layout)
 
 
-def _hours(data: dict[str, Any], rem: float) -> go.Figure:
+def _hours(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:
     hours = data["hours"]
     bar = go.Bar(
         x=list(range(24)), y=hours, marker={"color": ORANGE, "line": {"width": 0}}, width=0.78
@@ -163,7 +179,7 @@ def _hours(data: dict[str, Any], rem: float) -> go.Figure:
         xaxis=_axis(
             rem,
             tickvals=[0, 6, 12, 18, 23],
-            ticktext=["0时", "6时", "12时", "18时", "23时"],
+            ticktext=[t("chart.hour", lang, h=h) for h in (0, 6, 12, 18, 23)],
             range=[-0.6, 23.6],
         ),
         yaxis=_value_axis(rem, max(hours)),
@@ -207,14 +223,14 @@ def _trend(data: dict[str, Any], rem: float) -> go.Figure:
     return go.Figure([line, last], layout)
 
 
-def _migrant(data: dict[str, Any], rem: float) -> go.Figure:
+def _migrant(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:
     m = data["migrant"]
     share = m["share"]
     if share is None:
-        return _nothing(rem)
+        return _nothing(rem, lang)
     pie = go.Pie(
         values=[m["n"], m["total"] - m["n"]],
-        labels=["涉流动人口", "其他"],
+        labels=[t("chart.migrants", lang), t("chart.others", lang)],
         hole=0.62,
         sort=False,
         direction="clockwise",
@@ -233,7 +249,7 @@ def _migrant(data: dict[str, Any], rem: float) -> go.Figure:
         "font": {"size": round(2.3 * rem), "color": TEXT, "family": FONT},
     }
     small = {
-        "text": "涉流动人口",
+        "text": t("chart.migrants", lang),
         "x": 0.74,
         "y": 0.22,
         "xref": "paper",
@@ -244,9 +260,9 @@ def _migrant(data: dict[str, Any], rem: float) -> go.Figure:
     return go.Figure(pie, _layout(rem, annotations=[big, small]))
 
 
-def _nothing(rem: float) -> go.Figure:
+def _nothing(rem: float, lang: Lang = "zh") -> go.Figure:
     text = {
-        "text": "暂无事项",
+        "text": t("chart.empty", lang),
         "x": 0.5,
         "y": 0.5,
         "xref": "paper",

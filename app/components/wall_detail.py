@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from app import wall_data as wd
+from app.i18n import Lang, t_or
 from incidents._time import LOCAL_TZ
 from incidents.masking import mask_text
 from layers.incidents_layer import CATEGORIES
@@ -40,8 +41,11 @@ def _local(t: datetime | pd.Timestamp | None) -> str:
     return pd.Timestamp(t).tz_convert(LOCAL_TZ).strftime("%m-%d %H:%M")
 
 
-def drawer(url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp) -> dict[str, Any]:
-    """Details of one incident for the drawer (masked), or ``{}`` when it is not found.
+def drawer(
+    url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp, lang: Lang = "zh"
+) -> dict[str, Any]:
+    """Details of one incident for the drawer (masked, labels in ``lang``), or ``{}`` when it
+    is not found.
 
     Includes the event timeline, the trinity codes, and nearby incidents of the last 30 days
     (within ~500 m) and those linked as repeats.
@@ -58,7 +62,7 @@ def drawer(url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp) -
     events = [
         {
             "at": _local(e.at),
-            "action": ACTIONS_ZH.get(e.action, e.action),
+            "action": t_or(f"act.{e.action}", lang, ACTIONS_ZH.get(e.action, e.action)),
             "reason": mask_text(e.reason) or "",
         }
         for e in rec.events
@@ -76,7 +80,7 @@ def drawer(url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp) -
         nearby = [
             {
                 "id": r.id,
-                "text": f"{_local(r.received_at)} {CATEGORIES.get(r.category, r.category)}",
+                "text": f"{_local(r.received_at)} {_category(str(r.category), lang)}",
                 "repeat": r.repeat_of == inc.id or st.repeat_of == r.id,
             }
             for r in close.iloc[::-1].itertuples()
@@ -87,9 +91,9 @@ def drawer(url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp) -
         late = bool(wd._overdue(row, now)[0])
     return {
         "id": inc.id,
-        "category": CATEGORIES.get(inc.category, inc.category),
+        "category": _category(inc.category, lang),
         "subcategory": inc.subcategory or "",
-        "source": wd.SOURCES.get(inc.source, inc.source),
+        "source": t_or(f"src.{inc.source}", lang, wd.SOURCES.get(inc.source, inc.source)),
         "received": _local(inc.received_at),
         "address": mask_text(inc.address) or "",
         "description": mask_text(inc.description) or "",
@@ -108,3 +112,7 @@ def drawer(url: str, incident_id: str, frame: pd.DataFrame, now: pd.Timestamp) -
         "nearby": nearby,
         "lonlat": [inc.lon, inc.lat],
     }
+
+
+def _category(code: str, lang: Lang) -> str:
+    return t_or(f"cat.{code}", lang, CATEGORIES.get(code, code))

@@ -11,7 +11,9 @@ from typing import Any
 
 import dash_leaflet as dl
 
-from app.components.town_map import TownData, empty_collection
+from app.basemap import Basemap
+from app.components.town_map import TownData, basemap_overlays, empty_collection, has_attribution
+from app.i18n import Lang, t
 
 MAP_ID = "wall-map"
 HISTORY_ID = "wall-incidents"
@@ -43,7 +45,13 @@ def _overlay(label: str, pane: str, z: int, children: list[Any], checked: bool =
     return dl.Overlay(group, name=label, checked=checked)
 
 
-def wall_map(data: TownData, history_url: str, counts: dict[str, int], basemap_url: str) -> dl.Map:
+def wall_map(
+    data: TownData,
+    history_url: str,
+    counts: dict[str, int],
+    basemap: Basemap | str,
+    lang: Lang = "zh",
+) -> dl.Map:
     """The map of the wall, fitted to the town.
 
     Parameters
@@ -54,13 +62,13 @@ def wall_map(data: TownData, history_url: str, counts: dict[str, int], basemap_u
         URL of the first history layer (the page replaces it when filters change).
     counts : dict
         Open incidents per grid code, for the choropleth.
-    basemap_url : str
-        Intranet tile template; empty (the default) draws Ember's own layers only.
+    basemap : Basemap or str
+        The basemap (:func:`app.basemap.basemap_of`) or a tile URL template; ``none`` or empty
+        draws Ember's own layers only. ``data`` is already in the basemap's display coordinates.
+    lang : {"zh", "en"}
+        Language of the layer control and of the symbols' labels.
     """
-    overlays: list[Any] = []
-    if basemap_url:
-        tiles = dl.TileLayer(url=basemap_url, maxZoom=20, attribution="")
-        overlays.append(dl.Overlay(tiles, name="底图", checked=True))
+    overlays: list[Any] = basemap_overlays(basemap, t("layer.basemap", lang))
     grid = dl.GeoJSON(
         data=data.layers.get("grid_cells", empty_collection()),
         style=_js("wall", "gridStyle"),
@@ -81,6 +89,7 @@ def wall_map(data: TownData, history_url: str, counts: dict[str, int], basemap_u
         pointToLayer=_js("wall", "pointToLayer"),
         clusterToLayer=_js("wall", "clusterToLayer"),
         zoomToBoundsOnClick=True,
+        hideout={"lang": lang},
         id=HISTORY_ID,
     )
     live = dl.GeoJSON(
@@ -96,19 +105,32 @@ def wall_map(data: TownData, history_url: str, counts: dict[str, int], basemap_u
     stations = dl.GeoJSON(
         data=data.layers.get("fire_stations", empty_collection()),
         pointToLayer=_js("wall", "stationToLayer"),
+        hideout={"glyph": t("station.glyph", lang)},
         interactive=False,
     )
     overlays += [
-        _overlay("网格·在办", "wall-grid", 400, [grid]),
-        _overlay("村社区", "wall-villages", 410, [_base(data, "villages"), labels], checked=False),
-        _overlay("道路", "wall-roads", 415, [_base(data, "roads")]),
-        _overlay("3分钟覆盖", "wall-coverage", 420, [_base(data, "fire_station_coverage")], False),
-        _overlay("警格", "wall-beats", 430, [_base(data, "police_beats")]),
-        _overlay("镇界", "wall-town", 440, [_base(data, "town")]),
-        _overlay("消防站", "wall-stations", 445, [stations]),
-        _overlay("三合一", "wall-trinity", 600, [trinity]),
-        _overlay("事项", "wall-points", 620, [history]),
-        _overlay("实时", "wall-live", 640, [live]),
+        _overlay(t("layer.grid", lang), "wall-grid", 400, [grid]),
+        _overlay(
+            t("layer.villages", lang),
+            "wall-villages",
+            410,
+            [_base(data, "villages"), labels],
+            checked=False,
+        ),
+        _overlay(t("layer.roads", lang), "wall-roads", 415, [_base(data, "roads")]),
+        _overlay(
+            t("layer.coverage", lang),
+            "wall-coverage",
+            420,
+            [_base(data, "fire_station_coverage")],
+            False,
+        ),
+        _overlay(t("layer.beats", lang), "wall-beats", 430, [_base(data, "police_beats")]),
+        _overlay(t("layer.town", lang), "wall-town", 440, [_base(data, "town")]),
+        _overlay(t("layer.stations", lang), "wall-stations", 445, [stations]),
+        _overlay(t("layer.trinity", lang), "wall-trinity", 600, [trinity]),
+        _overlay(t("layer.points", lang), "wall-points", 620, [history]),
+        _overlay(t("layer.live", lang), "wall-live", 640, [live]),
     ]
     west, south, east, north = data.bounds
     return dl.Map(
@@ -126,7 +148,7 @@ def wall_map(data: TownData, history_url: str, counts: dict[str, int], basemap_u
         zoomSnap=0.25,
         zoomDelta=0.5,
         maxZoom=19,
-        attributionControl=False,
+        attributionControl=bool(overlays and has_attribution(basemap)),
         style={"width": "100%", "height": "100%"},
     )
 
@@ -154,18 +176,21 @@ def trinity_geojson(data: TownData, detail: dict[str, Any]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def people_on_duty(data: TownData, detail: dict[str, Any]) -> list[tuple[str, str, str]]:
+def people_on_duty(
+    data: TownData, detail: dict[str, Any], lang: Lang = "zh"
+) -> list[tuple[str, str, str]]:
     """(role, unit name, person) of the trinity: grid officer, beat officer, fire station."""
     out: list[tuple[str, str, str]] = []
     for layer, code, role, person in (
-        ("grid_cells", detail.get("grid_code"), "网格员", "officer_name"),
-        ("police_beats", detail.get("beat_code"), "社区民警", "officer_name"),
-        ("fire_stations", detail.get("station_code"), "消防站", "crew"),
+        ("grid_cells", detail.get("grid_code"), t("role.grid", lang), "officer_name"),
+        ("police_beats", detail.get("beat_code"), t("role.beat", lang), "officer_name"),
+        ("fire_stations", detail.get("station_code"), t("role.station", lang), "crew"),
     ):
         for f in data.layers.get(layer, empty_collection())["features"]:
             p = f.get("properties") or {}
             if code and p.get("code") == code:
                 who = p.get(person)
-                text = f"{who}人" if person == "crew" and who is not None else str(who or "—")
+                crew = person == "crew" and who is not None
+                text = t("people.crew", lang, n=who) if crew else str(who or "—")
                 out.append((role, str(p.get("name") or code), text))
     return out

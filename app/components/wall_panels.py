@@ -10,18 +10,45 @@ from typing import Any
 from dash import dcc, html
 
 from app.components.town_map import TownData
+from app.i18n import Lang, num, since, t, table
 from app.wall_data import SOURCES, STATES, WINDOWS, WallFilters
-from incidents.model import STATE_ZH, State
+from incidents.model import State
 from layers.incidents_layer import CATEGORIES
 
 ARROWS = {"up": "▲", "down": "▼", "flat": "■"}
 
 
-def header(data: TownData, villages: list[tuple[str, str]], f: WallFilters) -> html.Header:
-    """Title, clock, staleness banner and the filter bar (window, category, source, village),
-    set to ``f``."""
-    window_options = [{"label": label, "value": k} for k, (label, _) in WINDOWS.items()]
-    window_options.append({"label": "自定义", "value": "custom"})
+def lang_links(f: WallFilters, lang: Lang) -> list[Any]:
+    """The language switch 中文 | EN: links to this page in each language, with ``f``'s filters
+    (a full reload: a wall switches language rarely)."""
+    return [
+        html.A(
+            t(f"lang.{code}", lang),
+            href=lang_href(f, code),
+            id=f"wall-lang-{code}",
+            lang=code,
+            className="wall-lang-link" + (" wall-lang-on" if code == lang else ""),
+        )
+        for code in ("zh", "en")
+    ]
+
+
+def lang_href(f: WallFilters, lang: str) -> str:
+    """The relative URL of the wall in ``lang`` with the filters ``f``."""
+    from urllib.parse import urlencode
+
+    return "?" + urlencode({**f.as_args(), "lang": lang})
+
+
+def header(
+    data: TownData, villages: list[tuple[str, str]], f: WallFilters, lang: Lang = "zh"
+) -> html.Header:
+    """Title, clock, staleness banner, the language switch and the filter bar (window,
+    category, source, village), set to ``f``."""
+    window_options: list[dict[str, Any]] = [
+        {"label": t(f"win.{k}", lang), "value": k} for k in WINDOWS
+    ]
+    window_options.append({"label": t("win.custom", lang), "value": "custom"})
 
     def select(
         id_: str, placeholder: str, options: dict[str, str] | list[tuple[str, str]], value: Any
@@ -42,9 +69,14 @@ def header(data: TownData, villages: list[tuple[str, str]], f: WallFilters) -> h
             html.Div(
                 [
                     html.H1(
-                        [html.Span("●", className="wall-dot"), f"{data.name} · 非警务事项态势"]
+                        [
+                            html.Span("●", className="wall-dot"),
+                            html.Span(data.name, className="wall-data"),
+                            f" · {t('title', lang)}",
+                        ]
                     ),
                     html.Div(id="wall-clock", className="wall-clock"),
+                    html.Nav(lang_links(f, lang), id="wall-lang", className="wall-lang"),
                 ],
                 className="wall-brand",
             ),
@@ -65,12 +97,22 @@ def header(data: TownData, villages: list[tuple[str, str]], f: WallFilters) -> h
                         className="wall-dates",
                         start_date=f.start,
                         end_date=f.end,
-                        start_date_placeholder_text="起",
-                        end_date_placeholder_text="止",
+                        start_date_placeholder_text=t("dates.start", lang),
+                        end_date_placeholder_text=t("dates.end", lang),
                     ),
-                    select("wall-category", "全部类别", CATEGORIES, f.category),
-                    select("wall-source", "全部来源", SOURCES, f.source),
-                    select("wall-village", "全部村社区", villages, f.village),
+                    select(
+                        "wall-category",
+                        t("filter.category", lang),
+                        table("cat", lang, CATEGORIES),
+                        f.category,
+                    ),
+                    select(
+                        "wall-source",
+                        t("filter.source", lang),
+                        table("src", lang, SOURCES),
+                        f.source,
+                    ),
+                    select("wall-village", t("filter.village", lang), villages, f.village),
                 ],
                 className="wall-filters",
             ),
@@ -79,80 +121,100 @@ def header(data: TownData, villages: list[tuple[str, str]], f: WallFilters) -> h
     )
 
 
-def tiles(values: list[dict[str, Any]]) -> list[Any]:
-    """KPI tiles: today's value large, this week and month below, 环比 / 同比 arrows."""
+def tiles(values: list[dict[str, Any]], lang: Lang = "zh") -> list[Any]:
+    """KPI tiles: today's value large, this week and month below, 环比 / 同比 arrows; counts
+    written the way of ``lang`` (万 in Chinese)."""
     out = []
-    for t in values:
+    for tile in values:
         arrows = []
-        for key, label in (("mom", "环比"), ("yoy", "同比")):
-            direction, text = t[key]
-            good = (direction == "down") if t["bad_up"] else (direction == "up")
+        for key in ("mom", "yoy"):
+            direction, text = tile[key]
+            text = t("trend.new", lang) if text == "新增" else text
+            good = (direction == "down") if tile["bad_up"] else (direction == "up")
             tone = "flat" if direction == "flat" else ("good" if good else "bad")
             arrows.append(
                 html.Span(
-                    [label, html.B(f"{ARROWS[direction]}{text}")],
+                    [t(f"trend.{key}", lang), html.B(f"{ARROWS[direction]}{text}")],
                     className=f"wall-trend wall-{tone}",
                 )
             )
+        raw = tile.get("raw") if tile.get("fmt") == "count" else None
+
+        def shown(period: str, tile: dict[str, Any] = tile, raw: Any = raw) -> str:
+            return num(raw[period], lang) if raw else str(tile[period])
+
+        key = tile["key"]
         out.append(
             html.Div(
                 [
-                    html.Div(t["label"], className="wall-tile-label"),
-                    html.Div(t["value"], className="wall-tile-value", id=f"wall-kpi-{t['key']}"),
+                    html.Div(t(f"tile.{key}", lang), className="wall-tile-label"),
+                    html.Div(
+                        shown("day") if raw else tile["value"],
+                        className="wall-tile-value",
+                        id=f"wall-kpi-{key}",
+                    ),
                     html.Div(arrows, className="wall-tile-trends"),
                     html.Div(
                         [
-                            html.Span(["本周", html.B(t["week"])]),
-                            html.Span(["本月", html.B(t["month"])]),
+                            html.Span([t("period.week", lang), html.B(shown("week"))]),
+                            html.Span([t("period.month", lang), html.B(shown("month"))]),
                         ],
                         className="wall-tile-periods",
                     ),
                 ],
-                className=f"wall-tile wall-tile-{t['key']}",
+                className=f"wall-tile wall-tile-{key}",
             )
         )
     return out
 
 
-def legend(counts: list[tuple[str, str, int]], total: int) -> list[Any]:
+def legend(counts: list[tuple[str, str, int]], total: int, lang: Lang = "zh") -> list[Any]:
     """State colour legend with counts in the current window."""
-    from app.wall_data import wan
-
     items = [
         html.Li(
             [
                 html.I(className=f"wall-swatch wall-s{STATES.index(s)}"),
-                html.Span(zh),
-                html.B(wan(n)),
+                html.Span(t(f"state.{s}", lang)),
+                html.B(num(n, lang)),
             ]
         )
-        for s, zh, n in counts
+        for s, _zh, n in counts
         if n or State(s).is_open
     ]
+    late = t("flag.overdue", lang)
     items.append(
-        html.Li([html.I(className="wall-swatch wall-late-swatch"), html.Span("超期"), html.B("")])
+        html.Li([html.I(className="wall-swatch wall-late-swatch"), html.Span(late), html.B("")])
     )
     return [
-        html.Div(["窗口内事项 ", html.B(wan(total))], className="wall-legend-total"),
+        html.Div(
+            [t("legend.total", lang), html.B(num(total, lang))], className="wall-legend-total"
+        ),
         html.Ul(items),
     ]
 
 
-def feed(value: dict[str, Any]) -> list[Any]:
+def feed(value: dict[str, Any], lang: Lang = "zh") -> list[Any]:
     """The live feed rows; each row is a button that opens the drawer."""
     rows = [
         html.Button(
             [
                 html.Span(r["time"], className="wall-feed-time"),
                 html.Span(
-                    [html.B(r["category"]), html.Small(r["address"])], className="wall-feed-what"
+                    [
+                        html.B(_category(r, lang)),
+                        html.Small(r["address"], className="wall-data"),
+                    ],
+                    className="wall-feed-what",
                 ),
                 html.Span(
-                    STATE_ZH[State(r["state"])],
+                    t(f"state.{r['state']}", lang),
                     className=f"wall-chip wall-s{STATES.index(r['state'])}",
                 ),
-                html.Span(r["since"], className="wall-feed-since"),
-                html.Span("超期", className="wall-flag") if r["overdue"] else None,
+                html.Span(
+                    since(r["minutes"], lang) if "minutes" in r else r["since"],
+                    className="wall-feed-since",
+                ),
+                html.Span(t("flag.overdue", lang), className="wall-flag") if r["overdue"] else None,
             ],
             id={"type": "wall-feed-row", "id": r["id"]},
             className="wall-feed-row" + (" wall-feed-late" if r["overdue"] else ""),
@@ -162,74 +224,106 @@ def feed(value: dict[str, Any]) -> list[Any]:
     ]
     head = html.Div(
         [
-            html.H2("最新事项"),
-            html.Span(["今日待回访 ", html.B(str(value["callbacks_due"]))], className="wall-due"),
+            html.H2(t("feed.title", lang)),
+            html.Span(
+                [t("feed.due", lang), html.B(num(value["callbacks_due"], lang))],
+                className="wall-due",
+            ),
         ],
         className="wall-panel-head",
     )
-    return [
-        head,
-        html.Div(rows or [html.P("暂无事项", className="wall-empty")], className="wall-feed-list"),
-    ]
+    empty = html.P(t("feed.empty", lang), className="wall-empty")
+    return [head, html.Div(rows or [empty], className="wall-feed-list")]
 
 
-def drawer(detail: dict[str, Any], people: list[tuple[str, str, str]]) -> list[Any]:
-    """The incident drawer: details, parties (masked), trinity people, timeline, nearby."""
+def _category(row: dict[str, Any], lang: Lang) -> str:
+    code = row.get("category_code")
+    return table("cat", lang, {code: row["category"]})[code] if code else row["category"]
+
+
+def drawer(
+    detail: dict[str, Any], people: list[tuple[str, str, str]], lang: Lang = "zh"
+) -> list[Any]:
+    """The incident drawer: details, parties (masked), trinity people, timeline, nearby.
+
+    ``detail`` is :func:`app.components.wall_detail.drawer`'s, in ``lang``; data (address,
+    description, masked names, place names) is marked ``wall-data`` and never translated.
+    """
     if not detail:
         return []
+    state = detail["state"]
     badges = [
-        html.Span(detail["state_zh"], className=f"wall-chip wall-s{STATES.index(detail['state'])}")
+        html.Span(t(f"state.{state}", lang), className=f"wall-chip wall-s{STATES.index(state)}")
     ]
     if detail["overdue"]:
-        badges.append(html.Span("超期", className="wall-flag"))
+        badges.append(html.Span(t("flag.overdue", lang), className="wall-flag"))
     if detail["supervised"]:
-        badges.append(html.Span("督办", className="wall-flag"))
+        badges.append(html.Span(t("flag.supervised", lang), className="wall-flag"))
     facts = [
-        ("编号", detail["id"]),
-        ("来源", detail["source"]),
-        ("受理", detail["received"]),
-        ("期限", detail["deadline"]),
-        ("地址", detail["address"]),
+        ("fact.id", detail["id"]),
+        ("fact.source", detail["source"]),
+        ("fact.received", detail["received"]),
+        ("fact.deadline", detail["deadline"]),
+        ("fact.address", detail["address"]),
     ]
+    migrant = f"  · {t('drawer.migrant', lang)}"
     parties = [
-        html.Li(f"{p['name']}  {p['phone']}" + ("  · 流动人口" if p["migrant"] else ""))
+        html.Li(
+            [
+                html.Span(f"{p['name']}  {p['phone']}", className="wall-data"),
+                migrant if p["migrant"] else None,
+            ]
+        )
         for p in detail["parties"]
     ]
     timeline = [
-        html.Li([html.Time(e["at"]), html.B(e["action"]), html.Span(e["reason"] or "")])
+        html.Li(
+            [
+                html.Time(e["at"]),
+                html.B(e["action"]),
+                html.Span(e["reason"] or "", className="wall-data"),
+            ]
+        )
         for e in detail["events"]
     ]
+    repeat = f" {t('drawer.repeat', lang)}"
     nearby = [
-        html.Li(
-            [n["text"], html.Span(" 重复", className="wall-flag") if n["repeat"] else None],
-        )
+        html.Li([n["text"], html.Span(repeat, className="wall-flag") if n["repeat"] else None])
         for n in detail["nearby"]
+    ]
+    duty = [
+        html.Li(
+            [html.Span(r, className="wall-role"), html.Span(f"{u} · {w}", className="wall-data")]
+        )
+        for r, u, w in people
+    ]
+    fact_items = [
+        c for k, v in facts for c in (html.Dt(t(k, lang)), html.Dd(v or "—", className="wall-data"))
+    ]
+    close = html.Button(
+        "×",
+        id={"type": "wall-close", "id": "x"},
+        className="wall-close",
+        n_clicks=0,
+        title=t("drawer.close", lang),
+    )
+    title = [
+        html.H2(detail["category"]),
+        html.Span(detail["subcategory"], className="wall-data"),
+        *badges,
     ]
     return [
         html.Div(
-            [
-                html.Div(
-                    [html.H2(detail["category"]), html.Span(detail["subcategory"]), *badges],
-                    className="wall-drawer-title",
-                ),
-                html.Button(
-                    "×", id={"type": "wall-close", "id": "x"}, className="wall-close", n_clicks=0
-                ),
-            ],
-            className="wall-drawer-head",
+            [html.Div(title, className="wall-drawer-title"), close], className="wall-drawer-head"
         ),
-        html.P(detail["description"], className="wall-drawer-desc"),
-        html.Dl([c for k, v in facts for c in (html.Dt(k), html.Dd(v or "—"))]),
-        html.H3("当事人（已脱敏）"),
+        html.P(detail["description"], className="wall-drawer-desc wall-data"),
+        html.Dl(fact_items),
+        html.H3(t("drawer.parties", lang)),
         html.Ul(parties or [html.Li("—")], className="wall-list"),
-        html.H3("三合一责任人"),
-        html.Ul(
-            [html.Li([html.Span(r, className="wall-role"), f"{u} · {w}"]) for r, u, w in people]
-            or [html.Li("—")],
-            className="wall-list",
-        ),
-        html.H3("处置时间线"),
+        html.H3(t("drawer.people", lang)),
+        html.Ul(duty or [html.Li("—")], className="wall-list"),
+        html.H3(t("drawer.timeline", lang)),
         html.Ol(timeline, className="wall-timeline"),
-        html.H3("附近30天事项"),
-        html.Ul(nearby or [html.Li("无")], className="wall-list"),
+        html.H3(t("drawer.nearby", lang)),
+        html.Ul(nearby or [html.Li(t("drawer.none", lang))], className="wall-list"),
     ]

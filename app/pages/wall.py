@@ -5,6 +5,10 @@ Data flow: the filter bar's values go to the server, which answers with a new hi
 and the grid choropleth. Every few seconds the browser asks for a delta (incidents new or changed
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
+
+First render: the page's response preloads the history layer (``Link`` header), the tiles
+and feed come from one cached overview, and the charts (with plotly.js) only once the map is
+drawn. Labels are Chinese or English (:mod:`app.i18n`): ``?lang=en``, default from settings.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
+from app import wall_choropleth as choro
 from app import wall_view
+from app.basemap import IDENTITY, Display
 from app.components import wall_charts as wc
+from app.components import wall_grid as wg
 from app.components import wall_map as wm
 from app.components import wall_panels as wp
 from app.components.town_map import TownData, empty_collection
+from app.i18n import DEFAULT_LANG, Lang, lang_of, t
 from app.wall_data import WallFilters, cut_of, history_url, now_utc
 
 #: Live delta poll (ms): changes reach the wall within this.
@@ -31,51 +39,69 @@ FILTER_INPUTS = ("window", "start", "end", "category", "source", "village")
 def layout(
     data: TownData,
     villages: list[tuple[str, str]],
-    basemap_url: str = "",
+    basemap: Any = "",
     args: dict[str, str] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> html.Div:
     """The wall: header with filters; KPI tiles | map with drawer | legend and feed; charts.
 
-    ``args`` (URL query arguments such as ``window=year&category=wage``) set the filters the
-    page opens with. The history layer's URL is in the layout, so the browser fetches the points
-    while the server computes the tiles.
+    ``args`` (URL query arguments such as ``window=year&category=wage&lang=en``) set the filters
+    and the language the page opens with; ``lang`` is the server's default language. The
+    history layer's URL is in the layout, so the browser fetches the points while the server
+    computes the tiles.
     """
-    f = WallFilters.from_args(args or {})
+    args = args or {}
+    f = WallFilters.from_args(args)
+    language = lang_of(args.get("lang"), lang)
     cut = cut_of(now_utc())
     return html.Div(
         [
-            wp.header(data, villages, f),
+            wp.header(data, villages, f, language),
             html.Main(
                 [
                     html.Section(id="wall-tiles", className="wall-tiles"),
                     html.Section(
                         [
-                            wm.wall_map(data, history_url(cut, f), {}, basemap_url),
+                            wm.wall_map(data, history_url(cut, f), {}, basemap, language),
+                            wg.control(language),
                             html.Aside(id="wall-drawer", className="wall-drawer"),
                             html.Div(id="wall-legend", className="wall-legend"),
                         ],
                         className="wall-map",
                     ),
                     html.Section(id="wall-feed", className="wall-feed"),
-                    wc.strip(),
+                    wc.strip(language),
                 ],
                 className="wall-body",
             ),
             dcc.Store(id="wall-cut", data=cut),
+            dcc.Store(id="wall-i18n", data=i18n_data(language)),
             dcc.Store(id="wall-delta"),
             dcc.Store(id="wall-known", data={}),
             dcc.Store(id="wall-selected"),
             dcc.Store(id="wall-rem"),
             dcc.Interval(id="wall-tick", interval=DELTA_MS),
             dcc.Interval(id="wall-slow", interval=OVERVIEW_MS),
-            dcc.Interval(id="wall-clock-tick", interval=1_000),
         ],
         className="wall-page",
+        lang=language,
     )
 
 
-def register_callbacks(app: Dash, url: str, data: TownData) -> None:
-    """Attach the wall's callbacks to ``app`` for the store at ``url``."""
+def i18n_data(lang: Lang) -> dict[str, str]:
+    """What the page's clientside callbacks need of the language (``wall-i18n`` store)."""
+    return {"lang": lang, "stale": t("stale", lang)}
+
+
+def _lang(value: Any) -> Lang:
+    return lang_of((value or {}).get("lang") if isinstance(value, dict) else value)
+
+
+def register_callbacks(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
+    """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
+    ``display`` coordinates (``data`` is already in them)."""
+    population = choro.population_by_grid(data.layers.get("grid_cells", empty_collection()))
+    _preload_history(app)
     filters = [Input("wall-window", "value"), Input("wall-dates", "start_date")]
     filters += [Input("wall-dates", "end_date"), Input("wall-category", "value")]
     filters += [Input("wall-source", "value"), Input("wall-village", "value")]
@@ -83,33 +109,44 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
     @app.callback(
         Output("wall-cut", "data"),
         Output(wm.HISTORY_ID, "url"),
-        Output(wm.GRID_ID, "hideout"),
         Output("wall-tiles", "children"),
         Output("wall-legend", "children"),
         Output("wall-feed", "children"),
-        *[Output(i, "figure") for i, _ in wc.CHARTS],
-        *[Output(f"{i}-note", "children") for i, _ in wc.CHARTS],
+        Output("wall-lang", "children"),
         *filters,
         Input("wall-slow", "n_intervals"),
-        Input("wall-rem", "data"),
         State("wall-cut", "data"),
         State(wm.HISTORY_ID, "url"),
+        State("wall-i18n", "data"),
     )
     def overview(*args: Any) -> tuple[Any, ...]:
-        *values, _n, rem, cut, current_url = args
+        *values, _n, cut, current_url, i18n = args
         refresh = ctx.triggered_id == "wall-slow"
+        lang = _lang(i18n)
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
         view = wall_view.overview(url, filters, cut, advance=refresh)
         return (
             view.cut,
             no_update if view.history_url == current_url else view.history_url,
-            {"counts": view.grid_counts, "max": max(view.grid_counts.values(), default=1)},
-            wp.tiles(view.tiles),
-            wp.legend(view.states, view.total),
-            wp.feed(view.feed),
-            *wc.figures(view.charts, rem),
-            *wc.notes(view.charts),
+            wp.tiles(view.tiles, lang),
+            wp.legend(view.states, view.total, lang),
+            wp.feed(view.feed, lang),
+            wp.lang_links(WallFilters.from_args(filters), lang),
         )
+
+    @app.callback(
+        *[Output(f"{i}-box", "children") for i, _ in wc.CHARTS],
+        *[Output(f"{i}-note", "children") for i, _ in wc.CHARTS],
+        Input("wall-cut", "data"),  # after every overview: filters changed or refreshed
+        Input("wall-rem", "data"),  # once the map is drawn
+        *[State(i, p) for i, p in _filter_states()],
+        State("wall-i18n", "data"),
+    )
+    def charts(cut: str | None, rem: Any, *args: Any) -> tuple[Any, ...]:
+        *values, i18n = args
+        lang = _lang(i18n)
+        data = wall_view.charts(url, dict(zip(FILTER_INPUTS, values, strict=False)), cut)
+        return (*wc.graphs(data, rem, lang), *wc.notes(data, lang))
 
     @app.callback(
         Output("wall-delta", "data"),
@@ -122,7 +159,24 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
     def live(_n: int, cut: str | None, known: dict[str, Any] | None, *values: Any) -> Any:
         if not cut:
             return no_update
-        return wall_view.live(url, cut, known or {}, dict(zip(FILTER_INPUTS, values, strict=False)))
+        args = dict(zip(FILTER_INPUTS, values, strict=False))
+        return display.collection(wall_view.live(url, cut, known or {}, args))
+
+    @app.callback(
+        Output(wm.GRID_ID, "hideout"),
+        Output(wg.LEGEND_ID, "children"),
+        Input(wg.MODE_ID, "value"),
+        Input("wall-cut", "data"),
+        *filters,
+        Input("wall-slow", "n_intervals"),
+        State("wall-i18n", "data"),
+    )
+    def grid(mode: Any, cut: str | None, *args: Any) -> tuple[Any, Any]:
+        *values, _n, i18n = args
+        filters = dict(zip(FILTER_INPUTS, values, strict=False))
+        shading = choro.for_wall(url, cut, filters, mode, population)
+        window = WallFilters.from_args(filters).window
+        return shading.hideout(), wg.legend(shading, window, _lang(i18n))
 
     app.clientside_callback(
         ClientsideFunction("wall", "mergeDelta"),
@@ -138,16 +192,17 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
         Output("wall-stale", "className"),
         Input("wall-tick", "n_intervals"),
         Input("wall-delta", "data"),
+        State("wall-i18n", "data"),
     )
     app.clientside_callback(
-        ClientsideFunction("wall", "rem"),
+        REM_WHEN_DRAWN,
         Output("wall-rem", "data"),
         Input("wall-charts", "className"),  # once, at load
     )
     app.clientside_callback(
-        ClientsideFunction("wall", "clock"),
+        CLOCK,
         Output("wall-clock", "children"),
-        Input("wall-clock-tick", "n_intervals"),
+        Input("wall-i18n", "data"),  # once, at load
     )
 
     @app.callback(
@@ -167,15 +222,79 @@ def register_callbacks(app: Dash, url: str, data: TownData) -> None:
         Output(wm.TRINITY_ID, "data"),
         Input("wall-selected", "data"),
         State("wall-cut", "data"),
+        State("wall-i18n", "data"),
         prevent_initial_call=True,
     )
-    def show(incident_id: str | None, cut: str | None) -> tuple[Any, str, Any]:
-        detail = wall_view.detail(url, incident_id, cut) if incident_id else {}
+    def show(incident_id: str | None, cut: str | None, i18n: Any) -> tuple[Any, str, Any]:
+        lang = _lang(i18n)
+        detail = wall_view.detail(url, incident_id, cut, lang) if incident_id else {}
         if not detail:
             return [], "wall-drawer", empty_collection()
-        people = wm.people_on_duty(data, detail)
-        trinity = wm.trinity_geojson(data, detail)
-        return wp.drawer(detail, people), "wall-drawer wall-drawer-open", trinity
+        people = wm.people_on_duty(data, detail, lang)
+        lon, lat = detail.get("lonlat") or (None, None)
+        shown = detail
+        if lon is not None and lat is not None:
+            shown = {**detail, "lonlat": list(display.point(lon, lat))}
+        trinity = wm.trinity_geojson(data, shown)
+        return wp.drawer(detail, people, lang), "wall-drawer wall-drawer-open", trinity
+
+
+def _preload_history(app: Dash) -> None:
+    """The wall's page answers with a ``Link: rel=preload`` header of its history layer: the
+    browser fetches the points while it loads the scripts, instead of after the layout is
+    rendered (the map's ``fetch`` of the same URL then takes the preloaded response)."""
+    from flask import Response, request
+
+    def preload(response: Response) -> Response:
+        if (
+            request.method == "GET"
+            and request.path in WALL_PATHS
+            and response.mimetype == "text/html"
+        ):
+            f = WallFilters.from_args(dict(request.args))
+            link = history_url(cut_of(now_utc()), f)
+            response.headers.add("Link", f"<{link}>; rel=preload; as=fetch; crossorigin=anonymous")
+        return response
+
+    app.server.after_request(preload)
+
+
+#: The root font size in px (for the charts' fonts; ember.css: it follows the viewport), once
+#: the map's incidents are drawn or after 3 s (a town without clusters): the charts, and
+#: plotly.js with them, come after the map.
+REM_WHEN_DRAWN = """
+function (_className) {
+  var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  var start = Date.now();
+  return new Promise(function (resolve) {
+    (function poll() {
+      if (document.querySelector(".wall-cluster") || Date.now() - start > 3000) {
+        requestAnimationFrame(function () { setTimeout(function () { resolve(rem); }, 0); });
+      } else {
+        setTimeout(poll, 40);
+      }
+    })();
+  });
+}
+"""
+
+#: The clock, ticked by a plain timer rather than a ``dcc.Interval``: Dash records every
+#: change of an input in its undo history (never trimmed), so a 1 s interval would grow the
+#: page by 86,400 entries a day.
+CLOCK = """
+function (i18n) {
+  var ns = window.dash_clientside.wall;
+  if (window.__wallClock) { clearInterval(window.__wallClock); }
+  window.__wallClock = setInterval(function () {
+    var el = document.getElementById("wall-clock");
+    if (el) { el.textContent = ns.clock(0, i18n); }
+  }, 1000);
+  return ns.clock(0, i18n);
+}
+"""
+
+#: Paths of the wall's page (app.server.ROUTES).
+WALL_PATHS = ("/", "/wall")
 
 
 def _filter_states() -> list[tuple[str, str]]:

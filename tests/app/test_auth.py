@@ -251,8 +251,13 @@ def test_auth_required_gate(store: Any, settings: Settings, clock: Clock) -> Non
     assert page.status_code == 302 and page.headers["Location"] == "/login?next=/"
     assert client.get("/_dash-layout").status_code == 401
     assert client.get("/login").status_code == 200
-    assert _login(client).status_code == 302
+    assert _login(client, "boss").status_code == 302
     assert client.get("/").status_code == 200
+    # a grid officer signs in too, and is sent to their own page, not the whole-town wall
+    other = _app(store, gated, clock).server.test_client()
+    assert _login(other).status_code == 302
+    landing = other.get("/")
+    assert landing.status_code == 302 and landing.headers["Location"].endswith("/me")
 
 
 def test_generated_secret_key_is_private_and_reused(tmp_path: Path, settings: Settings) -> None:

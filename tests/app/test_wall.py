@@ -143,6 +143,7 @@ def test_delta_sends_only_what_the_browser_lacks(demo_gpkg: Path, tmp_path: Path
     assert wall_view.live(url, cut, {}, args)["features"] == []
     store = open_store(url)
     store.add_incidents([_incident(1, 120.0, 29.0)])
+    wall_view._changed.cache_clear()  # else seen within wall_view.LIVE_SECONDS
     first = wall_view.live(url, cut, {}, args)
     assert [f["properties"]["id"] for f in first["features"]] == ["LIVE0001"]
     props = first["features"][0]["properties"]
@@ -169,3 +170,11 @@ def test_selected_id() -> None:
     assert wall_view.selected_id(row, [{"value": 1}]) == "E2"
     assert wall_view.selected_id(row, [{"value": 0}]) is no_update  # a freshly drawn row
     assert wall_view.selected_id({"type": "wall-close", "id": "x"}, [{"value": 1}]) is None
+
+
+def test_the_wall_page_preloads_its_history_layer(wall_app: Dash) -> None:
+    page = wall_app.server.test_client().get("/?window=year&category=wage&lang=en")
+    link = page.headers.get("Link", "")
+    assert link.startswith("</wall/history.geojson?cut=") and "rel=preload" in link
+    assert "window=year" in link and "category=wage" in link and "lang" not in link
+    assert "as=fetch" in link and "crossorigin" in link

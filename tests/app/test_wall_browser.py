@@ -28,11 +28,16 @@ README_SHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "wall.png"
 PHONE = re.compile(r"1[3-9]\d{9}")
 
 
-def open_wall(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any, list, list]:
-    """Open the wall and wait until tiles, feed and incident clusters are drawn."""
+def open_wall(
+    browser: Any, url: str, width: int, height: int, path: str = "/", init_script: str = ""
+) -> tuple[Any, Any, list, list]:
+    """Open the wall at ``path`` and wait until tiles, feed and incident clusters are drawn;
+    ``init_script`` runs in the page before its own scripts."""
     context = browser.new_context(
         viewport={"width": width, "height": height}, device_scale_factor=1, locale="zh-CN"
     )
+    if init_script:
+        context.add_init_script(init_script)
     requests: list[str] = []
     errors: list[str] = []
     context.on("request", lambda r: requests.append(r.url))
@@ -40,7 +45,7 @@ def open_wall(browser: Any, url: str, width: int, height: int) -> tuple[Any, Any
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url + "/", wait_until="networkidle")
+    page.goto(url + path, wait_until="networkidle")
     page.locator("#wall-kpi-received").wait_for(state="visible", timeout=30_000)
     page.locator(".wall-feed-row").first.wait_for(state="visible", timeout=30_000)
     page.locator(".wall-cluster, .wall-station").first.wait_for(timeout=30_000)

@@ -97,8 +97,7 @@ def test_trend_ends_with_a_custom_window() -> None:
 
 
 def test_figures_are_styled_for_the_wall(demo_gpkg: Path) -> None:
-    view = wall_view.overview(str(demo_gpkg), {"window": "30d"}, None)
-    data = view.charts
+    data = wall_view.charts(str(demo_gpkg), {"window": "30d"}, None)
     assert sum(n for _, _, n in data["categories"]) == data["migrant"]["total"] > 0
     figs = wc.figures(data, 32.0)  # 4K: rem is 32 px
     assert len(figs) == len(wc.CHARTS) == 4

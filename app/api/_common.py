@@ -1,0 +1,161 @@
+"""What the API views share: the per-app state (store, cached layers, the ingest context),
+JSON responses, and turning frames into GeoJSON features.
+
+Layers are read from the store once per process, at first use (as the Dash app does); incidents
+are always queried per request, within the caller's scope.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import geopandas as gpd
+import pandas as pd
+import shapely.geometry
+from flask import Response, current_app
+
+from incidents.masking import mask_phone
+from ingest.context import IngestContext
+from store import IncidentNotFound, IncidentQuery, IncidentStore, Scope
+
+STATE_KEY = "ember_api"
+#: The layers the APIs publish: id -> (中文, English).
+LAYERS: dict[str, tuple[str, str]] = {
+    "villages": ("村（社区）", "Villages and communities"),
+    "grid_cells": ("网格", "Grid cells"),
+    "police_beats": ("警格", "Police beats"),
+    "fire_stations": ("微型消防站", "Fire stations"),
+}
+#: Layer columns masked in every API response (officers' mobile numbers).
+MASKED_LAYER_COLUMNS = ("officer_phone",)
+#: Incident columns never sent through the APIs, even masked.
+PRIVATE_INCIDENT_COLUMNS = ("caller_name", "caller_phone", "caller_id_number")
+
+
+@dataclass
+class ApiState:
+    """Per-app state, kept in ``server.extensions[STATE_KEY]``."""
+
+    store: IncidentStore
+    _layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    _names: dict[str, dict[str, str]] = field(default_factory=dict)
+    _context: IngestContext | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def layer(self, name: str) -> gpd.GeoDataFrame:
+        """A published layer (EPSG:4326, officers' phones masked), read once."""
+        with self._lock:
+            if name not in self._layers:
+                frame = self.store.read_layer(name)
+                if not isinstance(frame, gpd.GeoDataFrame):
+                    raise TypeError(f"{name} is not a map layer")
+                for col in MASKED_LAYER_COLUMNS:
+                    if col in frame.columns:
+                        frame[col] = frame[col].map(
+                            lambda v: mask_phone(str(v)) if isinstance(v, str) else v
+                        )
+                self._layers[name] = frame.to_crs(4326) if frame.crs else frame
+            return self._layers[name]
+
+    def names(self, layer: str) -> dict[str, str]:
+        """code -> name of a plain table (departments, teams), read once; empty when the store
+        lacks it."""
+        with self._lock:
+            if layer not in self._names:
+                found: dict[str, str] = {}
+                if layer in self.store.layer_names():
+                    table = self.store.read_layer(layer)
+                    if {"code", "name"} <= set(table.columns):
+                        codes, names = table["code"].astype(str), table["name"].astype(str)
+                        found = dict(zip(codes, names, strict=True))
+                self._names[layer] = found
+            return self._names[layer]
+
+    def context(self) -> IngestContext:
+        """The ingest context of the town (geocoder, trinity index), built once."""
+        with self._lock:
+            if self._context is None:
+                self._context = IngestContext.from_store(self.store)
+            return self._context
+
+
+def state() -> ApiState:
+    return cast(ApiState, current_app.extensions[STATE_KEY])
+
+
+def json_response(doc: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    body = json.dumps(doc, ensure_ascii=False, default=str, allow_nan=False)
+    return Response(body, status=status, mimetype=mimetype)
+
+
+def iso(value: Any) -> str | None:
+    """An aware time as RFC 3339 UTC text (``…Z``); ``None`` for missing."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready Python value (NaN, NA and NaT become ``None``, numpy scalars plain)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, datetime | pd.Timestamp):
+        return iso(value)
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def features(frame: gpd.GeoDataFrame, id_column: str) -> Iterator[dict[str, Any]]:
+    """GeoJSON features of ``frame`` (EPSG:4326), ``id`` from ``id_column``."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    props = pd.DataFrame(frame[columns]).astype(object)
+    for row, geom in zip(props.itertuples(index=False), frame.geometry, strict=True):
+        values = {c: plain(v) for c, v in zip(columns, row, strict=True)}
+        yield {
+            "type": "Feature",
+            "id": values.get(id_column),
+            "geometry": None if geom is None or geom.is_empty else shapely.geometry.mapping(geom),
+            "properties": values,
+        }
+
+
+def public_incidents(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` without the caller columns (never sent through the APIs, even masked)."""
+    return frame.drop(columns=[c for c in PRIVATE_INCIDENT_COLUMNS if c in frame.columns])
+
+
+def query_public(query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
+    """Incidents matching ``query`` within ``scope``, masked, without the caller columns."""
+    return public_incidents(state().store.query_incidents(query, scope))
+
+
+def incident_by_id(incident_id: str, scope: Scope) -> gpd.GeoDataFrame:
+    """The one row of ``incident_id`` as :meth:`~store.IncidentStore.query_incidents` gives it.
+
+    Raises :class:`~store.IncidentNotFound` when it is not within ``scope``. (The store has no
+    query by id: the incident is found by its place and receive time, then by id.)
+    """
+    record = state().store.get_incident(incident_id, scope)
+    inc = record.incident
+    point = None if inc.lon is None or inc.lat is None else (inc.lon, inc.lat, inc.lon, inc.lat)
+    at = inc.received_at
+    query = IncidentQuery(bbox=point, received_from=at, received_to=at + timedelta(milliseconds=1))
+    found = query_public(query, scope)
+    found = found[found["id"] == incident_id]
+    if found.empty:
+        raise IncidentNotFound(incident_id)
+    return found

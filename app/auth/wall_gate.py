@@ -1,0 +1,72 @@
+"""Who may look at the map wall: the roles that see the whole town.
+
+The wall's page, its Dash callbacks and ``/wall/history.geojson`` read the whole town (the
+wall's own read-only scope), so a role bound to an area (grid, beat, team, station, department)
+or to one source (the police liaison) must not reach them — not by URL, and not by a forged
+callback. This gate runs before every request: such a role asking for the wall's page is sent
+to its own page (officers to ``/me``), and any other way in to the wall's data gets 403.
+Anonymous requests are left to the sign-in gate (``auth_required``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, Response, redirect, request
+from flask_login import current_user
+
+#: Roles whose scope is the whole town: they may watch the wall.
+WALL_ROLES = frozenset({"admin", "commander", "dispatcher", "callback", "analyst", "wall"})
+#: Where a role that may not watch the wall lands instead.
+HOME = {"grid": "/me", "beat": "/me", "team": "/me", "station": "/me", "department": "/me"}
+WALL_PAGES = ("/", "/wall")
+WALL_PREFIX = "/wall/"
+DASH_UPDATE = "/_dash-update-component"
+
+
+def may_watch_wall(role: str) -> bool:
+    return role in WALL_ROLES
+
+
+def _forbidden() -> Response:
+    body = json.dumps(
+        {"error": "大屏仅向全镇范围的角色开放 / the wall is for whole-town roles only"},
+        ensure_ascii=False,
+    )
+    return Response(body, status=403, mimetype="application/json")
+
+
+def _wall_callback(body: Any) -> bool:
+    """Whether a Dash callback request is one of the wall's (its outputs are ``wall-*``) or the
+    router asked for the wall's page."""
+    if not isinstance(body, dict):
+        return False
+    output = str(body.get("output", ""))
+    if "wall-" in output:
+        return True
+    if output.startswith(("ember-page.", "..ember-page.")):
+        for item in body.get("inputs", []) + body.get("state", []):
+            if isinstance(item, dict) and item.get("property") == "pathname":
+                path = (str(item.get("value") or "/").rstrip("/")) or "/"
+                return path in WALL_PAGES
+    return False
+
+
+def _gate() -> Response | None:
+    if not current_user.is_authenticated or may_watch_wall(current_user.role):
+        return None
+    path = (request.path.rstrip("/")) or "/"
+    if path in WALL_PAGES and request.method == "GET":
+        home = HOME.get(current_user.role)
+        return redirect(home) if home else _forbidden()  # type: ignore[return-value]
+    if request.path.startswith(WALL_PREFIX):
+        return _forbidden()
+    if request.path == DASH_UPDATE and _wall_callback(request.get_json(silent=True)):
+        return _forbidden()
+    return None
+
+
+def init_wall_gate(server: Flask) -> None:
+    """Install the gate on ``server`` (after Flask-Login, so ``current_user`` is known)."""
+    server.before_request(_gate)

@@ -1,0 +1,468 @@
+"""``ember hotspots``: hotspot analysis of the stored incidents as GeoJSON (EPSG:4326).
+
+Methods (all from :mod:`geo.hotspots`):
+
+- ``kde``: kernel density surface; features are the grid squares above ``--min-share`` of the
+  peak, with ``density_km2`` (incidents per km²); the highest peaks go in the summary.
+- ``gi``: Getis-Ord Gi* on grid cells (counts, queen contiguity, analytic p-values with
+  Benjamini-Hochberg); features are the grid cells with ``gi_z``, ``gi_q``, ``gi_bin`` (-3..3)
+  and ``gi_class`` (``hot 99%`` … ``cold 99%``).
+- ``emerging``: emerging hot spot category per grid cell (space-time cube, Mann-Kendall).
+- ``clusters``: HDBSCAN density clusters; features are the clusters' convex hulls with their
+  summary (category mix, migrant share, top addresses, repeat-call share).
+
+``--village`` keeps one village: KDE and clusters use its incidents only; Gi* and emerging hot
+spots are computed over the whole town (a village's ten-odd cells are too few for Gi* alone) and
+only its cells are returned.
+
+Incidents are read with the analyst's scope (:data:`SCOPE`: personal data masked) and the
+personal columns are dropped before any analysis. ``--json`` prints the FeatureCollection on
+stdout (its ``ember`` member holds the method, filters and a summary); ``--out FILE`` writes it
+to a file instead, and stdout gets the summary (as JSON with ``--json``). Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from app._cli_io import emit, log
+from app.config import Settings
+from incidents._time import LOCAL_TZ
+from layers.incidents_layer import CATEGORIES
+from store import IncidentQuery, IncidentStore, Scope, open_store
+
+METHODS = ("kde", "gi", "emerging", "clusters")
+#: Who the analysis runs as: everything, never personal data.
+SCOPE = Scope.everything("analyst")
+#: Columns dropped from the incidents before any analysis (they arrive masked anyway).
+PERSONAL = ("caller_name", "caller_phone", "caller_id_number")
+#: Grid-cell columns about the grid officer, not needed by any analysis.
+OFFICER = ("officer_id", "officer_name", "officer_phone")
+#: Decimal places of output coordinates (1e-6 degree is about 0.1 m).
+PRECISION = 6
+
+
+# --- GeoJSON ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value (numpy scalars unwrapped, NaN/NaT as None)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def feature_collection(
+    frame: gpd.GeoDataFrame, columns: Sequence[str], *, precision: int = PRECISION
+) -> dict[str, Any]:
+    """An RFC 7946 FeatureCollection (EPSG:4326, rounded coordinates) of ``frame``'s
+    ``columns``."""
+    wgs = frame.to_crs(4326) if frame.crs is not None and frame.crs != "EPSG:4326" else frame
+    geoms = shapely.set_precision(wgs.geometry.to_numpy(), 10.0**-precision)
+    records = pd.DataFrame(wgs[list(columns)]).to_dict(orient="records")
+    features = [
+        {
+            "type": "Feature",
+            "properties": {k: _plain(v) for k, v in rec.items()},
+            "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
+        }
+        for rec, geom in zip(records, geoms, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def _day(text: str | None, flag: str) -> pd.Timestamp | None:
+    """A local date (or aware time) from ``--from`` / ``--to``."""
+    if text is None:
+        return None
+    try:
+        ts = pd.Timestamp(text)
+    except ValueError:
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise ValueError(f"{flag} 无法识别的日期 / {flag} is not a date: {text!r}")
+    return ts.tz_localize(LOCAL_TZ) if ts.tzinfo is None else ts
+
+
+def window(start: str | None, end: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """``[from, to)`` of ``--from`` / ``--to``: a date-only ``--to`` includes that whole day."""
+    lo, hi = _day(start, "--from"), _day(end, "--to")
+    if hi is not None and end is not None and len(end.strip()) <= 10:
+        hi = hi + pd.Timedelta(days=1)
+    if lo is not None and hi is not None and not lo < hi:
+        raise ValueError("--from 须早于 --to / --from must be before --to")
+    return lo, hi
+
+
+def load(
+    store: IncidentStore,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    category: str | None = None,
+    village: str | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """De-identified incidents matching the filters, and the grid cells (of ``village`` only
+    when given)."""
+    if category is not None and category not in CATEGORIES:
+        known = ", ".join(CATEGORIES)
+        raise ValueError(f"未知类别 / unknown category {category!r}; one of: {known}")
+    cells = store.read_layer("grid_cells")
+    cells = cells.drop(columns=[c for c in OFFICER if c in cells.columns])
+    if village is not None:
+        cells = cells[cells["village_code"] == village]
+        if cells.empty:
+            raise ValueError(f"没有该村社区的网格 / no grid cells in village {village!r}")
+    query = IncidentQuery(
+        received_from=None if start is None else start.to_pydatetime(),
+        received_to=None if end is None else end.to_pydatetime(),
+        categories=(category,) if category else (),
+        village_codes=(village,) if village else (),
+    )
+    found = store.query_incidents(query, SCOPE)
+    found = found.drop(columns=[c for c in PERSONAL if c in found.columns])
+    found = found[~(found.geometry.is_empty | found.geometry.isna())]
+    if "involves_migrant" in found:
+        found["involves_migrant"] = found["involves_migrant"].fillna(False).astype(bool)
+    return gpd.GeoDataFrame(found, geometry="geometry", crs=4326), cells.reset_index(drop=True)
+
+
+# --- methods ---------------------------------------------------------------------------------
+
+CELL_COLUMNS = ("code", "name", "village_code")
+
+
+def kde_collection(
+    incidents: gpd.GeoDataFrame,
+    *,
+    bandwidth_m: float = 200.0,
+    cell_m: float | None = None,
+    min_share: float = 0.05,
+    n_peaks: int = 10,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """KDE squares above ``min_share`` of the peak, and a summary with the top peaks."""
+    from geo.hotspots import kde, peaks
+
+    if bandwidth_m <= 0:
+        raise ValueError("--bandwidth 须为正数 / --bandwidth must be positive")
+    if incidents.empty:
+        return {"type": "FeatureCollection", "features": []}, {"peaks": []}
+    surface = kde(incidents, bandwidth_m, cell_m=cell_m or bandwidth_m / 2)
+    squares = surface.to_frame(min_share=min_share)
+    squares["density_km2"] = squares["density_km2"].round(3)
+    top = peaks(surface, n=n_peaks).to_crs(4326)
+    summary = {
+        "bandwidth_m": bandwidth_m,
+        "cell_m": surface.cell_m,
+        "min_share": min_share,
+        "max_density_km2": round(float(surface.values.max() * 1e6), 3),
+        "peaks": [
+            {
+                "rank": int(r["rank"]),
+                "lon": round(float(r.geometry.x), PRECISION),
+                "lat": round(float(r.geometry.y), PRECISION),
+                "density_km2": round(float(r["density_km2"]), 3),
+            }
+            for _, r in top.iterrows()
+        ],
+    }
+    return feature_collection(squares, ["row", "col", "density_km2"]), summary
+
+
+def gi_frame(
+    incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, permutations: int = 0
+) -> gpd.GeoDataFrame:
+    """Gi* of incident counts per grid cell (analytic p, FDR), in the cells' row order."""
+    from geo.hotspots import count_points, gi_star
+
+    counted = count_points(incidents, cells)
+    if len(counted) < 2 or not counted["n"].any() or counted["n"].nunique() < 2:
+        # No variation: Gi* is undefined; every cell is "not significant".
+        out = counted.copy()
+        out["gi_z"], out["gi_p"], out["gi_q"] = 0.0, 1.0, 1.0
+        out["gi_bin"] = np.int8(0)
+        out["gi_class"] = "not significant"
+        return out
+    return gi_star(counted, "n", permutations=permutations, seed=0)
+
+
+def _of_village(res: gpd.GeoDataFrame, village: str | None) -> gpd.GeoDataFrame:
+    return res if village is None else res[res["village_code"] == village]
+
+
+def gi_collection(
+    incidents: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    permutations: int = 0,
+    village: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Grid cells (of ``village`` only, when given; computed over all ``cells``) with their Gi*
+    z, q, bin and class; a summary of the class counts."""
+    res = _of_village(gi_frame(incidents, cells, permutations), village).copy()
+    res["gi_z"] = res["gi_z"].astype(float).round(4)
+    res["gi_q"] = res["gi_q"].astype(float).round(6)
+    counts = res["gi_class"].value_counts()
+    cols = [c for c in CELL_COLUMNS if c in res] + ["n", "gi_z", "gi_q", "gi_bin", "gi_class"]
+    if "gi_p_sim" in res:
+        res["gi_p_sim"] = res["gi_p_sim"].astype(float).round(6)
+        cols.append("gi_p_sim")
+    summary = {
+        "classes": {str(k): int(v) for k, v in counts.items()},
+        "permutations": permutations,
+    }
+    return feature_collection(res, cols), summary
+
+
+def emerging_collection(
+    incidents: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    *,
+    freq: str = "W-SUN",
+    village: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Grid cells (of ``village`` only, when given; computed over all ``cells``) with their
+    emerging hot spot pattern; a summary of the pattern counts."""
+    from geo.hotspots import emerging_hotspots
+
+    if incidents.empty:
+        res = cells.assign(pattern="no pattern", n_hot=0, n_cold=0, final_z=0.0)
+        res = res.assign(trend_tau=0.0, trend_p=1.0, n=0)
+    else:
+        res = emerging_hotspots(incidents, cells, freq=freq)
+    res = _of_village(res, village).copy()
+    for col in ("final_z", "trend_tau", "trend_p"):
+        res[col] = res[col].astype(float).round(4)
+    res["n"] = res["n"].astype(int)
+    cols = [c for c in CELL_COLUMNS if c in res]
+    cols += ["n", "pattern", "n_hot", "n_cold", "final_z", "trend_tau", "trend_p"]
+    counts = res["pattern"].value_counts()
+    summary = {"freq": freq, "patterns": {str(k): int(v) for k, v in counts.items()}}
+    return feature_collection(res, cols), summary
+
+
+def clusters_collection(
+    incidents: gpd.GeoDataFrame, *, min_cluster_size: int = 15
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Convex hulls of the HDBSCAN clusters with their summaries."""
+    from geo.hotspots import cluster_summary, density_clusters
+
+    with warnings.catch_warnings():
+        # scikit-learn >= 1.8 warns that HDBSCAN's ``copy`` default will change; not ours.
+        warnings.simplefilter("ignore", FutureWarning)
+        labelled = density_clusters(incidents, method="hdbscan", min_cluster_size=min_cluster_size)
+    summary = cluster_summary(labelled)
+    summary["category_mix"] = summary["category_mix"].map(json.loads)
+    summary["top_addresses"] = summary["top_addresses"].map(json.loads)
+    for col in ("migrant_share", "repeat_share"):
+        summary[col] = summary[col].astype(float).round(4)
+    cols = ["cluster", "n", "top_category", "category_mix", "migrant_share", "top_addresses"]
+    doc = {
+        "min_cluster_size": min_cluster_size,
+        "clusters": len(summary),
+        "noise": int((labelled["cluster"] < 0).sum()),
+    }
+    return feature_collection(summary, [*cols, "repeat_share"]), doc
+
+
+# --- command ---------------------------------------------------------------------------------
+
+
+def analyse(
+    store: IncidentStore,
+    method: str,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    category: str | None = None,
+    village: str | None = None,
+    bandwidth_m: float = 200.0,
+    cell_m: float | None = None,
+    min_share: float = 0.05,
+    permutations: int = 0,
+    freq: str = "W-SUN",
+    min_cluster_size: int = 15,
+) -> dict[str, Any]:
+    """The FeatureCollection of one method over the filtered incidents, with an ``ember``
+    member: method, filters, number of incidents and the method's summary."""
+    if method not in METHODS:
+        raise ValueError(f"未知方法 / unknown method {method!r}: one of {', '.join(METHODS)}")
+    lo, hi = window(start, end)
+    # Gi* and emerging hot spots compare a cell with the town: with --village they run over
+    # the whole town and only the village's cells are returned (a village's ten-odd cells are
+    # too few for Gi* on their own). KDE and clusters use the village's incidents only.
+    town_wide = method in ("gi", "emerging")
+    incidents, cells = load(
+        store, start=lo, end=hi, category=category, village=None if town_wide else village
+    )
+    if town_wide and village is not None and not (cells["village_code"] == village).any():
+        raise ValueError(f"没有该村社区的网格 / no grid cells in village {village!r}")
+    log(f"分析 / analysing {len(incidents):,} incidents over {len(cells)} grid cells ({method}) …")
+    if method == "kde":
+        fc, summary = kde_collection(
+            incidents, bandwidth_m=bandwidth_m, cell_m=cell_m, min_share=min_share
+        )
+    elif method == "gi":
+        fc, summary = gi_collection(incidents, cells, permutations=permutations, village=village)
+    elif method == "emerging":
+        fc, summary = emerging_collection(incidents, cells, freq=freq, village=village)
+    else:
+        fc, summary = clusters_collection(incidents, min_cluster_size=min_cluster_size)
+    fc["ember"] = {
+        "method": method,
+        "filters": {
+            "from": None if lo is None else lo.isoformat(),
+            "to": None if hi is None else hi.isoformat(),
+            "category": category,
+            "village": village,
+        },
+        "incidents": len(incidents),
+        "features": len(fc["features"]),
+        **summary,
+    }
+    return fc
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """A few lines for people: what was analysed and the headline of the result."""
+    meta = doc["ember"]
+    lines = [
+        f"方法 method {meta['method']} · 事件 incidents {meta['incidents']:,} · "
+        f"要素 features {meta['features']:,}"
+    ]
+    if meta["method"] == "kde":
+        for p in meta["peaks"][:5]:
+            lines.append(
+                f"  峰 peak {p['rank']}: {p['lon']:.5f}, {p['lat']:.5f}  "
+                f"{p['density_km2']:.1f} 件/km²"
+            )
+    elif meta["method"] == "gi":
+        lines += [f"  {k:<16}{v:>6}" for k, v in meta["classes"].items()]
+        hot = [f for f in doc["features"] if f["properties"]["gi_bin"] > 0]
+        hot.sort(key=lambda f: -f["properties"]["gi_z"])
+        for f in hot[:10]:
+            p = f["properties"]
+            lines.append(
+                f"  热点 hot  {p.get('name', p.get('code'))}  z={p['gi_z']:.2f}  n={p['n']}"
+            )
+    elif meta["method"] == "emerging":
+        lines += [f"  {k:<18}{v:>6}" for k, v in meta["patterns"].items()]
+    else:
+        for f in doc["features"][:10]:
+            p = f["properties"]
+            lines.append(
+                f"  聚类 cluster {p['cluster']}: n={p['n']} {p['top_category']} "
+                f"流动人口 migrants {p['migrant_share']:.0%} 重复 repeats {p['repeat_share']:.0%}"
+            )
+    return "\n".join(lines)
+
+
+def cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
+    t0 = time.perf_counter()
+    url = str(settings.db)
+    if not url.startswith(("postgresql://", "postgres://")) and not Path(url).is_file():
+        raise FileNotFoundError(
+            f"找不到数据库 / no store at {url}: run `ember demo` or set EMBER_DB / --db"
+        )
+    store = open_store(url)
+    try:
+        doc = analyse(
+            store,
+            args.method,
+            start=args.date_from,
+            end=args.date_to,
+            category=args.category,
+            village=args.village,
+            bandwidth_m=args.bandwidth,
+            cell_m=args.cell,
+            min_share=args.min_share,
+            permutations=args.permutations,
+            freq=args.freq,
+            min_cluster_size=args.min_cluster_size,
+        )
+    finally:
+        store.close()
+    doc["ember"]["seconds"] = round(time.perf_counter() - t0, 2)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        log(f"已写入 / written {out} ({len(doc['features']):,} features)")
+        emit(args, {"out": str(out), **doc["ember"]}, _text(doc))
+        return 0
+    if args.json:
+        emit(args, doc, "")
+    else:
+        print(_text(doc))
+        log("用 --json 输出 GeoJSON，或 --out FILE.geojson 写入文件 / --json or --out for GeoJSON")
+    return 0
+
+
+def add_hotspots_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``ember hotspots``."""
+    p = sub.add_parser(
+        "hotspots",
+        help="hotspot analysis as GeoJSON 热点分析",
+        description="热点分析（脱敏数据），输出 GeoJSON / hotspot analysis of the de-identified "
+        "incidents, as GeoJSON in EPSG:4326",
+    )
+    p.add_argument("--method", choices=METHODS, required=True)
+    p.add_argument("--category", help=f"incident category: {', '.join(CATEGORIES)}")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="received on or after")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="received up to (date inclusive)")
+    p.add_argument(
+        "--village",
+        metavar="CODE",
+        help="one village: kde/clusters of its incidents; gi/emerging of its cells (computed "
+        "over the whole town)",
+    )
+    p.add_argument(
+        "--bandwidth", type=float, default=200.0, metavar="M", help="kde: bandwidth in metres"
+    )
+    p.add_argument("--cell", type=float, metavar="M", help="kde: cell size (default bandwidth/2)")
+    p.add_argument(
+        "--min-share",
+        type=float,
+        default=0.05,
+        help="kde: leave out cells below this share of the peak (default 0.05)",
+    )
+    p.add_argument(
+        "--permutations",
+        type=int,
+        default=0,
+        help="gi: conditional permutations, reported as gi_p_sim (classes use analytic p)",
+    )
+    p.add_argument(
+        "--freq",
+        default="W-SUN",
+        help="emerging: time step, a pandas frequency (default W-SUN, weeks; a town's year is "
+        "often too sparse for weeks: try M)",
+    )
+    p.add_argument("--min-cluster-size", type=int, default=15, help="clusters: HDBSCAN size")
+    p.add_argument("--out", metavar="FILE.geojson", help="write the GeoJSON here")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_hotspots)
+
+
+__all__ = ["METHODS", "SCOPE", "add_hotspots_commands", "analyse", "feature_collection"]

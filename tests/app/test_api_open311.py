@@ -1,0 +1,221 @@
+"""Open311 GeoReport v2 (issue #9): the PyPI client ``georeport`` for the GETs, POSTs exactly as
+the spec's form-encoded example (json and xml), scope, errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import georeport.georeport
+import pytest
+import requests
+import xmltodict
+from georeport import GeoReport
+
+from app.server import serve_in_thread
+from store import IncidentQuery, Scope, open_store
+from tests.app.api_town import Town, assert_no_phone, build_town
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory: pytest.TempPathFactory) -> Town:
+    return build_town(tmp_path_factory.mktemp("open311_town"))
+
+
+@pytest.fixture(scope="module")
+def root(town: Town) -> Iterator[str]:
+    with serve_in_thread(town.app) as url:
+        yield f"{url}/open311/v2"
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch, town: Town) -> Any:
+    """Make the georeport client send an API key on its GETs (it sends none itself) — the way
+    a deployment puts the key in front of a client that cannot (a proxy adding the header)."""
+
+    def use(name: str) -> None:
+        get = functools.partial(requests.get, headers={"X-API-Key": town.keys[name]})
+        monkeypatch.setattr(georeport.georeport.requests, "get", get)
+
+    return use
+
+
+def _spec_body(town: Town, key: str, lat: float, lon: float) -> str:
+    """The spec's example POST body (GeoReport v2, POST Service Request), our values."""
+    return (
+        f"api_key={key}&jurisdiction_id=city.gov&service_code=wage&lat={lat}&long={lon}"
+        "&address_string=1234+5th+street&email=smit333%40sfgov.edu&device_id=tt222111"
+        "&account_id=123456&first_name=john&last_name=smith&phone=13900001111"
+        "&description=A+large+sinkhole+is+destroying+the+street"
+        "&media_url=http%3A%2F%2Fcity.gov%2Ftest.jpg"
+    )
+
+
+def _inside(town: Town) -> tuple[float, float]:
+    cells = open_store(str(town.db)).read_layer("grid_cells")
+    point = cells[cells["code"] == town.grid].representative_point().iloc[0]
+    return round(point.y, 6), round(point.x, 6)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_georeport_client(root: str, town: Town, keyed: Any, fmt: str) -> None:
+    client = GeoReport(root, output_format=fmt)
+    services = client.get_service_list()
+    codes = [s["service_code"] for s in services]
+    assert "wage" in codes and "noise" in codes
+    definition = client.get_service_definition("wage")
+    assert definition["service_code"] == "wage"
+    keyed("hub")
+    found = client.get_service_requests(status="closed")
+    found = found if isinstance(found, list) else [found]
+    assert found and {r["status"] for r in found} == {"closed"}
+    rid = found[0]["service_request_id"]
+    one = client.get_service_request(rid)
+    assert one["service_request_id"] == rid and one["agency_responsible"]
+    both = client.get_service_requests(
+        service_request_id=f"{rid},{found[-1]['service_request_id']}"
+    )
+    assert len(both if isinstance(both, list) else [both]) == (1 if len(found) == 1 else 2)
+    wage = client.get_service_requests(service_code="wage")
+    assert {r["service_code"] for r in (wage if isinstance(wage, list) else [wage])} == {"wage"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_post_as_in_the_spec(root: str, town: Town, keyed: Any, fmt: str) -> None:
+    lat, lon = _inside(town)
+    r = requests.post(
+        f"{root}/requests.{fmt}",
+        data=_spec_body(town, town.keys["hub"], lat, lon),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=60,
+    )
+    assert r.status_code == 201, r.text
+    if fmt == "json":
+        created = r.json()[0]
+    else:
+        created = xmltodict.parse(r.content)["service_requests"]["request"]
+    rid = created["service_request_id"]
+    keyed("gridapp")  # the grid officer of that cell sees it
+    got = GeoReport(root, output_format=fmt).get_service_request(rid)
+    assert got["status"] == "open" and got["service_code"] == "wage"
+    assert "13900001111" not in json.dumps(got)
+    record = open_store(str(town.db)).get_incident(rid, Scope.everything("t", personal_data=True))
+    inc = record.incident
+    assert inc.source == "open311" and inc.grid_code == town.grid and inc.category == "wage"
+    assert inc.parties[0].phone == "13900001111" and inc.parties[0].name == "john smith"
+
+
+def test_post_json_body_subcategory_and_token(root: str, town: Town) -> None:
+    lat, lon = _inside(town)
+    body: dict[str, Any] = {
+        "api_key": town.keys["hub"],
+        "service_code": "wage",
+        "lat": lat,
+        "long": lon,
+        "first_name": "小明",
+        "last_name": "罗",
+        "description": "老板拖欠工资三个月",
+        "attribute": {"subcategory": "arrears"},
+    }
+    r = requests.post(f"{root}/requests.json", json=body, timeout=60)
+    assert r.status_code == 201, r.text
+    rid = r.json()[0]["service_request_id"]
+    inc = open_store(str(town.db)).get_incident(rid, Scope.everything("t", personal_data=True))
+    assert inc.incident.category == "wage" and "拖欠工资" in str(inc.incident.subcategory)
+    assert inc.incident.parties[0].name == "罗小明"  # family name first
+
+
+def test_errors(root: str, town: Town) -> None:
+    lat, lon = _inside(town)
+    hub = town.keys["hub"]
+
+    def post(fmt: str = "json", **fields: Any) -> requests.Response:
+        return requests.post(f"{root}/requests.{fmt}", data=fields, timeout=60)
+
+    r = post(service_code="wage", lat=lat, long=lon)
+    assert r.status_code == 403 and r.json()[0]["code"] == 403
+    assert post(api_key="ek_wrong", service_code="wage", lat=lat, long=lon).status_code == 403
+    ro = post(api_key=town.keys["analysis"], service_code="wage", lat=lat, long=lon)
+    assert ro.status_code == 403
+    assert post(api_key=town.keys["old"], service_code="wage", lat=lat, long=lon).status_code == 403
+    assert post(api_key=hub, service_code="nope", lat=lat, long=lon).status_code == 404
+    r = post("xml", api_key=hub, service_code="wage")
+    assert r.status_code == 400
+    err = xmltodict.parse(r.content)["errors"]["error"]
+    assert err["code"] == "400" and err["description"]
+    assert post(api_key=hub, service_code="wage", lat="north", long=lon).status_code == 400
+    assert requests.get(f"{root}/requests.json", timeout=30).status_code == 403
+    head = {"X-API-Key": hub}
+    r = requests.get(f"{root}/requests/N000.json", headers=head, timeout=30)
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
+    span = {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}
+    assert (
+        requests.get(f"{root}/requests.json", params=span, headers=head, timeout=30).status_code
+        == 400
+    )
+    assert requests.get(f"{root}/services/nope.json", timeout=30).status_code == 404
+    assert requests.get(f"{root}/tokens/abc.json", timeout=30).status_code == 404
+
+
+def test_paging_scope_and_no_personal_data(root: str, town: Town) -> None:
+    head = {"X-API-Key": town.keys["hub"]}
+    url = f"{root}/requests.json"
+    page1 = requests.get(url, params={"page_size": 3}, headers=head, timeout=30).json()
+    page2 = requests.get(url, params={"page_size": 3, "page": 2}, headers=head, timeout=30).json()
+    assert len(page1) == len(page2) == 3
+    assert not {r["service_request_id"] for r in page1} & {r["service_request_id"] for r in page2}
+    assert page1[0]["requested_datetime"] >= page1[-1]["requested_datetime"]  # newest first
+    everything = requests.get(url, headers=head, timeout=30)
+    assert 0 < len(everything.json()) <= 1000
+    assert_no_phone(everything.text, town.phones)
+    grid = requests.get(url, headers={"X-API-Key": town.keys["gridapp"]}, timeout=30).json()
+    assert 0 < len(grid) < len(everything.json())
+
+
+def test_tokens(root: str, town: Town) -> None:
+    lat, lon = _inside(town)
+    fields = {
+        "api_key": town.keys["hub"],
+        "service_code": "noise",
+        "lat": lat,
+        "long": lon,
+        "description": "广场舞噪音",
+    }
+    r = requests.post(
+        f"{root}/requests.json",
+        data=urlencode(fields),
+        timeout=60,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    rid = r.json()[0]["service_request_id"]
+    inc = open_store(str(town.db)).get_incident(rid, Scope.everything("t"))
+    token = inc.incident.source_id
+    r = requests.get(f"{root}/tokens/{token}.xml", timeout=30)
+    doc = xmltodict.parse(r.content)["service_requests"]["request"]
+    assert doc == {"service_request_id": rid, "token": token}
+
+
+def test_post_by_address_geocoded_or_held(root: str, town: Town) -> None:
+    store = open_store(str(town.db))
+    frame = store.query_incidents(IncidentQuery(), Scope.everything("t"))
+    known = frame[frame["geocode_level"].isin(["door", "house"])].iloc[0]
+    fields = {"api_key": town.keys["hub"], "service_code": "noise", "description": "装修噪音"}
+    r = requests.post(
+        f"{root}/requests.json", data={**fields, "address_string": known["address"]}, timeout=60
+    )
+    assert r.status_code == 201, r.text
+    inc = store.get_incident(r.json()[0]["service_request_id"], Scope.everything("t")).incident
+    assert inc.grid_code and inc.lon is not None  # geocoded and assigned by the pipeline
+    r = requests.post(
+        f"{root}/requests.xml", data={**fields, "address_string": "火星基地一号"}, timeout=60
+    )
+    assert r.status_code == 202  # held in the quarantine for a person to place
+    held = xmltodict.parse(r.content)["service_requests"]["request"]
+    assert held["token"] and "review" in held["service_notice"]
+    assert requests.get(f"{root}/tokens/{held['token']}.json", timeout=30).status_code == 404
+    assert store.quarantine_list(source="open311")

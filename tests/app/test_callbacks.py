@@ -1,0 +1,81 @@
+"""Callback view 回访: what is due, the outcome in one step (reopen when unsatisfied or broken)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from app import officer_actions as actions
+from app.auth import scope_for
+from app.config import Settings
+from app.server import create_app
+from incidents._time import local_date
+from incidents.model import State
+from store import IncidentStore, Scope
+from tests.app._officer_fixtures import GRID_A, build_store, login
+
+CLERK = scope_for("callback", [], "hui")
+
+
+@pytest.fixture
+def store(town_gpkg: Path, tmp_path: Path) -> Iterator[IncidentStore]:
+    s = build_store(town_gpkg, tmp_path)
+    officer = scope_for("grid", [GRID_A], "wang")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    for iid in ("E-A1", "E-A2"):
+        actions.arrive(s, officer, iid, 2, None)
+        c = actions.parse_commitment("某厂", "补发工资", 3000, yesterday)
+        actions.resolve(s, officer, iid, 3, "调解成功", [c] if c else [])
+    yield s
+    s.close()
+
+
+def test_due_today_lists_commitment_callbacks(store: IncidentStore) -> None:
+    today = local_date(datetime.now(UTC))
+    due = actions.due_callbacks(store, CLERK, today)
+    assert [r.incident.id for r, _ in due] == ["E-A1", "E-A2"]
+    assert all(d <= today for _, d in due)
+    assert actions.due_callbacks(store, scope_for("grid", ["X"], "x"), today) == []
+
+
+def test_broken_commitment_reopens_in_one_step(store: IncidentStore) -> None:
+    done = actions.record_callback(store, CLERK, "E-A1", 4, True, "基本满意", {0: False})
+    assert done.result == "reopen" and done.status.state == State.REOPENED
+    assert [c.status for c in done.status.commitments] == ["broken"]
+    assert store.events("E-A1", Scope.everything())[-1].actor == "hui"
+
+
+def test_unsatisfied_reopens_kept_and_satisfied_closes(store: IncidentStore) -> None:
+    assert actions.record_callback(store, CLERK, "E-A1", 4, True, "不满意", {0: True}).result == (
+        "reopen"
+    )
+    done = actions.record_callback(store, CLERK, "E-A2", 4, True, "满意", {0: True})
+    assert done.result == "close" and done.status.state == State.CLOSED
+
+
+def test_unreached_keeps_it_due_and_bad_input_is_refused(store: IncidentStore) -> None:
+    done = actions.record_callback(store, CLERK, "E-A1", 4, False)
+    assert done.result == "continue" and done.status.state == State.CALLBACK_DUE
+    with pytest.raises(actions.ActionError):
+        actions.record_callback(store, CLERK, "E-A2", 4, True, None)
+
+
+def test_preview_matches_the_recorded_result() -> None:
+    assert actions.preview_result(False, None, [None]) == "continue"
+    assert actions.preview_result(True, "满意", [False]) == "reopen"
+    assert actions.preview_result(True, "不满意", []) == "reopen"
+    assert actions.preview_result(True, "满意", [True]) == "close"
+    assert actions.preview_result(True, "满意", [None]) == "continue"
+    assert actions.preview_result(True, None, []) == "incomplete"
+
+
+def test_callbacks_page_is_for_clerks(store: IncidentStore, tmp_path: Path) -> None:
+    client: FlaskClient = create_app(Settings(db=store.url).validate()).server.test_client()
+    login(client, "wang")
+    assert client.get("/callbacks").status_code == 403
+    login(client, "hui")
+    assert client.get("/callbacks").status_code == 200

@@ -1,0 +1,176 @@
+"""Officer view 我的网格: use cases within scope, the page's route and the photo route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from app import officer_actions as actions
+from app.auth import scope_for
+from app.config import Settings
+from app.server import create_app
+from incidents.model import State
+from store import IncidentNotFound, IncidentStore, ReadOnlyScope
+from tests.app._officer_fixtures import ALL, GRID_A, build_store, jpeg, login
+
+
+@pytest.fixture
+def store(town_gpkg: Path, tmp_path: Path) -> Iterator[IncidentStore]:
+    s = build_store(town_gpkg, tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(store: IncidentStore, tmp_path: Path) -> Settings:
+    return Settings(db=store.url, photo_dir=str(tmp_path / "photos")).validate()
+
+
+@pytest.fixture
+def client(settings: Settings) -> FlaskClient:
+    return create_app(settings).server.test_client()
+
+
+def wang() -> object:
+    return scope_for("grid", [GRID_A], "wang")
+
+
+def test_tasks_are_those_of_my_grid(store: IncidentStore) -> None:
+    tasks = actions.my_tasks(store, wang())  # type: ignore[arg-type]
+    assert sorted(t.id for t in tasks.to_arrive) == ["E-A1", "E-A2"]
+    assert tasks.to_handle == () and tasks.callbacks == ()
+    team = actions.my_tasks(store, scope_for("team", ["T01"], "team1"))
+    assert len(team.to_arrive) == 3
+
+
+def test_arrive_near_and_far(store: IncidentStore) -> None:
+    near = actions.arrive(store, wang(), "E-A1", 2, {"lon": 120.0051, "lat": 30.0051})  # type: ignore[arg-type]
+    assert near.status.state == State.ON_SCENE and not near.far
+    assert near.distance_m is not None and near.distance_m < 50
+    far = actions.arrive(store, wang(), "E-A2", 2, {"lon": 120.02, "lat": 30.02})  # type: ignore[arg-type]
+    assert far.far and far.distance_m is not None and far.distance_m > 500
+    event = store.events("E-A2", ALL)[-1]
+    assert event.action == "arrive" and event.lon == 120.02 and event.data["far"] is True
+
+
+def test_arrive_without_position_is_recorded(store: IncidentStore) -> None:
+    got = actions.arrive(store, wang(), "E-A1", 2, {"error": "1"})  # type: ignore[arg-type]
+    assert got.distance_m is None and got.status.state == State.ON_SCENE
+    assert store.events("E-A1", ALL)[-1].data["position"] == "unavailable"
+
+
+def test_officer_cannot_act_on_another_grid(store: IncidentStore, tmp_path: Path) -> None:
+    with pytest.raises(IncidentNotFound):
+        actions.arrive(store, wang(), "E-B1", 2, None)  # type: ignore[arg-type]
+    with pytest.raises(IncidentNotFound):
+        actions.add_photo(
+            store,
+            wang(),
+            "E-B1",
+            jpeg(),
+            photo_dir=tmp_path,
+            max_bytes=10_000,  # type: ignore[arg-type]
+        )
+    assert not (tmp_path / "E-B1").exists()
+    with pytest.raises(ReadOnlyScope):
+        actions.arrive(store, scope_for("analyst", [], "ana"), "E-A1", 2, None)
+
+
+def test_resolve_with_commitment(store: IncidentStore) -> None:
+    actions.arrive(store, wang(), "E-A1", 2, None)  # type: ignore[arg-type]
+    c = actions.parse_commitment("某厂", "补发工资", "7000", "2099-01-31")
+    assert c is not None and c["amount"] == 7000.0
+    status = actions.resolve(store, wang(), "E-A1", 3, "双方达成协议", [c])  # type: ignore[arg-type]
+    assert status.state == State.RESOLVED
+    assert [r.commitment.amount for r in status.open_commitments] == [7000.0]
+    with pytest.raises(actions.ActionError):
+        actions.parse_commitment("", "工资", "", "")
+    with pytest.raises(actions.ActionError):
+        actions.resolve(store, wang(), "E-A1", 4, "  ")  # type: ignore[arg-type]
+
+
+def test_photo_types_and_size(store: IncidentStore, tmp_path: Path) -> None:
+    name = actions.add_photo(store, wang(), "E-A1", jpeg(), photo_dir=tmp_path, max_bytes=10_000)  # type: ignore[arg-type]
+    assert (tmp_path / "E-A1" / name).is_file() and name.endswith(".jpg")
+    note = store.events("E-A1", ALL)[-1]
+    assert note.action == "note" and note.data["photos"][0]["file"] == name
+    with pytest.raises(actions.ActionError, match="JPEG"):
+        actions.add_photo(
+            store, wang(), "E-A1", b"GIF89a....", photo_dir=tmp_path, max_bytes=10_000
+        )  # type: ignore[arg-type]
+    with pytest.raises(actions.ActionError, match="KB"):
+        actions.add_photo(store, wang(), "E-A1", jpeg(20_000), photo_dir=tmp_path, max_bytes=10_000)  # type: ignore[arg-type]
+    assert actions.sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert actions.sniff(b"\x89PNG\r\n\x1a\n") == "image/png"
+
+
+def test_me_needs_a_signed_in_officer(client: FlaskClient) -> None:
+    response = client.get("/me", headers={"Accept": "text/html"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(client, "hui")  # a callback clerk is not an officer
+    assert client.get("/me").status_code == 403
+    login(client, "wang")
+    assert client.get("/me").status_code == 200
+
+
+def test_photos_are_served_within_scope_only(
+    client: FlaskClient, store: IncidentStore, settings: Settings
+) -> None:
+    mine = actions.add_photo(
+        store, wang(), "E-A1", jpeg(), photo_dir=settings.photo_dir, max_bytes=10_000
+    )  # type: ignore[arg-type]
+    other = actions.add_photo(
+        store, scope_for("grid", ["330784199002001"], "li"), "E-B1", jpeg(300),
+        photo_dir=settings.photo_dir, max_bytes=10_000,
+    )  # fmt: skip
+    assert client.get(f"/photos/E-A1/{mine}").status_code == 401  # not signed in
+    login(client, "wang")
+    got = client.get(f"/photos/E-A1/{mine}")
+    assert got.status_code == 200 and got.mimetype == "image/jpeg" and got.data == jpeg()
+    assert client.get(f"/photos/E-B1/{other}").status_code == 404
+    assert client.get("/photos/E-A1/secret_key").status_code == 404
+    assert client.get(f"/photos/E-A1/{other}").status_code == 404  # not this incident's photo
+
+
+def _forged_arrival(client: FlaskClient, incident_id: str) -> str:
+    """POST the page's action callback as dash-renderer would, for ``incident_id``."""
+    outs = [
+        {"id": "officer-msg", "property": "children"},
+        {"id": "officer-tasks", "property": "children"},
+        {"id": "officer-points", "property": "data"},
+    ]
+    body = {
+        "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
+        "outputs": outs,
+        "inputs": [
+            {
+                "id": "officer-arrival",
+                "property": "data",
+                "value": {"id": incident_id, "v": 2, "lon": 120.025, "lat": 30.005},
+            },
+            [],
+            [],
+        ],
+        "state": [[], [], [], [], [], {"id": "officer-lang", "property": "data", "value": "en"}],
+        "changedPropIds": ["officer-arrival.data"],
+    }
+    client.get("/me")
+    token = client.get_cookie("_csrf_token")
+    assert token is not None
+    got = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token.value})
+    assert got.status_code == 200, got.get_data(as_text=True)
+    return got.get_data(as_text=True)
+
+
+def test_a_forged_callback_cannot_reach_another_grid(
+    client: FlaskClient, store: IncidentStore
+) -> None:
+    login(client, "wang")
+    answer = _forged_arrival(client, "E-B1")
+    assert "No such incident within your scope" in answer
+    assert [e.action for e in store.events("E-B1", ALL)] == ["receive", "dispatch"]
+    assert "Arrival recorded" in _forged_arrival(client, "E-A1")
+    assert store.events("E-A1", ALL)[-1].actor == "wang"

@@ -1,0 +1,86 @@
+"""Reports: the numbers are incidents.kpi's on the same data; .xlsx sheets; the page's routes."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from app import reports
+from app.config import Settings
+from app.server import create_app
+from incidents import kpi
+from store import Scope, open_store
+from tests.app._officer_fixtures import build_store, login
+
+AS_OF = pd.Timestamp("2026-11-28T12:00", tz="Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def demo(demo_gpkg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rep") / "ember.gpkg"
+    shutil.copy(demo_gpkg, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "day"), [("monthly", date(2026, 10, 9)), ("weekly", date(2026, 9, 2))]
+)
+def test_numbers_are_those_of_incidents_kpi(demo: Path, kind: str, day: date) -> None:
+    store = open_store(str(demo))
+    scope = Scope.everything("test")
+    frame = reports.load_frame(store, scope)
+    report = reports.build_report(store, kind, day, scope=scope, as_of=AS_OF, frame=frame)
+    window = reports.window_of(kind, day)
+    expected = kpi.compare(frame, window, as_of=AS_OF)
+    town = report.levels["town"][0].kpis
+    for name in kpi.KPIS:
+        assert town[name].current == expected[name].current, name
+        assert town[name].mom_change == expected[name].mom_change, name
+    village = report.levels["village"][0]
+    one = kpi.compute(frame, window, as_of=AS_OF, area=kpi.Area.of("village", village.code))
+    assert {k: c.current.value for k, c in village.kpis.items()} == pytest.approx(
+        {k: v.value for k, v in one.items()}, nan_ok=True
+    )
+    assert len(report.overdue) == town["overdue"].current.value
+    assert (report.unsatisfied["satisfaction"] == "不满意").all()
+    assert "caller_phone" not in report.overdue.columns
+    assert report.levels["grid"] and report.levels["team"]
+
+
+def test_xlsx_has_a_sheet_per_level(demo: Path, tmp_path: Path) -> None:
+    store = open_store(str(demo))
+    report = reports.build_report(
+        store, "daily", date(2026, 10, 9), scope=Scope.everything(), as_of=AS_OF
+    )
+    out = tmp_path / "r.xlsx"
+    reports.to_xlsx(report, out)
+    book = openpyxl.load_workbook(out)
+    assert (
+        book.sheetnames
+        == reports.sheet_names()
+        == ["概览", "村社区", "网格", "处置队伍", "超期事项", "不满意事项"]
+    )
+    assert book["村社区"]["A1"].value == "代码" and book["村社区"]["C1"].value == "十分钟到场率"
+    assert book["概览"]["A2"].value.startswith("天天推进")
+
+
+def test_report_routes_by_role(town_gpkg: Path, tmp_path: Path) -> None:
+    store = build_store(town_gpkg, tmp_path)
+    client = create_app(Settings(db=store.url).validate()).server.test_client()
+    assert client.get("/reports/daily.xlsx").status_code == 401
+    login(client, "wang")
+    assert client.get("/reports").status_code == 403
+    login(client, "ana")
+    assert client.get("/reports").status_code == 200
+    got = client.get("/reports/weekly.xlsx?date=2026-11-20")
+    assert got.status_code == 200
+    assert openpyxl.load_workbook(io.BytesIO(got.data)).sheetnames[0] == "概览"
+    assert client.get("/reports/yearly.xlsx").status_code == 404
+    assert client.get("/reports/daily.xlsx?date=bad").status_code == 400
+    assert store.audit_log()[-1].action == "report"
