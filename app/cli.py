@@ -36,6 +36,7 @@ def _demo_end(text: str | None) -> pd.Timestamp | None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.demo import accounts_path, make_demo_accounts, write_accounts_file
     from layers.demo import build_demo
     from layers.importer import validate_layers
     from store import open_store
@@ -54,6 +55,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             Path(out + suffix).unlink(missing_ok=True)
     store = open_store(out)
     store.write_layers(frames)
+    # The wall needs a signed-in user: demo accounts with random passwords (app.auth.demo).
+    accounts = make_demo_accounts(store, frames)
+    accounts_file = write_accounts_file(accounts_path(out), accounts, out)
     counts = {name: len(frame) for name, frame in frames.items()}
     grids = frames["grid_cells"]
     doc = {
@@ -63,17 +67,30 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         "migrants": int(grids["migrant_pop"].sum()),
         "registered": int(grids["registered_pop"].sum()),
         "seconds": round(time.perf_counter() - t0, 2),
+        "accounts_file": str(accounts_file),
+        "accounts": [a.doc() for a in accounts],
     }
     lines = [f"演示镇已写入 / demo town written to {out} ({doc['seconds']} s)"]
     lines += [f"  {name:<24}{n:>8}" for name, n in counts.items()]
     lines.append(
         f"  流动人口 migrants {doc['migrants']:,} · 户籍人口 registered {doc['registered']:,}"
     )
+    lines.append(f"演示账号（随机密码，另存于 {accounts_file}，仅本人可读）/ demo accounts")
+    lines.append(f"(random passwords, also kept in {accounts_file}, mode 0600); sign in at /login:")
+    lines += [
+        f"  {a.username:<12}{a.role:<12}{','.join(a.areas) or '-':<18}{a.password}"
+        for a in accounts
+    ]
     emit(args, doc, "\n".join(lines))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.production:
+        from app.wsgi import serve_production
+
+        serve_production(settings)
+        return 0
     from app.server import serve
 
     serve(settings)
@@ -112,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the app 启动服务")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--production", action="store_true", help="gunicorn with several workers, JSON logs"
+    )
+    p.add_argument(
+        "--workers", type=int, help="gunicorn workers (EMBER_WORKERS; default 2×cores+1)"
+    )
+    p.add_argument("--threads", type=int, help="threads per worker (EMBER_THREADS; default 4)")
     p.set_defaults(handler=cmd_serve)
 
     add_layers_commands(sub)
@@ -135,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": args.db,
         "host": getattr(args, "host", None),
         "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
+        "threads": getattr(args, "threads", None),
     }
     try:
         settings = load_settings(**overrides)

@@ -17,6 +17,7 @@ from app.exports import (
     FORMATS,
     ExportFilters,
     export_incidents,
+    export_incidents_geoparquet,
     export_store_layers,
 )
 from layers.registry import SPECS
@@ -26,15 +27,22 @@ from store import Scope, open_store
 def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
     filters = ExportFilters.parse(args.start, args.end, args.category, args.village, args.state)
     scope = Scope.everything(_actor(), personal_data=args.personal_data)
-    files, count = export_incidents(
-        open_store(settings.db),
-        filters,
-        scope,
-        args.out,
-        args.format,
-        encoding=args.encoding,
-        epsg=args.crs,
-    )
+    if args.geoparquet:
+        files, count = export_incidents_geoparquet(
+            open_store(settings.db), filters, scope, args.geoparquet
+        )
+    elif args.out:
+        files, count = export_incidents(
+            open_store(settings.db),
+            filters,
+            scope,
+            args.out,
+            args.format,
+            encoding=args.encoding,
+            epsg=args.crs,
+        )
+    else:
+        raise ValueError("请给出 --out 或 --geoparquet DIR / give --out FILE or --geoparquet DIR")
     doc = {"ok": True, "files": [str(p) for p in files], "incidents": count}
     masked = (
         "含个人信息 / personal data included" if args.personal_data else "个人信息已脱敏 / masked"
@@ -59,8 +67,8 @@ def cmd_layers(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, help="file (or directory for several layers)")
+def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
+    p.add_argument("--out", required=out_required, help="file (or directory for several layers)")
     p.add_argument("--format", choices=FORMATS, default="gpkg")
     p.add_argument("--encoding", type=str.upper, choices=ENCODINGS, default="UTF-8",
                    help="Shapefile text encoding (GBK for older desktop GIS)")  # fmt: skip
@@ -82,7 +90,9 @@ def add_export_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--state", action="append", help="state(s): received, dispatched, …")
     p.add_argument("--personal-data", action="store_true",
                    help="unmasked names and phones (audited) 含个人信息")  # fmt: skip
-    _common(p)
+    p.add_argument("--geoparquet", metavar="DIR",
+                   help="GeoParquet partitioned by month and town (instead of --out)")  # fmt: skip
+    _common(p, out_required=False)
     p.set_defaults(handler=cmd_incidents)
 
     p = esub.add_parser("layers", help="map layers 导出图层")

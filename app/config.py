@@ -53,14 +53,26 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     #: Minutes without a request after which a session ends.
     session_idle_minutes: int = 30
-    #: Whether every page needs a signed-in user (``/login`` and static files excepted).
-    auth_required: bool = False
+    #: Days a session of the ``wall`` role (the command room's wall PC) lasts without a request:
+    #: the wall is always on and restarts unattended, so it does not end after the idle minutes.
+    wall_session_days: int = 30
+    #: Whether every page needs a signed-in user (``/login`` and static files excepted). On by
+    #: default: the map wall shows the whole town (issue #7); a wall PC signs in as role ``wall``.
+    auth_required: bool = True
     #: Send the session and CSRF cookies over HTTPS only (set it behind TLS).
     cookie_secure: bool = False
     #: Where officers' photos are kept: ``<photo_dir>/<incident id>/<sha256>.<ext>``.
     photo_dir: str = "var/photos"
     #: Largest photo accepted, in bytes (JPEG, PNG or WebP).
     photo_max_bytes: int = 8 * 1024 * 1024
+    #: ``ember serve --production``: gunicorn worker processes (0: 2 × CPU cores + 1, at most
+    #: 8) and threads per worker.
+    workers: int = 0
+    threads: int = 4
+    #: Behind exactly one reverse proxy (nginx, ``deploy/``): trust its ``X-Forwarded-For``,
+    #: ``-Proto`` and ``-Host`` (Werkzeug ProxyFix), so that the sign-in limiter sees the client's
+    #: address. Off, a client could forge the header; on without a proxy, likewise.
+    behind_proxy: bool = False
 
     def validate(self) -> Settings:
         if not self.db:
@@ -76,12 +88,22 @@ class Settings:
                 f"会话空闲时限须在 1–1440 分钟之间 / session_idle_minutes must be 1-1440, "
                 f"got {self.session_idle_minutes}"
             )
+        if not 1 <= self.wall_session_days <= 366:
+            raise ConfigError(
+                f"大屏会话时限须在 1–366 天之间 / wall_session_days must be 1-366, "
+                f"got {self.wall_session_days}"
+            )
         if not self.photo_dir.strip():
             raise ConfigError("photo_dir 不能为空 / photo_dir must not be empty")
         if not 1024 <= self.photo_max_bytes <= 50 * 1024 * 1024:
             raise ConfigError(
                 f"照片大小上限须在 1 KB–50 MB 之间 / photo_max_bytes must be 1024-52428800, "
                 f"got {self.photo_max_bytes}"
+            )
+        if not 0 <= self.workers <= 64 or not 1 <= self.threads <= 64:
+            raise ConfigError(
+                f"workers 须在 0–64、threads 须在 1–64 之间 / workers must be 0-64 and threads "
+                f"1-64, got {self.workers} and {self.threads}"
             )
         basemap = self._check_basemap()
         if self.ingest_aliases and not Path(self.ingest_aliases).is_file():

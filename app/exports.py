@@ -1,7 +1,8 @@
 """Exports of incidents and layers, shared by ``ember export`` and ``/export/incidents.<fmt>``.
 
 Formats: GeoPackage, GeoJSON, Shapefile (UTF-8 or GBK, with a ``.cpg``) and .xlsx; coordinates
-in WGS84 (EPSG:4326) or CGCS2000 (EPSG:4490; GeoJSON is WGS84 only, RFC 7946). Incidents come
+in WGS84 (EPSG:4326) or CGCS2000 (EPSG:4490; GeoJSON is WGS84 only, RFC 7946); incidents also
+as GeoParquet partitioned by month and town (:func:`write_geoparquet`; docs/scale.md). They come
 from :meth:`store.IncidentStore.query_incidents` within the caller's scope, so personal data is
 masked unless the scope unmasks it (then the store audits the view); every export is written to
 the audit log too (what, how many, never personal values).
@@ -202,6 +203,71 @@ def export_incidents(
     detail = {
         "format": fmt,
         "count": len(frame),
+        "personal_data": scope.personal_data,
+        "filters": filters.as_dict(),
+    }
+    store.audit(scope.actor, "export_incidents", detail=detail)
+    return files, len(frame)
+
+
+#: Hive-style partition keys of a GeoParquet export, outermost first.
+PARTITION_KEYS: tuple[str, ...] = ("month", "town_code")
+#: Directory name of a partition whose key is missing (pyarrow reads it back as null).
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _town_codes(frame: pd.DataFrame) -> pd.Series:
+    """Town (镇街) code per incident: its ``town_code``, else the first 9 digits of its 12-digit
+    village code (统计用区划代码: province 2, city 2, county 2, town 3, village 3)."""
+    village = frame["village_code"].astype("string").str.slice(0, 9)
+    if "town_code" in frame:
+        return frame["town_code"].astype("string").fillna(village)
+    return village
+
+
+def write_geoparquet(frame: gpd.GeoDataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write incidents as GeoParquet 1.x (WKB, EPSG:4326) partitioned hive-style by local month
+    of ``received_at`` and town code: ``month=2026-05/town_code=330784199/part-0.parquet``.
+
+    The partition keys live in the paths, not in the files; ``geopandas.read_parquet(out_dir)``
+    and ``dask_geopandas.read_parquet(out_dir)`` give them back as categorical columns.
+    """
+    root = Path(out_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    data = frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
+    month = pd.to_datetime(data["received_at"]).dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m")
+    keys = pd.DataFrame(
+        {"month": month.astype("string"), "town_code": _town_codes(data)}, index=data.index
+    ).fillna(NULL_PARTITION)
+    body = data.drop(columns=[k for k in PARTITION_KEYS if k in data])
+    for col in body.columns:
+        # text columns as the string dtype, so that a partition where one is all empty still
+        # gets a string (not a null) Parquet column and every file has the same schema
+        if body[col].dtype == object and body[col].dropna().map(type).eq(str).all():
+            body[col] = body[col].astype("string")
+    files: list[Path] = []
+    for (m, town), rows in keys.groupby(list(PARTITION_KEYS), sort=True).groups.items():
+        target = root / f"month={m}" / f"town_code={town}" / "part-0.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body.loc[rows].to_parquet(target, index=False, schema_version="1.0.0")
+        files.append(target)
+    return files
+
+
+def export_incidents_geoparquet(
+    store: IncidentStore,
+    filters: ExportFilters,
+    scope: Scope,
+    out_dir: str | os.PathLike[str],
+) -> tuple[list[Path], int]:
+    """The filtered incidents within ``scope`` (masked unless ``scope.personal_data``) as
+    partitioned GeoParquet (:func:`write_geoparquet`); audited as ``export_incidents``."""
+    frame = incident_frame(store, filters, scope)
+    files = write_geoparquet(frame, out_dir)
+    detail = {
+        "format": "geoparquet",
+        "count": len(frame),
+        "partitions": len(files),
         "personal_data": scope.personal_data,
         "filters": filters.as_dict(),
     }

@@ -1,10 +1,13 @@
 """The Dash app: :func:`create_app` builds it from settings, :func:`serve` runs it.
 
-Two pages behind a small router (``dcc.Location``): the map wall at ``/`` and the town map at
-``/map``. Layers are read from the store once, at start-up, and kept as GeoJSON; the app never
-reads files or SQL itself. Every script, style and font is served from this host (command rooms
-are offline): ``serve_locally=True``, no CDN, no tiles unless a basemap is set (``/tiles/z/x/y``
-serves a local MBTiles or PMTiles archive, :mod:`app.basemap` the rest). The wall's
+Pages behind a small router (``dcc.Location``): the map wall at ``/``, the town map at
+``/map``, the console, the officer's ``/me`` and more. The first page comes with the layout
+(:func:`root_layout`, built for the ``Referer`` of the ``/_dash-layout`` request); the router
+callback serves in-app navigation. Layers are read from the store once, at start-up, and
+kept as GeoJSON; the app never reads files or SQL itself. Every script, style and font is
+served from this host (command rooms are offline): ``serve_locally=True``, no CDN, no tiles
+unless a basemap is set (``/tiles/z/x/y`` serves a local MBTiles or PMTiles archive,
+:mod:`app.basemap` the rest). The wall's
 history layer is one Flask route, ``/wall/history.geojson``: gzipped points keyed by cut and
 filters, with an ETag, so a browser loads it once per filter change.
 """
@@ -19,15 +22,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash, Input, Output, State, dcc, html
-from flask import Response, request
+from flask import Response, has_request_context, request
+from flask_login import current_user
 from werkzeug.serving import make_server
 
-from app import routes_incidents, wall_data
+from app import routes_incidents, routes_me, wall_data
 from app.api import register_api
 from app.auth import init_auth
+from app.auth.wall_gate import HOME, may_watch_wall
 from app.basemap import IDENTITY, Display, basemap_of
 from app.components.town_map import load_town
 from app.config import Settings
@@ -90,7 +95,9 @@ def create_app(settings: Settings) -> Dash:
     init_health(app.server, settings.db)  # /healthz and the JSON access log (app.health)
     register_api(app.server, store, csrf)  # /ogc/, /open311/v2/, /openapi.json, /export/
     pages: dict[str, Callable[[dict[str, str]], Any]] = {
-        "wall": lambda args: wall_page.layout(data, villages, basemap, args, settings.lang),
+        "wall": lambda args: wall_page.layout(
+            data, villages, basemap, args, settings.lang, settings.db
+        ),
         "map": lambda _args: town_map_page.layout(data, basemap),
         "console": lambda args: console_page.layout(
             data, basemap, settings.db, args, settings.lang
@@ -103,14 +110,13 @@ def create_app(settings: Settings) -> Dash:
         "reports": lambda args: reports_page.layout(store, settings, args),
     }
     app.server.extensions[PAGES_KEY] = pages
-    app.layout = html.Div(
-        [dcc.Location(id="ember-url"), html.Div(id="ember-page", className="ember-router")]
-    )
+    app.layout = lambda: root_layout(app)
 
     @app.callback(
         Output("ember-page", "children"),
         Input("ember-url", "pathname"),
         State("ember-url", "search"),
+        prevent_initial_call=True,  # the layout holds the first page (root_layout)
     )
     def route(pathname: str | None, search: str | None) -> Any:
         return page_layout(app, pathname, search)
@@ -123,6 +129,7 @@ def create_app(settings: Settings) -> Dash:
     callbacks_page.register_callbacks(app, store, settings)  # /callbacks
     reports_page.register_callbacks(app, store, settings)  # /reports, /reports/<kind>.xlsx
     routes_incidents.register(app, settings.db)  # /incidents/<id>, /console gates; /api/incidents
+    routes_me.register(app, store)  # /api/me/tasks: the officer's task lists as JSON
     _history_route(app, settings.db, display)
     local = settings.basemap in KINDS
     _tile_route(app, open_archive(settings.basemap_path, settings.basemap) if local else None)
@@ -135,6 +142,33 @@ def create_app(settings: Settings) -> Dash:
     return app
 
 
+def root_layout(app: Dash) -> html.Div:
+    """The app's layout, built per ``/_dash-layout`` request for the page the browser is on
+    (the request's ``Referer``, same host only): the page comes with the layout, not one round
+    trip later from the router. The ``dcc.Location`` then holds that path (so it does not fire
+    the router at start) and serves in-app navigation. Without a usable ``Referer`` (no request,
+    a proxy that strips it) the page is left to the router, as before."""
+    where = _page_of_referer()
+    if where is None:
+        page, location = None, dcc.Location(id="ember-url")
+    else:
+        path, search, href = where
+        page = page_layout(app, path, search)
+        location = dcc.Location(id="ember-url", pathname=path, search=search, hash="", href=href)
+    return html.Div([location, html.Div(page, id="ember-page", className="ember-router")])
+
+
+def _page_of_referer() -> tuple[str, str, str] | None:
+    """(path, search, href) of the page that asked for the layout, or None."""
+    if not has_request_context() or request.path != "/_dash-layout":
+        return None
+    referer = request.headers.get("Referer", "")
+    parts = urlsplit(referer)
+    if not referer or parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    return parts.path or "/", f"?{parts.query}" if parts.query else "", referer
+
+
 def page_layout(app: Dash, pathname: str | None, search: str | None = None) -> Any:
     """The layout of the page at ``pathname`` (unknown paths show the wall); ``search`` (the
     query string, e.g. ``?window=year``) sets the wall's initial filters."""
@@ -144,7 +178,18 @@ def page_layout(app: Dash, pathname: str | None, search: str | None = None) -> A
     for prefix, (name, key) in PREFIX_ROUTES.items():
         if path.startswith(prefix) and len(path) > len(prefix):
             return pages[name]({**args, key: path[len(prefix) :]})
-    return pages[ROUTES.get(path, "wall")](args)
+    name = ROUTES.get(path, "wall")
+    if name == "wall" and not _may_watch_wall():  # an unknown path asked by an area role
+        return html.Div(html.A("返回 / back", href=HOME.get(current_user.role, "/login")))
+    return pages[name](args)
+
+
+def _may_watch_wall() -> bool:
+    """Whether the request's user may see the wall (anyone outside a request, or anonymous:
+    the sign-in gate deals with those)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return True
+    return may_watch_wall(current_user.role)
 
 
 def _history_route(app: Dash, url: str, display: Display = IDENTITY) -> None:

@@ -43,10 +43,31 @@ from app.basemap import IDENTITY, Display
 from app.cli_hotspots import feature_collection, gi_frame
 from store import open_store
 
-#: Gi* bins sent to the wall and their labels (bin 1/2/3 = hot at 90/95/99% confidence).
-HOT_LABELS: dict[int, str] = {1: "热点 90% hot", 2: "热点 95% hot", 3: "热点 99% hot"}
-#: Suggested fill colours per bin (ColorBrewer RdBu, the hot half), for the legend and the JS.
-HOT_COLOURS: dict[int, str] = {1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
+#: Gi* bins sent to the wall and their labels (bin 1/2/3 = hot at 90/95/99% confidence,
+#: -1/-2/-3 cold at the same levels).
+HOT_LABELS: dict[int, str] = {
+    3: "热点 99% hot",
+    2: "热点 95% hot",
+    1: "热点 90% hot",
+    -1: "冷点 90% cold",
+    -2: "冷点 95% cold",
+    -3: "冷点 99% cold",
+}
+#: The labels in each language, for the wall's legend.
+HOT_WORDS: dict[int, tuple[str, str]] = {
+    b: (f"{'热' if b > 0 else '冷'}点 {lv}%", f"{'hot' if b > 0 else 'cold'} spot {lv}%")
+    for b, lv in ((3, 99), (2, 95), (1, 90), (-1, 90), (-2, 95), (-3, 99))
+}
+#: Fill colours per bin: ColorBrewer RdBu (diverging, colour-blind safe), for the legend and
+#: ``assets/wall_map.js`` (``HOT`` there).
+HOT_COLOURS: dict[int, str] = {
+    3: "#b2182b",
+    2: "#ef8a62",
+    1: "#fddbc7",
+    -1: "#d1e5f0",
+    -2: "#67a9cf",
+    -3: "#2166ac",
+}
 #: Heat classes 1-5 (fifths of the peak density) and suggested colours (YlOrRd).
 HEAT_COLOURS: dict[int, str] = {
     1: "#ffffb2",
@@ -86,17 +107,17 @@ def gi_layer(
     min_bin: int = 1,
     village: str | None = None,
 ) -> dict[str, Any]:
-    """Grid cells hot at ``min_bin`` (1 = 90%, 2 = 95%, 3 = 99%) or more, as GeoJSON; Gi* over
-    all ``cells``, only ``village``'s cells kept when given.
+    """Grid cells hot or cold at ``min_bin`` (1 = 90%, 2 = 95%, 3 = 99%) or more, as GeoJSON;
+    Gi* over all ``cells``, only ``village``'s cells kept when given.
 
     Properties: ``code``, ``name``, ``n`` (incidents in the window), ``z`` (Gi* z-score),
-    ``bin`` and ``label``; ``meta`` holds ``n``, ``bins`` (code -> bin of every hot cell) and
-    ``counts`` per bin.
+    ``bin`` (negative: cold) and ``label``; ``meta`` holds ``n``, ``bins`` (code -> bin of
+    every hot or cold cell) and ``counts`` per bin label.
     """
     if len(points) < MIN_INCIDENTS or len(cells) < 2:
         return _empty(n=len(points), bins={}, counts={})
     res = gi_frame(points, cells.reset_index(drop=True))
-    keep = res["gi_bin"].to_numpy() >= min_bin
+    keep = np.abs(res["gi_bin"].to_numpy()) >= min_bin
     if village is not None:
         keep &= (res["village_code"] == village).to_numpy()
     hot = res[keep].copy()
@@ -164,14 +185,22 @@ class WallHotspots:
     hot: dict[str, Any]
     heat: dict[str, Any]
 
-    def legend(self) -> list[tuple[str, str]]:
-        """(colour, label) rows for the wall's legend: hot bins, then the heat classes."""
-        rows = [(HOT_COLOURS[b], HOT_LABELS[b]) for b in (3, 2, 1)]
+    def legend(self, lang: str | None = None) -> list[tuple[str, str]]:
+        """(colour, label) rows for the wall's legend: hot bins, cold bins, then the heat
+        classes; labels in both languages, or in ``lang`` ("zh" or "en") when given."""
+        rows = [(HOT_COLOURS[b], _say(HOT_WORDS[b], lang)) for b in HOT_COLOURS]
         top = float(self.heat.get("meta", {}).get("max_km2", 0.0))
         for k in (5, 4, 3, 2, 1):
-            lo, hi = top * (k - 1) / 5, top * k / 5
-            rows.append((HEAT_COLOURS[k], f"热力 heat {lo:.0f}–{hi:.0f} 件/km²"))
+            lo, hi = f"{top * (k - 1) / 5:.0f}", f"{top * k / 5:.0f}"
+            words = (f"热力 {lo}–{hi} 件/km²", f"heat {lo}–{hi} per km²")
+            rows.append((HEAT_COLOURS[k], _say(words, lang)))
         return rows
+
+
+def _say(words: tuple[str, str], lang: str | None) -> str:
+    """Chinese, English, or both (``lang`` None)."""
+    zh, en = words
+    return en if lang == "en" else zh if lang == "zh" else f"{zh} {en}"
 
 
 def hotspots(
@@ -262,6 +291,7 @@ __all__ = [
     "HEAT_COLOURS",
     "HOT_COLOURS",
     "HOT_LABELS",
+    "HOT_WORDS",
     "WallHotspots",
     "for_wall",
     "gi_layer",

@@ -79,7 +79,7 @@ def overview(url: str, args: dict[str, Any], cut: str | None, advance: bool = Fa
     f = wd.WallFilters.from_args(args)
     bucket = _bucket(now)
     states, total = _legend(url, cut, f, bucket)
-    return Overview(
+    view = Overview(
         cut=cut,
         history_url=wd.history_url(cut, f),
         grid_counts=_grid_counts(url, cut, f, bucket),
@@ -88,6 +88,30 @@ def overview(url: str, args: dict[str, Any], cut: str | None, advance: bool = Fa
         total=total,
         feed=_feed(url, cut, f, now),
     )
+    remember(("overview", url, cut, f), view, now)
+    return view
+
+
+#: The last result per key with its refresh bucket (:func:`remember`, :func:`recent`).
+_LAST: dict[tuple[Any, ...], tuple[str, Any]] = {}
+
+
+def remember(key: tuple[Any, ...], value: Any, now: pd.Timestamp) -> None:
+    """Keep ``value`` as the latest for ``key`` (a few hundred keys at most)."""
+    if len(_LAST) > 256:
+        _LAST.clear()
+    _LAST[key] = (_bucket(now), value)
+
+
+def recent(key: tuple[Any, ...], now: pd.Timestamp | None = None) -> Any:
+    """The value :func:`remember` kept for ``key`` in this refresh bucket or the one before,
+    else None: the wall's layout takes it instead of computing (its refresh follows)."""
+    hit = _LAST.get(key)
+    if hit is None:
+        return None
+    now = wd.now_utc() if now is None else now
+    oldest = pd.Timestamp(_bucket(now)) - pd.Timedelta(seconds=REFRESH_SECONDS)
+    return hit[1] if pd.Timestamp(hit[0]) >= oldest else None
 
 
 def charts(url: str, args: dict[str, Any], cut: str | None) -> dict[str, Any]:

@@ -22,7 +22,15 @@
     "#0072B2", /* escalated 会商 blue */
   ];
   var CHORO = ["#0d1b2e", "#123a5a", "#1c5f80", "#2f8aa0", "#5bb8b0", "#a6dcb4"];
+  /* Heat classes 1-5 (YlOrRd) and Gi* bins -3..3 (RdBu, diverging, colour-blind safe):
+   * app.wall_hotspots.HEAT_COLOURS and HOT_COLOURS. */
+  var HEAT = ["#ffffb2", "#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
+  var HOT = {
+    "3": "#b2182b", "2": "#ef8a62", "1": "#fddbc7",
+    "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac",
+  };
   var renderer = null;
+  var heatRenderer = null;
 
   /* Map symbols are in pixels: scale them with the screen (1 at 1080p, 2 at 4K). */
   function k() {
@@ -134,6 +142,34 @@
     );
   }
 
+  /* Heat grid: a square of hideout.cell_m metres per cell, coloured by class, opacity by the
+   * share of the peak (v), on a canvas of its own pane (app.components.wall_hot). */
+  function heatToLayer(feature, latlng, context) {
+    var p = feature.properties || {};
+    var cell = ((context && context.hideout) || {}).cell_m || 100;
+    var dlat = cell / 2 / 111320;
+    var dlon = dlat / Math.max(0.1, Math.cos((latlng.lat * Math.PI) / 180));
+    if (!heatRenderer) {
+      heatRenderer = L.canvas({ padding: 0.3, pane: "wall-heat" });
+    }
+    return L.rectangle(
+      [[latlng.lat - dlat, latlng.lng - dlon], [latlng.lat + dlat, latlng.lng + dlon]],
+      {
+        renderer: heatRenderer, stroke: false, interactive: false,
+        fillColor: HEAT[p.c] || HEAT[1], fillOpacity: 0.2 + 0.55 * (p.v || 0),
+      }
+    );
+  }
+
+  /* Gi* cells: filled by bin (hot red, cold blue), stronger for higher confidence. */
+  function hotStyle(feature) {
+    var b = (feature.properties || {}).bin || 0;
+    return scaled({
+      color: HOT[String(b)] || "#999", weight: 1.5, opacity: 0.9,
+      fillColor: HOT[String(b)] || "#999", fillOpacity: 0.35 + 0.12 * Math.abs(b),
+    });
+  }
+
   /* Fire stations: a red rounded square with 消, not a dot (dots are incidents). */
   function stationToLayer(feature, latlng, context) {
     var glyph = ((context && context.hideout) || {}).glyph || "消";
@@ -157,6 +193,8 @@
       livePointToLayer: livePointToLayer,
       clusterToLayer: clusterToLayer,
       gridStyle: gridStyle,
+      heatToLayer: heatToLayer,
+      hotStyle: hotStyle,
       trinityStyle: trinityStyle,
       trinityPoint: trinityPoint,
     },
@@ -192,6 +230,21 @@
           return [text, "wall-stale wall-stale-on"];
         }
         return ["", "wall-stale"];
+      },
+      /* Which hotspot overlays (app.components.wall_hot) are checked in the layer control;
+       * no update when that has not changed (the control reports its overlays at load). */
+      hotOverlays: function (_overlays, names, current) {
+        var on = { heat: false, hot: false };
+        var labels = document.querySelectorAll(".leaflet-control-layers-overlays label");
+        Array.prototype.forEach.call(labels, function (label) {
+          var input = label.querySelector("input");
+          var text = label.textContent.trim();
+          Object.keys(on).forEach(function (key) {
+            if (input && input.checked && names && text === names[key]) { on[key] = true; }
+          });
+        });
+        var same = current && current.heat === on.heat && current.hot === on.hot;
+        return same ? window.dash_clientside.no_update : on;
       },
       rem: function () {
         // The root font size in px (ember.css: follows the viewport), for the charts' fonts.

@@ -21,7 +21,8 @@ from app.config import Settings
 from app.server import create_app, page_layout
 from bench._timing import Result, median_time
 from layers.demo import build_demo
-from layers.io import write_layers
+from store import open_store
+from tests._signin import sign_in_client, with_account
 
 LAYERS = ("town", "villages", "grid_cells", "police_beats", "fire_stations")
 LAYERS += ("fire_station_coverage", "roads")
@@ -29,8 +30,8 @@ LAYERS += ("fire_station_coverage", "roads")
 
 def ember_page(db: Path) -> bytes:
     """The app shell (``/_dash-layout``) plus the ``/map`` page its router sends."""
-    app = create_app(Settings(db=str(db)))
-    response = app.server.test_client().get("/_dash-layout")
+    app = with_account(create_app(Settings(db=str(db))))  # the wall account (sign-in is on)
+    response = sign_in_client(app.server.test_client()).get("/_dash-layout")
     assert response.status_code == 200
     page = json.dumps(page_layout(app, "/map").to_plotly_json(), cls=PlotlyJSONEncoder)
     assert len(page) > 50_000, "the map is not in it"
@@ -61,7 +62,7 @@ def _kb(data: bytes) -> str:
 def run(quick: bool = False) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.gpkg"
-        write_layers(db, build_demo(7, n_incidents=100))
+        open_store(str(db)).write_layers(build_demo(7, n_incidents=100))  # as `ember demo`
         ours_bytes, peer_bytes = ember_page(db), folium_page(db)
         repeat = 3 if quick else 7
         ours = median_time(lambda: ember_page(db), repeat=repeat)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from incidents._time import LOCAL_TZ
 from incidents.frame import COLUMNS
+from incidents.kpi_dask import is_dask, kpi_sums, kpi_sums_by
 from incidents.lifecycle import SATISFIED
 from incidents.sla import DEFAULT_POLICY, SlaPolicy
 
@@ -281,7 +282,7 @@ def _value(name: str, num: float, den: int) -> KpiValue:
 
 
 def _checked(frame: pd.DataFrame, as_of: datetime | pd.Timestamp) -> pd.Timestamp:
-    missing = [c for c in COLUMNS if c not in frame]
+    missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise KpiInputError(
             f"KPI 数据缺少列（请先 prepare）/ KPI frame lacks columns: {', '.join(missing)}"
@@ -304,8 +305,13 @@ def compute(
 
     ``as_of`` is when the frame's statuses were folded ("now"): it decides which outcomes are
     still pending (an arrival not yet due, a deadline not yet passed, a callback day not over).
+    ``frame`` may be a dask DataFrame: each partition is summed, then the sums (same answers).
     """
     ts = _checked(frame, as_of)
+    if is_dask(frame):  # per-partition sums, reduced (incidents.kpi_dask)
+        chosen = frame if area is None else frame[frame[area.column].isin(list(area.codes))]
+        sums = kpi_sums(chosen, window, ts, policy)
+        return {name: _value(name, num, den) for name, (num, den) in sums.items()}
     df = frame if area is None else frame.loc[area.mask(frame)]
     return {
         name: _value(name, float(num.sum()), int(den.sum()))
@@ -326,12 +332,19 @@ def compute_by(
     ts = _checked(frame, as_of)
     if level not in AREA_LEVELS:
         raise KpiInputError(f"区域级别无效 / area level must be one of {list(AREA_LEVELS)}")
-    keys = frame[AREA_LEVELS[level]]
-    sums: dict[str, pd.Series] = {}
-    for name, (num, den) in _parts(frame, window, ts, policy).items():
-        sums[f"{name}_num"] = pd.Series(num.astype(float), index=frame.index).groupby(keys).sum()
-        sums[f"{name}_den"] = pd.Series(den.astype(np.int64), index=frame.index).groupby(keys).sum()
-    out = pd.DataFrame(sums)
+    if is_dask(frame):  # per-partition sums per code, reduced (incidents.kpi_dask)
+        out = kpi_sums_by(frame, window, ts, policy, AREA_LEVELS[level])
+    else:
+        keys = frame[AREA_LEVELS[level]]
+        sums: dict[str, pd.Series] = {}
+        for name, (num, den) in _parts(frame, window, ts, policy).items():
+            sums[f"{name}_num"] = (
+                pd.Series(num.astype(float), index=frame.index).groupby(keys).sum()
+            )
+            sums[f"{name}_den"] = (
+                pd.Series(den.astype(np.int64), index=frame.index).groupby(keys).sum()
+            )
+        out = pd.DataFrame(sums)
     for name in KPIS:
         v = [
             _value(name, n, int(d))

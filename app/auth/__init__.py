@@ -9,6 +9,7 @@ account may see is a :class:`~store.Scope` (:mod:`app.auth.roles`) that the stor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -31,6 +32,8 @@ from app.auth.views import bp
 from app.auth.wall_gate import init_wall_gate
 from app.config import Settings
 from store import IncidentStore
+
+log = logging.getLogger(__name__)
 
 
 def init_auth(
@@ -67,6 +70,12 @@ def init_auth(
     configure(server, settings)
     init_wall_gate(server)  # area roles never reach the whole-town wall (app.auth.wall_gate)
     server.register_blueprint(bp)
+    if settings.auth_required and not store.user_list():
+        log.warning(
+            "还没有任何账号，无法登录：运行 ember users add NAME --role admin"
+            "（演示数据：make demo）/ no accounts yet, so nobody can sign in: run "
+            "`ember users add NAME --role admin` (demo data: `make demo` makes demo accounts)"
+        )
     return csrf
 
 

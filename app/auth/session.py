@@ -32,6 +32,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import Forbidden, Unauthorized
@@ -49,6 +50,11 @@ SESSION_COOKIE = "ember_session"
 SEEN_KEY = "ember_seen"
 #: Refresh the last-seen time at most this often (fewer Set-Cookie headers).
 SEEN_GRANULARITY = 30
+#: Session key of the account's idle limit in seconds (the session cookie lives as long).
+IDLE_KEY = "ember_idle"
+#: Roles whose sessions last ``wall_session_days`` instead of ``session_idle_minutes``: the
+#: command room's always-on wall PC, which restarts unattended.
+LONG_SESSION_ROLES = frozenset({"wall"})
 #: Paths open to everyone when ``auth_required`` is on (besides the login views).
 PUBLIC_PREFIXES = (
     "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico", "/healthz",
@@ -134,8 +140,30 @@ def _load_user(user_id: str) -> AuthUser | None:
     return AuthUser(user, password_hash)
 
 
+def idle_seconds(role: str, settings: Settings) -> int:
+    """Seconds without a request after which a session of ``role`` ends: ``wall_session_days``
+    for the wall's role, ``session_idle_minutes`` for everyone else."""
+    if role in LONG_SESSION_ROLES:
+        return settings.wall_session_days * 24 * 3600
+    return settings.session_idle_minutes * 60
+
+
+class RoleSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie's lifetime set per session by its role
+    (:data:`IDLE_KEY`, written at sign-in). ``PERMANENT_SESSION_LIFETIME`` is the longest limit,
+    which bounds the cookie signature's age; each request still checks the role's own idle
+    limit on the server (:func:`_idle_timeout`)."""
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        if session.permanent and IDLE_KEY in session:
+            return datetime.now(UTC) + timedelta(seconds=float(session[IDLE_KEY]))
+        return super().get_expiration_time(app, session)
+
+
 def configure(server: Flask, settings: Settings) -> LoginManager:
     """Cookie flags, Flask-Login and CSRF on ``server`` (``server.secret_key`` is set)."""
+    longest = max(settings.session_idle_minutes * 60, settings.wall_session_days * 24 * 3600)
+    server.session_interface = RoleSessionInterface()
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
@@ -143,7 +171,7 @@ def configure(server: Flask, settings: Settings) -> LoginManager:
         # while cross-site POSTs carry no session; the CSRF token covers the rest.
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=longest),
         # The cookie is re-sent when the last-seen time moves (every SEEN_GRANULARITY s), not on
         # every response: tiles and polls stay cookie-free.
         SESSION_REFRESH_EACH_REQUEST=False,
@@ -167,13 +195,13 @@ def configure(server: Flask, settings: Settings) -> LoginManager:
 
 
 def _idle_timeout() -> None:
-    """End the session after ``session_idle_minutes`` without a request."""
+    """End the session after its role's idle limit without a request (:func:`idle_seconds`)."""
     if not current_user.is_authenticated:
         return
     st = state()
     now = st.clock().timestamp()
     seen = session.get(SEEN_KEY)
-    if seen is not None and now - float(seen) > st.settings.session_idle_minutes * 60:
+    if seen is not None and now - float(seen) > idle_seconds(current_user.role, st.settings):
         logout_user()
         session.clear()
         g.ember_expired = True

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, redirect, render_template_string, request
 from flask_login import current_user, login_user, logout_user
 
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.session import SEEN_KEY, AuthUser, state
+from app.auth.session import IDLE_KEY, SEEN_KEY, AuthUser, idle_seconds, state
 from store import UserNotFound
 
 bp = Blueprint("ember_auth", __name__)
@@ -133,6 +133,7 @@ def login() -> Response:
     login_user(AuthUser(user, stored))
     session.permanent = True
     session[SEEN_KEY] = now.timestamp()
+    session[IDLE_KEY] = idle_seconds(user.role, st.settings)  # the wall PC's lasts for days
     st.store.audit(username, "login", detail={"ip": ip})
     return redirect(target)  # type: ignore[return-value]
 

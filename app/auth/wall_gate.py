@@ -1,6 +1,7 @@
 """Who may look at the map wall: the roles that see the whole town.
 
-The wall's page, its Dash callbacks and ``/wall/history.geojson`` read the whole town (the
+The wall's page, its Dash callbacks, its layout (``/_dash-layout`` asked from ``/``) and
+``/wall/history.geojson`` read the whole town (the
 wall's own read-only scope), so a role bound to an area (grid, beat, team, station, department)
 or to one source (the police liaison) must not reach them — not by URL, and not by a forged
 callback. This gate runs before every request: such a role asking for the wall's page is sent
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, request
 from flask_login import current_user
@@ -23,6 +25,8 @@ HOME = {"grid": "/me", "beat": "/me", "team": "/me", "station": "/me", "departme
 WALL_PAGES = ("/", "/wall")
 WALL_PREFIX = "/wall/"
 DASH_UPDATE = "/_dash-update-component"
+#: The layout request: the app builds the page of its ``Referer`` into it (app.server).
+DASH_LAYOUT = "/_dash-layout"
 
 
 def may_watch_wall(role: str) -> bool:
@@ -53,6 +57,14 @@ def _wall_callback(body: Any) -> bool:
     return False
 
 
+def _referer_path() -> str | None:
+    """The path of the page that sent this request (same host only)."""
+    parts = urlsplit(request.headers.get("Referer", ""))
+    if parts.netloc != request.host:
+        return None
+    return (parts.path.rstrip("/")) or "/"
+
+
 def _gate() -> Response | None:
     if not current_user.is_authenticated or may_watch_wall(current_user.role):
         return None
@@ -63,6 +75,8 @@ def _gate() -> Response | None:
     if request.path.startswith(WALL_PREFIX):
         return _forbidden()
     if request.path == DASH_UPDATE and _wall_callback(request.get_json(silent=True)):
+        return _forbidden()
+    if request.path == DASH_LAYOUT and _referer_path() in WALL_PAGES:
         return _forbidden()
     return None
 

@@ -38,8 +38,8 @@ def _m(key: str, lang: str, **fields: Any) -> str:
     return text.format(**fields) if fields else text
 
 
-def control(lang: str = "zh", mode: str = DEFAULT_MODE) -> html.Div:
-    """The switch and an empty legend (filled by the page's grid callback)."""
+def control(lang: str = "zh", mode: str = DEFAULT_MODE, legend: Any = None) -> html.Div:
+    """The switch and the legend (``legend``, else empty until the page's grid callback)."""
     return html.Div(
         [
             dcc.RadioItems(
@@ -50,7 +50,7 @@ def control(lang: str = "zh", mode: str = DEFAULT_MODE) -> html.Div:
                 className="wall-grid-mode",
                 inputClassName="wall-grid-radio",
             ),
-            html.Div(id=LEGEND_ID, className="wall-grid-legend"),
+            html.Div(legend, id=LEGEND_ID, className="wall-grid-legend"),
         ],
         className="wall-grid-control",
     )

@@ -12,6 +12,7 @@ from typing import Any
 import dash_leaflet as dl
 
 from app.basemap import Basemap
+from app.components import wall_hot
 from app.components.town_map import TownData, basemap_overlays, empty_collection, has_attribution
 from app.i18n import Lang, t
 
@@ -128,6 +129,7 @@ def wall_map(
         _overlay(t("layer.beats", lang), "wall-beats", 430, [_base(data, "police_beats")]),
         _overlay(t("layer.town", lang), "wall-town", 440, [_base(data, "town")]),
         _overlay(t("layer.stations", lang), "wall-stations", 445, [stations]),
+        *wall_hot.overlays(lang),
         _overlay(t("layer.trinity", lang), "wall-trinity", 600, [trinity]),
         _overlay(t("layer.points", lang), "wall-points", 620, [history]),
         _overlay(t("layer.live", lang), "wall-live", 640, [live]),
@@ -135,7 +137,7 @@ def wall_map(
     west, south, east, north = data.bounds
     return dl.Map(
         [
-            dl.LayersControl(overlays, collapsed=True, position="topright"),
+            dl.LayersControl(overlays, collapsed=True, position="topright", id=wall_hot.CONTROL_ID),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ],
         id=MAP_ID,

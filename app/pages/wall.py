@@ -6,9 +6,12 @@ and the grid choropleth. Every few seconds the browser asks for a delta (inciden
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
 
-First render: the page's response preloads the history layer (``Link`` header), the tiles
-and feed come from one cached overview, and the charts (with plotly.js) only once the map is
-drawn. Labels are Chinese or English (:mod:`app.i18n`): ``?lang=en``, default from settings.
+First render: the page's response preloads the history layer and the lazily loaded scripts
+(``Link`` headers); the layout (built for the page by :func:`app.server.root_layout`) already
+holds the tiles, legend, feed and grid shading from one cached overview, so no callback runs
+before the map is drawn; the charts (with plotly.js) come once it is. The hotspot overlays
+(:mod:`app.components.wall_hot`) are computed only while switched on. Labels are Chinese or
+English (:mod:`app.i18n`): ``?lang=en``, default from settings.
 """
 
 from __future__ import annotations
@@ -16,16 +19,19 @@ from __future__ import annotations
 from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from app import wall_choropleth as choro
-from app import wall_view
+from app import wall_routes, wall_view
 from app.basemap import IDENTITY, Display
 from app.components import wall_charts as wc
 from app.components import wall_grid as wg
+from app.components import wall_hot as wh
 from app.components import wall_map as wm
 from app.components import wall_panels as wp
 from app.components.town_map import TownData, empty_collection
 from app.i18n import DEFAULT_LANG, Lang, lang_of, t
+from app.wall_choropleth import DEFAULT_MODE
 from app.wall_data import WallFilters, cut_of, history_url, now_utc
 
 #: Live delta poll (ms): changes reach the wall within this.
@@ -42,39 +48,50 @@ def layout(
     basemap: Any = "",
     args: dict[str, str] | None = None,
     lang: str = DEFAULT_LANG,
+    url: str | None = None,
 ) -> html.Div:
     """The wall: header with filters; KPI tiles | map with drawer | legend and feed; charts.
 
     ``args`` (URL query arguments such as ``window=year&category=wage&lang=en``) set the filters
     and the language the page opens with; ``lang`` is the server's default language. The
-    history layer's URL is in the layout, so the browser fetches the points while the server
-    computes the tiles.
+    history layer's URL is in the layout (the page's response preloads it). With ``url`` (the
+    store) the layout also holds the first tiles, legend, feed and grid shading: the wall is
+    drawn without waiting for a callback.
     """
     args = args or {}
     f = WallFilters.from_args(args)
     language = lang_of(args.get("lang"), lang)
     cut = cut_of(now_utc())
+    # With the store and a recent overview of these filters (another wall, or this one's last
+    # refresh), the page holds its first tiles, legend, feed and grid shading: no callback has
+    # to run before the wall is drawn. Else the overview and grid callbacks fill them at load.
+    the_map = wm.wall_map(data, history_url(cut, f), {}, basemap, language)
+    first, grid_legend = _recent_first(url, f, cut, data, language) if url else (None, None)
+    if first is not None:
+        _set_hideout(the_map, first[-1])
     return html.Div(
         [
             wp.header(data, villages, f, language),
             html.Main(
                 [
-                    html.Section(id="wall-tiles", className="wall-tiles"),
+                    html.Section(first and first[0], id="wall-tiles", className="wall-tiles"),
                     html.Section(
                         [
-                            wm.wall_map(data, history_url(cut, f), {}, basemap, language),
-                            wg.control(language),
+                            the_map,
+                            wg.control(language, legend=grid_legend),
                             html.Aside(id="wall-drawer", className="wall-drawer"),
-                            html.Div(id="wall-legend", className="wall-legend"),
+                            html.Div(first and first[1], id="wall-legend", className="wall-legend"),
+                            wh.legend_box(language),
                         ],
                         className="wall-map",
                     ),
-                    html.Section(id="wall-feed", className="wall-feed"),
+                    html.Section(first and first[2], id="wall-feed", className="wall-feed"),
                     wc.strip(language),
                 ],
                 className="wall-body",
             ),
             dcc.Store(id="wall-cut", data=cut),
+            dcc.Store(id="wall-first", data=first is not None),
             dcc.Store(id="wall-i18n", data=i18n_data(language)),
             dcc.Store(id="wall-delta"),
             dcc.Store(id="wall-known", data={}),
@@ -97,11 +114,75 @@ def _lang(value: Any) -> Lang:
     return lang_of((value or {}).get("lang") if isinstance(value, dict) else value)
 
 
+def _overview(
+    url: str, filters: dict[str, Any], cut: str | None, lang: Lang, refresh: bool = False
+) -> tuple[Any, ...]:
+    """cut, history URL, tiles, legend, feed, language links: the overview callback's outputs."""
+    view = wall_view.overview(url, filters, cut, advance=refresh)
+    return (
+        view.cut,
+        view.history_url,
+        wp.tiles(view.tiles, lang),
+        wp.legend(view.states, view.total, lang),
+        wp.feed(view.feed, lang),
+        wp.lang_links(WallFilters.from_args(filters), lang),
+    )
+
+
+def _grid(
+    url: str, cut: str | None, filters: dict[str, Any], mode: Any, data: TownData, lang: Lang
+) -> tuple[dict[str, Any], Any]:
+    """The grid layer's hideout and the choropleth legend."""
+    population = _population(data)
+    shading = choro.for_wall(url, cut, filters, mode, population)
+    f = WallFilters.from_args(filters)
+    wall_view.remember(("grid", url, cut, f, mode), shading, now_utc())
+    return shading.hideout(), wg.legend(shading, f.window, lang)
+
+
+def _recent_first(
+    url: str, f: WallFilters, cut: str, data: TownData, lang: Lang
+) -> tuple[tuple[Any, ...] | None, Any]:
+    """(tiles, legend, feed, grid hideout) and the grid legend from a recent overview of
+    ``f`` at ``cut`` (:func:`app.wall_view.recent`), or (None, None)."""
+    view = wall_view.recent(("overview", url, cut, f))
+    shading = wall_view.recent(("grid", url, cut, f, DEFAULT_MODE))
+    if view is None or shading is None:
+        return None, None
+    parts = (
+        wp.tiles(view.tiles, lang),
+        wp.legend(view.states, view.total, lang),
+        wp.feed(view.feed, lang),
+        shading.hideout(),
+    )
+    return parts, wg.legend(shading, f.window, lang)
+
+
+_POPULATION: dict[int, Any] = {}
+
+
+def _population(data: TownData) -> Any:
+    """Residents per grid cell of the town ``data`` (computed once per town)."""
+    key = id(data)
+    if key not in _POPULATION:
+        cells = data.layers.get("grid_cells", empty_collection())
+        _POPULATION[key] = choro.population_by_grid(cells)
+    return _POPULATION[key]
+
+
+def _set_hideout(the_map: Any, hideout: dict[str, Any]) -> None:
+    """Put the grid layer's first shading into the map built by :func:`wm.wall_map`."""
+    for node in the_map._traverse():
+        if getattr(node, "id", None) == wm.GRID_ID:
+            node.hideout = hideout
+
+
 def register_callbacks(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
     """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
     ``display`` coordinates (``data`` is already in them)."""
-    population = choro.population_by_grid(data.layers.get("grid_cells", empty_collection()))
     _preload_history(app)
+    wall_routes.register(app, url, display)  # /wall/hotspots.geojson
+    wh.register_callbacks(app, url, display)
     filters = [Input("wall-window", "value"), Input("wall-dates", "start_date")]
     filters += [Input("wall-dates", "end_date"), Input("wall-category", "value")]
     filters += [Input("wall-source", "value"), Input("wall-village", "value")]
@@ -118,21 +199,16 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         State("wall-cut", "data"),
         State(wm.HISTORY_ID, "url"),
         State("wall-i18n", "data"),
+        State("wall-first", "data"),
     )
     def overview(*args: Any) -> tuple[Any, ...]:
-        *values, _n, cut, current_url, i18n = args
+        *values, _n, cut, current_url, i18n, first = args
+        if first and ctx.triggered_id is None:
+            raise PreventUpdate  # at load, and the layout holds a recent overview
         refresh = ctx.triggered_id == "wall-slow"
-        lang = _lang(i18n)
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
-        view = wall_view.overview(url, filters, cut, advance=refresh)
-        return (
-            view.cut,
-            no_update if view.history_url == current_url else view.history_url,
-            wp.tiles(view.tiles, lang),
-            wp.legend(view.states, view.total, lang),
-            wp.feed(view.feed, lang),
-            wp.lang_links(WallFilters.from_args(filters), lang),
-        )
+        new_cut, history, *rest = _overview(url, filters, cut, _lang(i18n), refresh)
+        return (new_cut, no_update if history == current_url else history, *rest)
 
     @app.callback(
         *[Output(f"{i}-box", "children") for i, _ in wc.CHARTS],
@@ -170,13 +246,14 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *filters,
         Input("wall-slow", "n_intervals"),
         State("wall-i18n", "data"),
+        State("wall-first", "data"),
     )
     def grid(mode: Any, cut: str | None, *args: Any) -> tuple[Any, Any]:
-        *values, _n, i18n = args
+        *values, _n, i18n, first = args
+        if first and ctx.triggered_id is None:
+            raise PreventUpdate  # at load, and the layout holds a recent shading
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
-        shading = choro.for_wall(url, cut, filters, mode, population)
-        window = WallFilters.from_args(filters).window
-        return shading.hideout(), wg.legend(shading, window, _lang(i18n))
+        return _grid(url, cut, filters, mode, data, _lang(i18n))
 
     app.clientside_callback(
         ClientsideFunction("wall", "mergeDelta"),
@@ -254,6 +331,8 @@ def _preload_history(app: Dash) -> None:
             f = WallFilters.from_args(dict(request.args))
             link = history_url(cut_of(now_utc()), f)
             response.headers.add("Link", f"<{link}>; rel=preload; as=fetch; crossorigin=anonymous")
+            for chunk in ASYNC_CHUNKS:  # else fetched only once the layout is rendered
+                response.headers.add("Link", f"<{chunk}>; rel=preload; as=script")
         return response
 
     app.server.after_request(preload)
@@ -269,7 +348,9 @@ function (_className) {
   return new Promise(function (resolve) {
     (function poll() {
       if (document.querySelector(".wall-cluster") || Date.now() - start > 3000) {
-        requestAnimationFrame(function () { setTimeout(function () { resolve(rem); }, 0); });
+        /* After the map's frame is painted, and a little idle time: plotly's first draw is a
+         * long task that would otherwise hold the clusters' paint back. */
+        requestAnimationFrame(function () { setTimeout(function () { resolve(rem); }, 250); });
       } else {
         setTimeout(poll, 40);
       }
@@ -292,6 +373,14 @@ function (i18n) {
   return ns.clock(0, i18n);
 }
 """
+
+#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON with
+#: its clustering, the filter bar's dropdowns and date picker).
+ASYNC_CHUNKS = (
+    "/_dash-component-suites/dash_leaflet/async-GeoJSON.js",
+    "/_dash-component-suites/dash/dcc/async-dropdown.js",
+    "/_dash-component-suites/dash/dcc/async-datepicker.js",
+)
 
 #: Paths of the wall's page (app.server.ROUTES).
 WALL_PATHS = ("/", "/wall")

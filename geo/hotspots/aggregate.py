@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.hotspots._dask import is_dask
 from geo.hotspots._frames import METRIC_EPSG, to_metric_frame
 
 
@@ -38,8 +39,9 @@ def count_points(
 
     Parameters
     ----------
-    points : GeoDataFrame
-        Incidents (any CRS; they must have one).
+    points : GeoDataFrame or dask_geopandas.GeoDataFrame
+        Incidents (any CRS; they must have one). A dask frame is counted per partition and the
+        counts summed (:mod:`geo.hotspots._dask`).
     areas : GeoDataFrame
         Polygons (any CRS; they must have one); returned in their own CRS and row order.
     by : str, optional
@@ -49,6 +51,10 @@ def count_points(
     metric_crs : CRS-like
         Projected CRS in which the point-in-polygon test is made.
     """
+    if is_dask(points):
+        from geo.hotspots._dask import count_points_dask
+
+        return count_points_dask(points, areas, by=by, column=column, metric_crs=metric_crs)
     pos = area_index(points, areas, metric_crs)
     inside = pos >= 0
     out = areas.copy()

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import shapely
 from scipy import ndimage
 
+from geo.hotspots._dask import is_dask
 from geo.hotspots._frames import METRIC_EPSG, point_xy, weights_of
 from geo.hotspots._kde_grid import linear_bin, smooth
 
@@ -143,6 +144,7 @@ def kde(
     ----------
     points : GeoDataFrame
         Points with a CRS (incidents are stored in EPSG:4326); projected to ``metric_crs``.
+        A dask-geopandas frame is binned per partition and the grids summed before smoothing.
     bandwidth_m : float
         Standard deviation of the Gaussian kernel in metres.
     cell_m : float, optional
@@ -163,6 +165,11 @@ def kde(
     """
     if bandwidth_m <= 0:
         raise ValueError("bandwidth_m must be positive")
+    if is_dask(points):
+        from geo.hotspots._dask import kde_dask
+
+        return kde_dask(points, bandwidth_m, cell_m=cell_m, shape=shape, bounds=bounds,
+                        weight=weight, metric_crs=metric_crs)  # fmt: skip
     x, y = point_xy(points, metric_crs)
     w = weights_of(points, weight)
     x0, y0, cell, grid_shape = _grid(x, y, bandwidth_m, cell_m, shape, bounds)

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from geo.hotspots._dask import is_dask
 from geo.hotspots._frames import METRIC_EPSG, require_crs
 from geo.hotspots.aggregate import count_points
 
@@ -132,11 +133,17 @@ def migrant_rates(
         registered residents); and ``rr``, ``rr_lo``, ``rr_hi``, ``rr_corrected`` (migrant over
         registered rate, raw counts).
     """
-    require_crs(incidents, "incidents")
-    flag = incidents[migrant].fillna(False).astype(bool).to_numpy()
-    counted = count_points(incidents, areas, metric_crs=metric_crs)
-    mig = count_points(incidents[flag], areas, column="n_migrant", metric_crs=metric_crs)
-    out = counted.assign(n_migrant=mig["n_migrant"].to_numpy())
+    if is_dask(incidents):
+        from geo.hotspots._dask import migrant_counts
+
+        n, n_migrant = migrant_counts(incidents, areas, migrant, metric_crs)
+        out = areas.assign(n=n, n_migrant=n_migrant)
+    else:
+        require_crs(incidents, "incidents")
+        flag = incidents[migrant].fillna(False).astype(bool).to_numpy()
+        counted = count_points(incidents, areas, metric_crs=metric_crs)
+        mig = count_points(incidents[flag], areas, column="n_migrant", metric_crs=metric_crs)
+        out = counted.assign(n_migrant=mig["n_migrant"].to_numpy())
     out["n_registered"] = out["n"] - out["n_migrant"]
     pop_m = pd.to_numeric(out[migrant_pop]).to_numpy(dtype=np.float64)
     pop_r = pd.to_numeric(out[registered_pop]).to_numpy(dtype=np.float64)

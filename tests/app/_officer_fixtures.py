@@ -69,8 +69,9 @@ def login(client: FlaskClient, username: str) -> Any:
     return response
 
 
-def render(client: FlaskClient, path: str, search: str = "") -> str:
-    """The page at ``path`` as the app's router callback renders it (JSON text)."""
+def render(client: FlaskClient, path: str, search: str = "", status: int = 200) -> str:
+    """The page at ``path`` as the app's router callback renders it (JSON text); ``status``:
+    the answer expected (401 when nobody is signed in: the sign-in gate)."""
     client.get("/login")
     token = client.get_cookie("_csrf_token")
     assert token is not None
@@ -82,7 +83,7 @@ def render(client: FlaskClient, path: str, search: str = "") -> str:
         "changedPropIds": ["ember-url.pathname"],
     }
     got = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token.value})
-    assert got.status_code == 200, got.get_data(as_text=True)
+    assert got.status_code == status, got.get_data(as_text=True)
     return got.get_data(as_text=True)
 
 

@@ -19,6 +19,7 @@ from app.auth.passwords import hash_password
 from app.auth.session import CSRF_COOKIE, SESSION_COOKIE
 from app.config import Settings
 from store import GeoPackageStore, IncidentStore
+from tests._signin import WALL_USER, sign_in_client, with_account
 
 PASSWORD = "correct horse 42"
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -74,7 +75,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db=str(tmp_path / "ember.gpkg")).validate()
+    """Pages open to anonymous users, so each test sees one mechanism at a time (the gate, on by
+    default, has its own test)."""
+    return Settings(db=str(tmp_path / "ember.gpkg"), auth_required=False).validate()
 
 
 @pytest.fixture
@@ -194,6 +197,36 @@ def test_idle_timeout(client: FlaskClient, clock: Clock) -> None:
     assert client.get("/me").status_code == 401
 
 
+def test_the_wall_pc_stays_signed_in_for_days(
+    client: FlaskClient, store: Any, clock: Clock
+) -> None:
+    """A wall account's session outlasts the idle minutes (the wall restarts unattended, e.g.
+    overnight); it ends after ``wall_session_days`` without a request. Others still idle out."""
+    store.user_add("screen", "wall", [], hash_password(PASSWORD), actor="test")
+    response = _login(client, "screen")
+    cookie = _set_cookies(response)[SESSION_COOKIE]
+    expires = datetime.strptime(
+        re.search(r"Expires=([^;]+)", cookie)[1], "%a, %d %b %Y %H:%M:%S GMT"
+    )
+    assert (
+        timedelta(days=29) < expires.replace(tzinfo=UTC) - datetime.now(UTC) <= timedelta(days=30)
+    )
+    clock.advance(hours=14)  # the PC was off overnight
+    assert client.get("/me").get_json()["actor"] == "screen"
+    clock.advance(days=29, hours=23)
+    assert client.get("/me").status_code == 200
+    clock.advance(days=30, minutes=1)
+    assert client.get("/me").status_code == 401
+    other = client.application.test_client()
+    cookie = _set_cookies(_login(other, "wang"))[SESSION_COOKIE]
+    expires = datetime.strptime(
+        re.search(r"Expires=([^;]+)", cookie)[1], "%a, %d %b %Y %H:%M:%S GMT"
+    )
+    assert expires.replace(tzinfo=UTC) - datetime.now(UTC) <= timedelta(minutes=30)
+    clock.advance(minutes=31)
+    assert other.get("/me").status_code == 401
+
+
 def test_disabled_user_cannot_sign_in_and_is_signed_out(client: FlaskClient, store: Any) -> None:
     _login(client)
     store.user_set_disabled("wang", True, actor="boss")
@@ -244,8 +277,9 @@ def test_csrf_on_dash_callbacks_and_forms(client: FlaskClient) -> None:
 
 def test_auth_required_gate(store: Any, settings: Settings, clock: Clock) -> None:
     open_client = _app(store, settings, clock).server.test_client()
-    assert open_client.get("/").status_code == 200  # default: pages stay open
-    gated = Settings(db=settings.db, auth_required=True).validate()
+    assert open_client.get("/").status_code == 200  # auth_required = false: pages stay open
+    gated = Settings(db=settings.db).validate()
+    assert gated.auth_required  # the default: the wall needs a signed-in user
     client = _app(store, gated, clock).server.test_client()
     page = client.get("/", headers={"Accept": "text/html"})
     assert page.status_code == 302 and page.headers["Location"] == "/login?next=/"
@@ -274,10 +308,12 @@ def test_generated_secret_key_is_private_and_reused(tmp_path: Path, settings: Se
 
 
 def test_the_app_is_wired(town_app: Dash) -> None:
-    """``create_app`` signs in at ``/login`` and guards its own callbacks; ``/`` stays open."""
+    """``create_app`` signs in at ``/login``, gates ``/`` and guards its own callbacks."""
     client = town_app.server.test_client()
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 302 and page.headers["Location"] == "/login?next=/"
+    sign_in_client(client, with_account(town_app) and WALL_USER)
     assert client.get("/").status_code == 200
-    assert client.get("/login").status_code == 200
     body = {
         "output": "ember-page.children",
         "outputs": {"id": "ember-page", "property": "children"},
@@ -308,8 +344,20 @@ def test_auth_settings(tmp_path: Path) -> None:
     for key, value, message in (
         ("EMBER_SECRET_KEY", "short", "32"),
         ("EMBER_SESSION_IDLE_MINUTES", "0", "1-1440"),
+        ("EMBER_WALL_SESSION_DAYS", "0", "1-366"),
         ("EMBER_AUTH_REQUIRED", "maybe", "true or false"),
     ):
         with pytest.raises(ConfigError, match=message) as info:
             load_settings({**env, key: value})
         assert "short" not in str(info.value)  # a bad key is never echoed
+
+
+def test_a_store_without_accounts_is_reported(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sign-in is on by default: with no account at all, start-up says how to make one."""
+    empty = GeoPackageStore(tmp_path / "empty.gpkg")
+    with caplog.at_level("WARNING", logger="app.auth"):
+        _app(empty, Settings(db=str(tmp_path / "empty.gpkg")).validate(), clock)
+    assert "ember users add" in caplog.text
+    empty.close()

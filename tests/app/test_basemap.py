@@ -18,6 +18,7 @@ from app.basemap import ATTRIBUTION, IDENTITY, TILE_ROUTE, Display, basemap_of
 from app.config import Settings
 from app.server import create_app, page_layout
 from geo.crs import to_metric, wgs84_to_gcj02
+from tests._signin import sign_in_client, with_account
 from tests.tile_archives import png, write_mbtiles, write_pmtiles
 
 TILES = {
@@ -43,11 +44,11 @@ def archive_app(request: Any, tmp_path: Path, town_settings: Settings) -> Dash:
     writer = write_mbtiles if kind == "mbtiles" else write_pmtiles
     path = writer(tmp_path / f"base.{kind}", TILES, "png", (119.9, 29.9, 120.1, 30.1))
     settings = Settings(db=town_settings.db, basemap=kind, basemap_path=str(path)).validate()
-    return create_app(settings)
+    return with_account(create_app(settings))
 
 
 def test_local_archive_is_served_by_ember(archive_app: Dash) -> None:
-    client = archive_app.server.test_client()
+    client = sign_in_client(archive_app.server.test_client())
     for (z, x, y), data in TILES.items():
         got = client.get(f"/tiles/{z}/{x}/{y}")
         assert got.status_code == 200
@@ -70,7 +71,8 @@ def test_local_archive_is_served_by_ember(archive_app: Dash) -> None:
 
 def test_no_basemap_draws_no_tiles_and_serves_none(town_app: Dash) -> None:
     assert not tile_layers(town_app, "/") and not tile_layers(town_app, "/map")
-    assert town_app.server.test_client().get("/tiles/0/0/0").status_code == 404
+    client = sign_in_client(with_account(town_app).server.test_client())
+    assert client.get("/tiles/0/0/0").status_code == 404
 
 
 def test_online_basemaps(town_settings: Settings) -> None:
@@ -104,7 +106,7 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 def test_amap_shifts_what_is_drawn_and_clicks_back(demo_gpkg: Path) -> None:
     url = str(demo_gpkg)
-    plain = create_app(Settings(db=url).validate())
+    plain = with_account(create_app(Settings(db=url).validate()))
     amap = create_app(Settings(db=url, basemap="amap").validate())
     gcj = Display("gcj02")
     # Town layers: every vertex is the GCJ-02 of the stored one (grid cells, labels, bounds).
@@ -128,7 +130,11 @@ def test_amap_shifts_what_is_drawn_and_clicks_back(demo_gpkg: Path) -> None:
     # Incident points: the history layer sends the GCJ-02 of each stored WGS84 point.
     cut = wd.cut_of(wd.now_utc())
     stored = wd.history_frame(url, cut).set_index("id")
-    body = amap.server.test_client().get(f"/wall/history.geojson?cut={cut}&window=year").data
+    body = (
+        sign_in_client(amap.server.test_client())
+        .get(f"/wall/history.geojson?cut={cut}&window=year")
+        .data
+    )
     features = json.loads(gzip.decompress(body))["features"]
     assert len(features) > 100
     for f in features[:50]:
@@ -137,7 +143,9 @@ def test_amap_shifts_what_is_drawn_and_clicks_back(demo_gpkg: Path) -> None:
         # A click on the drawn point, shifted back, lands on the stored point.
         back = gcj.back(*f["geometry"]["coordinates"])
         assert _metres((float(back[0]), float(back[1])), (lon, lat)) < 0.5
-    plain_body = plain.server.test_client().get(f"/wall/history.geojson?cut={cut}&window=year")
+    plain_body = sign_in_client(plain.server.test_client()).get(
+        f"/wall/history.geojson?cut={cut}&window=year"
+    )
     first = json.loads(gzip.decompress(plain_body.data))["features"][0]
     lon, lat = stored.loc[first["properties"]["id"], ["lon", "lat"]]
     assert first["geometry"]["coordinates"] == pytest.approx([lon, lat])  # none: unchanged

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.server import create_app
 from app.server import serve_in_thread as serve
 from store import open_store
+from tests._signin import sign_in_page, with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
 from tests.tile_archives import covering, write_mbtiles, write_pmtiles
 
@@ -32,7 +33,7 @@ def archive_app(
     writer = write_mbtiles if kind == "mbtiles" else write_pmtiles
     writer(path, covering(bounds, range(9, 15)), "png", bounds)
     settings = Settings(db=str(demo_gpkg), basemap=kind, basemap_path=str(path))
-    return kind, create_app(settings.validate())
+    return kind, with_account(create_app(settings.validate()))
 
 
 def test_wall_over_a_local_archive_loads_tiles_from_ember_only(
@@ -55,7 +56,8 @@ def test_wall_over_a_local_archive_loads_tiles_from_ember_only(
         page = context.new_page()
         page.on("websocket", lambda ws: requests.append(ws.url))
         try:
-            page.goto(url + "/", wait_until="networkidle")
+            sign_in_page(page, url, next="/")  # as the wall account (with_account)
+            page.wait_for_load_state("networkidle")
             page.locator(".wall-cluster, .wall-station").first.wait_for(timeout=30_000)
             page.wait_for_function(
                 "document.querySelectorAll('.wall-leaflet img.leaflet-tile-loaded').length >= 4",

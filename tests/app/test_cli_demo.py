@@ -82,3 +82,63 @@ def test_end_now_leaves_no_future_event(tmp_path, capsys):
 def test_bad_end_is_a_clear_error(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "x.gpkg"), "--end", "soon"]) == 2
     assert "--end" in capsys.readouterr().err
+
+
+def test_demo_accounts_have_random_passwords_and_sign_in(tmp_path, capsys):
+    """``ember demo`` makes one account per role a newcomer tries (the wall's among them), with
+    random passwords shown once and kept in a 0600 file beside the store; they sign in."""
+    import stat
+
+    from app.auth.demo import ACCOUNTS_FILE
+    from app.auth.passwords import verify_password
+    from store import open_store
+
+    out = tmp_path / "d.gpkg"
+    assert main(["demo", "--out", str(out), "--incidents", "200", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    accounts = {a["username"]: a for a in doc["accounts"]}
+    roles = {a["role"] for a in accounts.values()}
+    assert {
+        "wall",
+        "admin",
+        "commander",
+        "dispatcher",
+        "callback",
+        "analyst",
+        "grid",
+        "team",
+    } <= roles
+    path = tmp_path / ACCOUNTS_FILE
+    assert doc["accounts_file"] == str(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    store = open_store(str(out))
+    for name, account in accounts.items():
+        assert len(account["password"]) >= 16 and account["password"] in text
+        user, stored = store.user_credentials(name)
+        assert user.role == account["role"] and verify_password(stored, account["password"])
+    assert accounts["grid"]["areas"][0].startswith("330784199") and accounts["team"]["areas"]
+    assert main(["demo", "--out", str(out), "--incidents", "200"]) == 0  # a rebuild: new ones
+    shown = capsys.readouterr().out
+    assert accounts["wall"]["password"] not in shown and "wall" in shown
+    assert accounts["wall"]["password"] not in path.read_text(encoding="utf-8")
+
+
+def test_demo_accounts_again_on_a_kept_store_get_new_passwords(tmp_path):
+    """A PostGIS store keeps its accounts across demo builds: they get new passwords."""
+    from app.auth.demo import accounts_path, make_demo_accounts, write_accounts_file
+    from app.auth.passwords import verify_password
+    from layers.demo import build_demo
+    from store import open_store
+
+    frames = build_demo(7, n_incidents=20)
+    store = open_store(str(tmp_path / "k.gpkg"))
+    first = make_demo_accounts(store, frames)
+    again = make_demo_accounts(store, frames)
+    assert [a.username for a in again] == [a.username for a in first]
+    for old, new in zip(first, again, strict=True):
+        _, stored = store.user_credentials(new.username)
+        assert verify_password(stored, new.password) and not verify_password(stored, old.password)
+    url = "postgresql://ember:s3cret@db/ember"
+    path = write_accounts_file(accounts_path(str(tmp_path / "k.gpkg")), again, url)
+    assert "s3cret" not in path.read_text(encoding="utf-8")

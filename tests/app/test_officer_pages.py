@@ -49,8 +49,8 @@ def client(store: IncidentStore) -> FlaskClient:
 def test_pages_render_in_both_languages(
     client: FlaskClient, user: str, path: str, marks: tuple[str, ...]
 ) -> None:
-    denied = render(client, path)
-    assert "请先以有权限的账号登录" in denied  # not signed in: a sign-in prompt, no data
+    denied = render(client, path, status=401)  # not signed in: the sign-in gate, no data
+    assert "请先登录" in denied and "E-A" not in denied
     login(client, user)
     page = render(client, path)
     for mark in marks:

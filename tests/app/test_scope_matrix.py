@@ -146,7 +146,10 @@ def test_anonymous_gets_nothing(world_app: Dash) -> None:
     assert client.get(f"/api/incidents/{A}").status_code == 401
     assert client.get("/api/incidents").status_code == 401
     client.get("/login")
-    assert f"MARK-{A}" not in _router(client, f"/incidents/{A}")
+    inputs = [{"id": "ember-url", "property": "pathname", "value": f"/incidents/{A}"}]
+    state = [{"id": "ember-url", "property": "search", "value": ""}]
+    forged = callback(client, "ember-page.children", inputs, state)  # the sign-in gate: 401
+    assert forged.status_code == 401 and f"MARK-{A}" not in forged.get_data(as_text=True)
 
 
 def test_analyst_never_gets_an_unmasked_phone(world_app: Dash) -> None:

@@ -21,6 +21,7 @@ from app.config import Settings
 from app.server import ASSETS_DIR, TITLE, create_app, page_layout, serve
 from layers.io import write_layers
 from store import open_store
+from tests._signin import sign_in_client, with_account
 
 LAYER_NAMES = ["镇界", "村社区", "网格", "警格", "消防站", "3分钟覆盖", "道路"]
 
@@ -107,7 +108,7 @@ def test_header_shows_title_and_counts(town_app: Dash) -> None:
 
 
 def test_index_and_assets_are_served_locally(town_app: Dash) -> None:
-    client = town_app.server.test_client()
+    client = sign_in_client(with_account(town_app).server.test_client())
     page = client.get("/")
     assert page.status_code == 200
     body = page.get_data(as_text=True)

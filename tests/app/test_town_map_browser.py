@@ -11,6 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.server import create_app, page_layout
+from tests._signin import sign_in_page, with_account
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "_artifacts"
 VIEWPORT = {"width": 1920, "height": 1080}
@@ -41,7 +42,8 @@ def open_map(browser: Any, base_url: str, min_paths: int) -> tuple[Any, Any, lis
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(base_url + "/map", wait_until="networkidle")
+    sign_in_page(page, base_url, next="/map")  # as the wall account (with_account)
+    page.wait_for_load_state("networkidle")
     page.wait_for_function(
         "n => document.querySelectorAll('path.leaflet-interactive').length >= n",
         arg=min_paths,
@@ -53,7 +55,7 @@ def open_map(browser: Any, base_url: str, min_paths: int) -> tuple[Any, Any, lis
 
 def test_town_map_in_chromium(browser: Any, town_app: Any, live_server: Any) -> None:
     started = time.perf_counter()
-    with live_server(town_app) as url:
+    with live_server(with_account(town_app)) as url:
         context, page, requests, errors = open_map(browser, url, min_paths=4)
         try:
             for name in ("东山村", "西溪社区"):
@@ -96,7 +98,7 @@ def _centre(page: Any, selector: str) -> tuple[float, float]:
 
 
 def test_demo_town_in_chromium(browser: Any, live_server: Any, demo_gpkg: Path) -> None:
-    app = create_app(Settings(db=str(demo_gpkg)).validate())
+    app = with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
     from app.components.town_map import LAYER_IDS
 
     grid = next(

@@ -20,13 +20,14 @@ from app.config import Settings
 from app.server import create_app, page_layout
 from incidents import kpi
 from incidents.model import Incident, Party
+from tests._signin import sign_in_client, with_account
 
 NOW = pd.Timestamp("2026-11-20 08:00", tz="UTC")
 
 
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Dash:
-    return create_app(Settings(db=str(demo_gpkg)).validate())
+    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def ids_of(app: Dash, path: str, search: str = "") -> set[str]:
@@ -40,12 +41,12 @@ def test_router_puts_the_wall_at_root_and_the_town_map_at_map(wall_app: Dash) ->
     assert "town-map" in ids_of(wall_app, "/map")
     assert "wall-map" in ids_of(wall_app, "/nowhere")  # unknown paths show the wall
     root = page_layout(wall_app, "/", "?window=year&category=wage")
-    values = {getattr(c, "id", None): getattr(c, "value", None) for c in root._traverse()}
+    values = {str(getattr(c, "id", None)): getattr(c, "value", None) for c in root._traverse()}
     assert values["wall-window"] == "year" and values["wall-category"] == "wage"
 
 
 def test_history_route_is_gzipped_compact_and_cached(wall_app: Dash) -> None:
-    client = wall_app.server.test_client()
+    client = sign_in_client(wall_app.server.test_client())
     cut = wd.cut_of(wd.now_utc())
     year = client.get(f"/wall/history.geojson?cut={cut}&window=year")
     assert year.status_code == 200
@@ -173,7 +174,7 @@ def test_selected_id() -> None:
 
 
 def test_the_wall_page_preloads_its_history_layer(wall_app: Dash) -> None:
-    page = wall_app.server.test_client().get("/?window=year&category=wage&lang=en")
+    page = sign_in_client(wall_app.server.test_client()).get("/?window=year&category=wage&lang=en")
     link = page.headers.get("Link", "")
     assert link.startswith("</wall/history.geojson?cut=") and "rel=preload" in link
     assert "window=year" in link and "category=wage" in link and "lang" not in link

@@ -19,6 +19,7 @@ from app.server import create_app
 from app.server import serve_in_thread as serve
 from incidents.model import Incident, Party
 from store import open_store
+from tests._signin import sign_in_page, with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,8 @@ def open_wall(
     page.on("websocket", lambda ws: requests.append(ws.url))
     page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url + path, wait_until="networkidle")
+    sign_in_page(page, url, next=path)  # as the wall account (wall_app: with_account)
+    page.wait_for_load_state("networkidle")
     page.locator("#wall-kpi-received").wait_for(state="visible", timeout=30_000)
     page.locator(".wall-feed-row").first.wait_for(state="visible", timeout=30_000)
     page.locator(".wall-cluster, .wall-station").first.wait_for(timeout=30_000)
@@ -59,7 +61,7 @@ def open_wall(
 
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Any:
-    return create_app(Settings(db=str(demo_gpkg)).validate())
+    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def test_wall_1080p_click_and_window(browser: Any, wall_app: Any) -> None:
@@ -135,7 +137,7 @@ def test_wall_4k(browser: Any, wall_app: Any) -> None:
 def test_live_delta_staleness_and_reconnect(browser: Any, demo_gpkg: Path, tmp_path: Path) -> None:
     db = tmp_path / "live.gpkg"
     shutil.copyfile(demo_gpkg, db)
-    app = create_app(Settings(db=str(db)).validate())
+    app = with_account(create_app(Settings(db=str(db)).validate()))
     with serve(app) as url:
         port = int(url.rsplit(":", 1)[1])
         context, page, requests, _errors = open_wall(browser, url, 1920, 1080)

@@ -24,6 +24,7 @@ from app.config import Settings
 from app.server import create_app
 from app.server import serve_in_thread as serve
 from store import IncidentQuery, Scope, open_store
+from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
 from tests.app.test_wall_browser import open_wall
 
@@ -87,7 +88,7 @@ TRINITY = """
 
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Any:
-    return create_app(Settings(db=str(demo_gpkg)).validate())
+    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def test_click_an_incident_marker_on_the_map(browser: Any, wall_app: Any, demo_gpkg: Path) -> None:

@@ -33,6 +33,7 @@ from app.server import create_app
 from app.server import serve_in_thread as serve
 from incidents.model import Incident
 from store import open_store
+from tests._signin import with_account
 from tests.app.test_town_map_browser import foreign
 from tests.app.test_wall_browser import open_wall
 
@@ -112,7 +113,7 @@ def test_heap_does_not_grow_over_1000_live_refreshes(
         ]
     )
     store.close()
-    app = create_app(Settings(db=str(db)).validate())
+    app = with_account(create_app(Settings(db=str(db)).validate()))
     with serve(app) as url:
         context, page, requests, errors = open_wall(browser, url, 1920, 1080)
         try:

@@ -42,7 +42,7 @@ def cells(url) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def wage_spot(url) -> dict[str, Any]:
-    spots = read_meta(open_store(url).read_layer("demo_meta"))["hotspots"]
+    spots: Any = read_meta(open_store(url).read_layer("demo_meta"))["hotspots"]
     return next(s for s in spots if s["category"] == "wage")
 
 
@@ -61,7 +61,8 @@ def test_the_planted_wage_hotspot_is_hot_and_the_heat_peaks_on_it(frame, cells, 
     layers = wh.hotspots(frame, cells, spot_filters(wage_spot), END)
     where = shapely.Point(wage_spot["lon"], wage_spot["lat"])
     hot = gpd.GeoDataFrame.from_features(layers.hot["features"], crs=4326)
-    assert len(hot) and set(hot["bin"]) <= {1, 2, 3}
+    assert len(hot) and set(hot["bin"]) <= {-3, -2, -1, 1, 2, 3}
+    assert (hot["bin"] > 0).any()
     holding = cells[cells.contains(where)].geometry.iloc[0]
     # The cell holding the spot, or one touching it, is hot at 95% or more.
     assert (hot[hot.intersects(holding)]["bin"] >= 2).any()
@@ -141,7 +142,39 @@ def test_legend_lists_hot_bins_then_heat_classes(frame, cells):
     layers = wh.hotspots(frame, cells, wd.WallFilters(window="year"), END)
     rows = layers.legend()
     assert [c for c, _ in rows[:3]] == [wh.HOT_COLOURS[b] for b in (3, 2, 1)]
-    assert len(rows) == 8 and "件/km²" in rows[-1][1]
+    assert [c for c, _ in rows[3:6]] == [wh.HOT_COLOURS[b] for b in (-1, -2, -3)]
+    assert len(rows) == 11 and "件/km²" in rows[-1][1] and "km²" in rows[-1][1]
+    assert layers.legend("en")[0][1] == "hot spot 99%" and layers.legend("zh")[5][1] == "冷点 99%"
+
+
+def test_cold_cells_are_sent_with_negative_bins():
+    # A 12 x 12 grid of 500 m cells, 20 incidents each, a 4 x 4 block with 60 and one with 0.
+    size, rng = 500.0, np.random.default_rng(1)
+    boxes, xs, ys = [], [], []
+    for i in range(12):
+        for j in range(12):
+            x0, y0 = 500_000 + i * size, 3_300_000 + j * size
+            boxes.append(shapely.box(x0, y0, x0 + size, y0 + size))
+            n = 60 if i < 4 and j < 4 else 0 if i >= 8 and j >= 8 else 20
+            xs += list(x0 + rng.uniform(10, size - 10, n))
+            ys += list(y0 + rng.uniform(10, size - 10, n))
+    codes = [f"G{k:03d}" for k in range(len(boxes))]
+    cells = gpd.GeoDataFrame(
+        {"code": codes, "name": codes, "village_code": "V1"}, geometry=boxes, crs=METRIC_EPSG
+    ).to_crs(4326)
+    points = gpd.GeoDataFrame(
+        {"received_at": [pd.Timestamp("2026-11-01", tz="UTC")] * len(xs)},
+        geometry=gpd.points_from_xy(xs, ys),
+        crs=METRIC_EPSG,
+    ).to_crs(4326)
+    fc = wh.gi_layer(points, cells)
+    bins = [x["properties"]["bin"] for x in fc["features"]]
+    assert any(b > 0 for b in bins) and any(b < 0 for b in bins)
+    labels = {x["properties"]["label"] for x in fc["features"]}
+    assert labels <= set(wh.HOT_LABELS.values()) and any("cold" in x for x in labels)
+    assert fc["meta"]["bins"] == {
+        x["properties"]["code"]: x["properties"]["bin"] for x in fc["features"]
+    }
 
 
 def test_payload_is_gzipped_geojson_with_a_stable_etag(frame, cells):

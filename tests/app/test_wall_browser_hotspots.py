@@ -1,0 +1,71 @@
+"""The wall's hotspot overlays in headless Chromium: off (and not fetched) at load, switched on
+in the layer control, drawn on their canvases with a legend; offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.components import wall_hot
+from app.config import Settings
+from app.server import create_app
+from app.server import serve_in_thread as serve
+from tests._signin import with_account
+from tests.app.test_town_map_browser import ARTIFACTS, foreign
+from tests.app.test_wall_browser import open_wall
+
+pytestmark = pytest.mark.browser
+
+#: Painted (non-transparent) pixels of the canvases in a map pane.
+PAINTED = """
+(pane) => {
+  let n = 0;
+  for (const c of document.querySelectorAll('.leaflet-' + pane + '-pane canvas')) {
+    if (!c.width || !c.height) continue;
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < data.length; i += 16) if (data[i] > 0) n++;
+  }
+  return n;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def wall_app(demo_gpkg: Path) -> Any:
+    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
+
+
+def test_hotspot_overlays_switch_on_and_draw(browser: Any, wall_app: Any) -> None:
+    with serve(wall_app) as url:
+        context, page, requests, errors = open_wall(browser, url, 1920, 1080, "/?window=year")
+        try:
+            assert not [r for r in requests if wall_hot.ROUTE in r], "computed only when on"
+            assert page.evaluate(PAINTED, "wall-heat") == 0
+            control = page.locator(".leaflet-control-layers")
+            control.hover()
+            for name, layer in (
+                (wall_hot._m("heat", "zh"), "heat"),
+                (wall_hot._m("hot", "zh"), "hot"),
+            ):
+                with page.expect_response(lambda r, k=layer: f"layer={k}" in r.url) as resp:
+                    control.get_by_text(name, exact=True).click()
+                assert resp.value.status == 200 and "window=year" in resp.value.url
+            page.locator(".wall-hot-legend-on .wall-hot-scale li").first.wait_for(timeout=15_000)
+            page.wait_for_function(f"({PAINTED})('wall-heat') > 100", timeout=15_000)
+            page.wait_for_function(f"({PAINTED})('wall-hotspots') > 100", timeout=15_000)
+            legend = page.locator(".wall-hot-legend").inner_text()
+            assert "热力" in legend and "热点" in legend and "件/km²" in legend
+            page.mouse.move(900, 600)  # collapse the control for the picture
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "wall_1080p_hotspots.png"))
+            # Switched off: the legend goes, nothing more is fetched.
+            control.hover()
+            control.get_by_text(wall_hot._m("heat", "zh"), exact=True).click()
+            control.get_by_text(wall_hot._m("hot", "zh"), exact=True).click()
+            page.locator(".wall-hot-legend-on").wait_for(state="detached", timeout=10_000)
+            assert not errors, errors
+            assert not foreign(requests), foreign(requests)
+        finally:
+            context.close()
