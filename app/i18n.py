@@ -282,6 +282,7 @@ MESSAGES: Final[dict[str, Msg]] = {
     "rep.show": Msg("查看", "Show"),
     "rep.print": Msg("打印", "Print"),
     "rep.xlsx": Msg("导出 Excel", "Download .xlsx"),
+    "rep.export": Msg("本期事项导出（已脱敏）：", "This period's incidents (masked):"),
     "rep.area": Msg("区域", "Area"),
     "rep.town": Msg("全镇", "Whole town"),
     "rep.none": Msg("无", "None"),

@@ -16,6 +16,23 @@ from app.i18n import Lang, t
 from incidents import kpi
 
 
+def exports(window: kpi.Window, lang: Lang) -> html.Div:
+    """Links to the period's incidents as files (``/export/incidents.<fmt>``: the account's
+    scope, personal data masked, audited); hidden when printing."""
+    start = window.start.tz_convert(reports.LOCAL_TZ).date().isoformat()
+    last = (window.end - pd.Timedelta(days=1)).tz_convert(reports.LOCAL_TZ).date().isoformat()
+    links = [
+        html.A(label, href=f"/export/incidents.{fmt}?from={start}&to={last}",
+               className="report-btn", id=f"report-export-{fmt}")
+        for fmt, label in (("gpkg", "GeoPackage"), ("geojson", "GeoJSON"),
+                           ("shp", "Shapefile"), ("xlsx", "Excel"))
+    ]  # fmt: skip
+    return html.Div(
+        [html.Span(t("rep.export", lang), className="report-export-label"), *links],
+        className="report-controls no-print",
+    )
+
+
 def controls(kind: str, day: str, lang: Lang) -> html.Form:
     """A GET form (kind, date) and the print and .xlsx buttons; hidden when printing."""
     options = [

@@ -53,6 +53,7 @@ def layout(store: IncidentStore, settings: Settings, args: dict[str, str] | None
         [
             header("rep.title", account, lang, PATH, PREFIX),
             tables.controls(kind, day.isoformat(), lang),
+            tables.exports(report.window, lang),
             html.Main(tables.report_body(report, lang), className="report-main"),
             html.Div(id="report-printed", hidden=True),
         ],

@@ -15,7 +15,7 @@ from app import reports
 from app.config import Settings
 from app.server import create_app
 from incidents import kpi
-from store import Scope, open_store
+from store import IncidentQuery, Scope, open_store
 from tests.app._officer_fixtures import build_store, login
 
 AS_OF = pd.Timestamp("2026-11-28T12:00", tz="Asia/Shanghai")
@@ -84,3 +84,27 @@ def test_report_routes_by_role(town_gpkg: Path, tmp_path: Path) -> None:
     assert client.get("/reports/yearly.xlsx").status_code == 404
     assert client.get("/reports/daily.xlsx?date=bad").status_code == 400
     assert store.audit_log()[-1].action == "report"
+
+
+def test_period_export_links_give_the_period_s_incidents(town_gpkg: Path, tmp_path: Path) -> None:
+    """The review's export links: the period's incidents of the account's scope, masked."""
+    import json
+
+    from app.components import report_tables as tables
+
+    store = build_store(town_gpkg, tmp_path)
+    client = create_app(Settings(db=store.url).validate()).server.test_client()
+    login(client, "ana")
+    window = kpi.Window.month(2026, 11)
+    links = {a.id: a.href for a in tables.exports(window, "zh").children[1:]}
+    assert set(links) == {f"report-export-{f}" for f in ("gpkg", "geojson", "shp", "xlsx")}
+    got = client.get(links["report-export-geojson"])
+    assert got.status_code == 200
+    features = json.loads(got.data)["features"]
+    frame = store.query_incidents(
+        IncidentQuery(received_from=window.start.to_pydatetime(),
+                      received_to=window.end.to_pydatetime()),
+        Scope.everything("test"),
+    )  # fmt: skip
+    assert len(features) == len(frame) > 0
+    assert client.get(links["report-export-xlsx"]).status_code == 200
