@@ -396,10 +396,10 @@ def delta(
     """Incidents new or changed since ``cut`` that the browser does not hold at their version.
 
     Reads the incidents whose latest event is later than ``cut`` minus :data:`LOOKBACK` (late
-    transfers carry their original times), drops those the history layer already shows at the
-    same version and those in ``known`` (id -> version held by the live layer). Returns only the
-    new or changed features (history-layer properties plus ``v`` version and ``new`` flag) and
-    the server time: a refresh is a few hundred bytes when nothing moved.
+    transfers carry their original times) and drops those in ``known`` (id -> version held by
+    the browser's live layer). Returns only the new or changed features (history-layer
+    properties plus ``v`` version and ``new`` flag) and the server time: once the browser holds
+    the recent changes, a refresh is a few hundred bytes when nothing moved.
     """
     since = (pd.Timestamp(cut) - LOOKBACK).to_pydatetime()
     found = _store(url).query_incidents(IncidentQuery(changed_since=since), SCOPE)
@@ -412,7 +412,11 @@ def delta(
         late = _overdue(frame, now)
         for r, o in zip(frame.itertuples(), late, strict=True):
             version = int(r.version)
-            if pd.isna(r.lon) or version in (known.get(r.id), drawn.get(r.id)):
+            # Not skipped when this worker's own history shows the same version: with several
+            # workers the browser's history layer may come from another worker's earlier read,
+            # so only what the browser says it holds (``known``) is certain. Incidents changed
+            # since the cut are thus sent once per browser and cut (a few per hour in a town).
+            if pd.isna(r.lon) or version == known.get(r.id):
                 continue
             features.append(
                 {
