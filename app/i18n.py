@@ -39,6 +39,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     "filter.source": Msg("全部来源", "All sources"),
     "filter.village": Msg("全部村社区", "All villages"),
     "stale": Msg("数据延迟 {n} 分钟", "Data delayed {n} min"),
+    "feeds.stalled": Msg("接入停滞：{n} 分钟无新事项", "Feeds quiet: no new incident for {n} min"),
+    "feeds.never": Msg("尚未接入任何事项", "No incident received yet"),
     # categories (layers.incidents_layer.CATEGORIES)
     "cat.wage": Msg("劳资纠纷", "Unpaid wages"),
     "cat.neighbour": Msg("邻里纠纷", "Neighbours"),

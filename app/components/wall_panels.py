@@ -9,6 +9,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from app.components import wall_feeds
 from app.components.town_map import TownData
 from app.i18n import Lang, num, since, t, table
 from app.wall_data import SOURCES, STATES, WINDOWS, WallFilters
@@ -80,7 +81,10 @@ def header(
                 ],
                 className="wall-brand",
             ),
-            html.Div(id="wall-stale", className="wall-stale"),
+            html.Div(
+                [html.Div(id="wall-stale", className="wall-stale"), wall_feeds.banner()],
+                className="wall-alerts",
+            ),
             html.Div(
                 [
                     dcc.RadioItems(

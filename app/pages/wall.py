@@ -25,6 +25,7 @@ from app import wall_choropleth as choro
 from app import wall_routes, wall_view
 from app.basemap import IDENTITY, Display
 from app.components import wall_charts as wc
+from app.components import wall_feeds
 from app.components import wall_grid as wg
 from app.components import wall_hot as wh
 from app.components import wall_map as wm
@@ -183,6 +184,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
     _preload_history(app)
     wall_routes.register(app, url, display)  # /wall/hotspots.geojson
     wh.register_callbacks(app, url, display)
+    wall_feeds.register(app, url)  # the feeds-stalled alarm (#10)
     filters = [Input("wall-window", "value"), Input("wall-dates", "start_date")]
     filters += [Input("wall-dates", "end_date"), Input("wall-category", "value")]
     filters += [Input("wall-source", "value"), Input("wall-village", "value")]
