@@ -65,8 +65,23 @@ def _referer_path() -> str | None:
     return (parts.path.rstrip("/")) or "/"
 
 
+#: What the ``wall`` account (a wall PC signed in for weeks) may reach: the wall (and the town's
+#: layer map ``/map``) and what they load, nothing else (not the incident pages, the JSON API, exports or the OGC/Open311 APIs).
+WALL_ACCOUNT_PREFIXES = (
+    "/wall/", "/_dash-", "/assets/", "/_favicon", "/favicon", "/login", "/logout",
+    "/healthz", "/tiles/",
+)  # fmt: skip
+
+
 def _gate() -> Response | None:
-    if not current_user.is_authenticated or may_watch_wall(current_user.role):
+    if not current_user.is_authenticated:
+        return None
+    if current_user.role == "wall":
+        path = (request.path.rstrip("/")) or "/"
+        if path in (*WALL_PAGES, "/map") or request.path.startswith(WALL_ACCOUNT_PREFIXES):
+            return None
+        return _forbidden()
+    if may_watch_wall(current_user.role):
         return None
     path = (request.path.rstrip("/")) or "/"
     if path in WALL_PAGES and request.method == "GET":

@@ -50,6 +50,11 @@ def _app(store: IncidentStore, settings: Settings, clock: Clock) -> Dash:
         scope = current_scope()
         return jsonify(actor=scope.actor, grid_codes=list(scope.grid_codes), all=scope.all)
 
+    @app.server.route("/wall/whoami")  # the one kind of path a wall account may reach
+    @require_login
+    def wall_whoami() -> Any:
+        return jsonify(actor=current_scope().actor)
+
     @app.server.route("/admin-only")
     @require_login(roles=("admin",))
     def admin_only() -> str:
@@ -212,11 +217,11 @@ def test_the_wall_pc_stays_signed_in_for_days(
         timedelta(days=29) < expires.replace(tzinfo=UTC) - datetime.now(UTC) <= timedelta(days=30)
     )
     clock.advance(hours=14)  # the PC was off overnight
-    assert client.get("/me").get_json()["actor"] == "screen"
+    assert client.get("/wall/whoami").get_json()["actor"] == "screen"
     clock.advance(days=29, hours=23)
-    assert client.get("/me").status_code == 200
+    assert client.get("/wall/whoami").status_code == 200
     clock.advance(days=30, minutes=1)
-    assert client.get("/me").status_code == 401
+    assert client.get("/wall/whoami").status_code == 401
     other = client.application.test_client()
     cookie = _set_cookies(_login(other, "wang"))[SESSION_COOKIE]
     expires = datetime.strptime(

@@ -86,7 +86,8 @@ def test_page_url(world_app: Dash, role: str) -> None:
     for iid in (A, B):
         for path in (f"/incidents/{iid}", f"/incidents/{iid}/"):
             response = client.get(path, headers={"Accept": "text/html"})
-            assert response.status_code == (200 if _inside(role, iid) else 404), (role, path)
+            expected = 403 if role == "wall" else 200 if _inside(role, iid) else 404
+            assert response.status_code == expected, (role, path)
         if not _inside(role, iid):
             assert f"MARK-{iid}" not in response.get_data(as_text=True)
 
@@ -94,6 +95,10 @@ def test_page_url(world_app: Dash, role: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_json_api(world_app: Dash, role: str) -> None:
     client = _client(world_app, role)
+    if role == "wall":  # the wall account reaches the wall only
+        assert client.get(f"/api/incidents/{A}").status_code == 403
+        assert client.get("/api/incidents").status_code == 403
+        return
     for iid in (A, B):
         response = client.get(f"/api/incidents/{iid}")
         text = response.get_data(as_text=True)
@@ -209,3 +214,14 @@ def test_wall_only_for_whole_town_roles(world_app: Dash, role: str) -> None:
         if page.status_code == 302:
             assert page.headers["Location"].endswith("/me")
         assert history.status_code == 403 and router.status_code == 403, role
+
+
+def test_the_wall_account_reaches_the_wall_only(world_app: Dash) -> None:
+    """A wall PC's account: the wall and its data, but no incident page, API or export."""
+    client = _client(world_app, "wall")
+    assert client.get("/").status_code == 200
+    assert client.get("/wall/history.geojson?window=year").status_code in (200, 304)
+    paths = (f"/incidents/{A}", "/api/incidents", f"/api/incidents/{A}", "/console",
+             "/export/incidents.geojson", "/reports", "/ogc/collections")  # fmt: skip
+    for path in paths:
+        assert client.get(path).status_code == 403, path
