@@ -66,7 +66,8 @@ def _referer_path() -> str | None:
 
 
 #: What the ``wall`` account (a wall PC signed in for weeks) may reach: the wall (and the town's
-#: layer map ``/map``) and what they load, nothing else (not the incident pages, the JSON API, exports or the OGC/Open311 APIs).
+#: layer map ``/map``) and what they load, nothing else (not the incident pages, the JSON API,
+#: exports or the OGC/Open311 APIs).
 WALL_ACCOUNT_PREFIXES = (
     "/wall/", "/_dash-", "/assets/", "/_favicon", "/favicon", "/login", "/logout",
     "/healthz", "/tiles/",
