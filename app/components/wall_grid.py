@@ -9,6 +9,7 @@ classes (``wall-choro-0`` … ``wall-choro-5`` in ``assets/wall.css``, the palet
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dash import dcc, html
@@ -60,6 +61,18 @@ def _fmt(v: float, mode: str) -> str:
     return f"{v:,.0f}" if mode == "open" else f"{v:,.1f}"
 
 
+def _counts(low: float, high: float, *, last: bool) -> str:
+    """The whole counts n of a class ``[low, high)`` (the last class is ``n == high``): "3",
+    "2–5", or "—" for a class no count can fall in (a small maximum)."""
+    first = max(1, math.ceil(low))
+    end = math.ceil(high) if last else math.ceil(high) - 1  # largest whole n < high
+    if last:
+        first = end = int(high)
+    if first > end:
+        return "—"
+    return f"{first:,}" if first == end else f"{first:,}–{end:,}"
+
+
 def legend(choro: Choropleth, window: str, lang: str = "zh") -> list[Any]:
     """Title (which measure, over which window) and the six classes with their bounds."""
     key = f"win.{window}"
@@ -70,7 +83,12 @@ def legend(choro: Choropleth, window: str, lang: str = "zh") -> list[Any]:
         return [*rows, html.Div(note, className="wall-grid-empty")]
     swatches = [(0, "0")]
     for i, (low, high) in enumerate(classes(choro.max), start=1):
-        text = _fmt(high, choro.mode) if i == 5 else f"{_fmt(low, choro.mode)}–" if low else ">0"
+        if choro.mode == "open":  # counts are whole: say which counts fall in each class
+            text = _counts(low, high, last=i == 5)
+        else:
+            text = (
+                _fmt(high, choro.mode) if i == 5 else f"{_fmt(low, choro.mode)}–" if low else ">0"
+            )
         swatches.append((i, text))
     rows.append(
         html.Ul(

@@ -74,3 +74,23 @@ def test_wall_modes_on_the_demo(demo_gpkg: Path) -> None:
     code, n = frame["grid_code"].value_counts().index[0], frame["grid_code"].value_counts().iloc[0]
     assert rate.values[code] == pytest.approx(n * 1000 / population[code], abs=0.01)
     assert set(rate.values) <= set(population)
+
+
+@pytest.mark.parametrize(
+    ("top", "labels"),
+    [
+        (3, ["—", "1", "2", "—", "3"]),
+        (10, ["1–2", "3–4", "5–7", "8–9", "10"]),
+    ],
+)
+def test_count_legend_names_the_counts_each_colour_holds(top: int, labels: list[str]) -> None:
+    """Whole counts per class, as gridStyle classes them (1 + min(4, floor(4n / max)))."""
+    from app.components.wall_grid import _counts
+
+    got = [_counts(lo, hi, last=i == 4) for i, (lo, hi) in enumerate(choro.classes(top))]
+    assert got == labels
+    for n in range(1, top + 1):  # the class each count is drawn in shows that count
+        step = 1 + min(4, (4 * n) // top)
+        text = labels[step - 1]
+        first, _, last = text.partition("–")
+        assert int(first) <= n <= int(last or first), (n, text)
