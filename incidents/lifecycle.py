@@ -232,20 +232,33 @@ def _number(event: Event, key: str, low: float, high: float) -> float | None:
     return float(value)
 
 
+#: Geocode levels that come from a point someone gave (a person on the map, the source's own
+#: coordinates): an automatic guess from the address never moves such a point.
+_GIVEN_POINT = ("manual", "coordinates")
+
+
 def _set_place(s: dict[str, Any], event: Event) -> None:
     """Copy a corrected point, address or description from ``event.data``: lon and lat only
-    together (a point is never half-moved)."""
+    together (a point is never half-moved). A point placed by hand (``geocode_level``
+    ``manual``) is kept when a later amend only brings a point geocoded from the address (a
+    re-delivered 110 row with a changed description must not undo the dispatcher's placement);
+    the source's own coordinates or another manual placement still move it."""
     data = event.data
-    if "lon" in data or "lat" in data:
-        lon, lat = _number(event, "lon", -180, 180), _number(event, "lat", -90, 90)
-        if (lon is None) != (lat is None):
-            raise _bad(event, "经度和纬度须同时给出", "lon and lat must be given together")
+    lon, lat = _number(event, "lon", -180, 180), _number(event, "lat", -90, 90)
+    if (lon is None) != (lat is None):
+        raise _bad(event, "经度和纬度须同时给出", "lon and lat must be given together")
+    level = _code(event, "geocode_level") if "geocode_level" in data else s.get("geocode_level")
+    keep = s.get("geocode_level") == "manual" and level not in _GIVEN_POINT
+    if ("lon" in data or "lat" in data) and not keep:
         s["lon"], s["lat"] = lon, lat
-    for key in ("address", "description", "geocode_level"):
+    if not keep:
+        if "geocode_level" in data:
+            s["geocode_level"] = level
+        if "geocode_confidence" in data:
+            s["geocode_confidence"] = _number(event, "geocode_confidence", 0, 1)
+    for key in ("address", "description"):
         if key in data:
             s[key] = _code(event, key)
-    if "geocode_confidence" in data:
-        s["geocode_confidence"] = _number(event, "geocode_confidence", 0, 1)
 
 
 def _start(event: Event, incident: Incident | None) -> dict[str, Any]:
