@@ -29,7 +29,7 @@ def exports(window: kpi.Window, lang: Lang) -> html.Div:
     ]  # fmt: skip
     return html.Div(
         [html.Span(t("rep.export", lang), className="report-export-label"), *links],
-        className="report-controls no-print",
+        className="report-exports no-print",
     )
 
 

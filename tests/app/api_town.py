@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -96,11 +97,13 @@ def serve_in_process(db: Path) -> Iterator[str]:
     )
     assert proc.stderr is not None
     found: list[str] = []
+    tail: deque[str] = deque(maxlen=20)  # the child's last words, for the error message
     ready = threading.Event()
 
     def drain() -> None:  # keep reading, so the child never blocks on a full pipe
         assert proc.stderr is not None
         for line in proc.stderr:
+            tail.append(line.rstrip())
             match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
             if match and not found:
                 found.append(match.group(1))
@@ -109,8 +112,9 @@ def serve_in_process(db: Path) -> Iterator[str]:
 
     threading.Thread(target=drain, daemon=True).start()
     try:
-        if not ready.wait(timeout=120) or not found:
-            raise RuntimeError("ember serve did not start")
+        # generous: the first start in a fresh CI checkout compiles every import (no .pyc)
+        if not ready.wait(timeout=300) or not found:
+            raise RuntimeError("ember serve did not start:\n" + "\n".join(tail))
         url = found[0]
         deadline = time.monotonic() + 60
         while not requests.get(f"{url}/ogc/conformance", timeout=5).ok:

@@ -122,7 +122,10 @@ def test_heap_does_not_grow_over_1000_live_refreshes(
             page.evaluate(COUNT_MERGES)
             started = time.perf_counter()
             page.evaluate(REFRESH, WARM_UP)
-            assert page.locator(".wall-live").count() == LIVE
+            # ours, plus demo incidents changed since the cut that the browser is sent once
+            # (wall_data.delta skips only what the browser holds)
+            drawn = page.locator(".wall-live").count()
+            assert drawn >= LIVE
             # The 30 s overview refresh (tiles, feed, charts) once within the warm-up too: its
             # first redraw of the charts makes plotly's lazily built objects.
             with page.expect_response(lambda r: "_dash-update-component" in r.url):
@@ -132,7 +135,7 @@ def test_heap_does_not_grow_over_1000_live_refreshes(
             warm = metrics(cdp)
             took = page.evaluate(REFRESH, TOTAL - WARM_UP)
             assert page.evaluate("window.__merges") == TOTAL
-            assert page.locator(".wall-live").count() == LIVE  # redrawn, not piled up
+            assert page.locator(".wall-live").count() == drawn  # redrawn, not piled up
             after = metrics(cdp)
             elapsed = time.perf_counter() - started
         finally:
