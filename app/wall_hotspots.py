@@ -239,7 +239,7 @@ def payload(layers: WallHotspots, layer: str) -> tuple[bytes, str]:
         raise ValueError(f"unknown layer {layer!r}: 'hot' or 'heat'")
     fc = layers.hot if layer == "hot" else layers.heat
     raw = json.dumps(fc, ensure_ascii=False, separators=(",", ":")).encode()
-    body = gzip.compress(raw, 5)
+    body = gzip.compress(raw, 5, mtime=0)  # no timestamp: the same ETag in every worker
     tag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
     return body, tag
 
