@@ -29,7 +29,7 @@ from flask import Response, has_request_context, request
 from flask_login import current_user
 from werkzeug.serving import make_server
 
-from app import routes_incidents, routes_me, wall_data
+from app import routes_incidents, routes_me, wall_data, wall_routes
 from app.api import register_api
 from app.auth import init_auth
 from app.auth.wall_gate import HOME, may_watch_wall
@@ -199,19 +199,7 @@ def _history_route(app: Dash, url: str, display: Display = IDENTITY) -> None:
         cut = wall_data.parse_cut(request.args.get("cut"), wall_data.now_utc())
         filters = wall_data.WallFilters.from_args(dict(request.args))
         body, tag = wall_data.history_payload(url, cut, filters, display)
-        if request.headers.get("If-None-Match") == tag:
-            return Response(status=304, headers={"ETag": tag})
-        response = Response(body, mimetype="application/geo+json")
-        response.headers.update(
-            {
-                "Content-Encoding": "gzip",
-                "Content-Length": str(len(body)),
-                "ETag": tag,
-                "Cache-Control": "private, max-age=3600",
-                "Vary": "Accept-Encoding",
-            }
-        )
-        return response
+        return wall_routes.gzipped_geojson(body, tag, "private, max-age=3600")
 
     app.server.add_url_rule("/wall/history.geojson", "wall_history", history)
 

@@ -18,6 +18,23 @@ from app.basemap import IDENTITY, Display
 from app.components.wall_hot import ROUTE
 
 
+def gzipped_geojson(body: bytes, tag: str, cache: str) -> Response:
+    """A gzipped GeoJSON answer with its ETag, or 304 when the browser holds that ETag."""
+    if request.headers.get("If-None-Match") == tag:
+        return Response(status=304, headers={"ETag": tag})
+    response = Response(body, mimetype="application/geo+json")
+    response.headers.update(
+        {
+            "Content-Encoding": "gzip",
+            "Content-Length": str(len(body)),
+            "ETag": tag,
+            "Cache-Control": cache,
+            "Vary": "Accept-Encoding",
+        }
+    )
+    return response
+
+
 def register(app: Dash, url: str, display: Display = IDENTITY) -> None:
     """Add the hotspot route to ``app``'s server for the store at ``url``."""
 
@@ -28,18 +45,6 @@ def register(app: Dash, url: str, display: Display = IDENTITY) -> None:
         now = wd.now_utc()
         cut = wd.parse_cut(request.args.get("cut"), now)
         body, tag = wh.payload(wh.for_wall(url, cut, dict(request.args), display, now), layer)
-        if request.headers.get("If-None-Match") == tag:
-            return Response(status=304, headers={"ETag": tag})
-        response = Response(body, mimetype="application/geo+json")
-        response.headers.update(
-            {
-                "Content-Encoding": "gzip",
-                "Content-Length": str(len(body)),
-                "ETag": tag,
-                "Cache-Control": "private, no-cache",
-                "Vary": "Accept-Encoding",
-            }
-        )
-        return response
+        return gzipped_geojson(body, tag, "private, no-cache")
 
     app.server.add_url_rule(ROUTE, "wall_hotspots", hotspots)
