@@ -14,11 +14,12 @@ import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, Response, g, request
 
-from store import open_store
+from store import IncidentStore, open_store
 from store.migrations import load
 
 #: No incident added for this long during the day is reported as a stalled feed.
@@ -26,16 +27,19 @@ STALL_AFTER = timedelta(minutes=30)
 access_log = logging.getLogger("ember.access")
 
 
+@lru_cache(maxsize=4)
+def _store(url: str) -> IncidentStore:
+    """One store per URL for every probe (a PostGIS store holds a connection pool: opening one
+    per probe, every 30 s per wall, would churn connections)."""
+    return open_store(url)
+
+
 def health(url: str, now: datetime | None = None) -> tuple[dict[str, Any], int]:
     """The health document of the store at ``url`` and its HTTP status."""
     now = now or datetime.now(UTC)
     doc: dict[str, Any] = {"time": now.isoformat(timespec="seconds")}
     try:
-        store = open_store(url)
-        try:
-            stats = store.stats()
-        finally:
-            store.close()
+        stats = _store(url).stats()
     except Exception as exc:  # the probe reports any failure; it must not raise
         doc.update(status="down", store={"reachable": False, "error": type(exc).__name__})
         return doc, 503
