@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 from dash import Dash, Input, Output, State, dcc, html
 from flask import Response, has_request_context, request
 from flask_login import current_user
 from werkzeug.serving import make_server
 
-from app import routes_incidents, routes_me, wall_data, wall_routes
+from app import routes_incidents, routes_me, wall_data, wall_history, wall_routes
 from app.api import register_api
 from app.auth import init_auth
 from app.auth.wall_gate import HOME, may_watch_wall
@@ -193,12 +194,15 @@ def _may_watch_wall() -> bool:
 
 
 def _history_route(app: Dash, url: str, display: Display = IDENTITY) -> None:
-    """``GET /wall/history.geojson?cut=…&window=…``: the filtered history points, gzipped."""
+    """``GET /wall/history.geojson?cut=…&window=…[&z=…&bbox=…]``: the filtered history, gzipped:
+    a zoom's clusters and single incidents with ``z``, every point without
+    (:mod:`app.wall_history`)."""
 
     def history() -> Response:
-        cut = wall_data.parse_cut(request.args.get("cut"), wall_data.now_utc())
-        filters = wall_data.WallFilters.from_args(dict(request.args))
-        body, tag = wall_data.history_payload(url, cut, filters, display)
+        try:
+            body, tag = wall_history.answer(dict(request.args), url, display, wall_data.now_utc())
+        except wall_history.BadViewArgument as exc:
+            return Response(orjson.dumps({"error": str(exc)}), 400, mimetype="application/json")
         return wall_routes.gzipped_geojson(body, tag, "private, max-age=3600")
 
     app.server.add_url_rule("/wall/history.geojson", "wall_history", history)

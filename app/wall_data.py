@@ -14,8 +14,6 @@ travel as small deltas (:func:`delta`).
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import logging
 import threading
@@ -26,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.basemap import IDENTITY, Display
 from incidents import kpi, sla
 from incidents._time import LOCAL_TZ
 from incidents.frame import prepare
@@ -196,38 +193,6 @@ def _overdue(frame: pd.DataFrame, now: pd.Timestamp) -> np.ndarray:
     if not len(frame):
         return np.zeros(0, dtype=bool)
     return sla.overdue_frame(frame, now)["any"].to_numpy(bool)
-
-
-def points_geojson(frame: pd.DataFrame, now: pd.Timestamp, display: Display = IDENTITY) -> bytes:
-    """A compact GeoJSON FeatureCollection of ``frame``'s points: ``id``, state index ``s``,
-    overdue flag ``o``; rows without a location are left out; coordinates in ``display``'s
-    system. UTF-8 bytes."""
-    rows = frame.loc[frame["lon"].notna() & frame["lat"].notna()]
-    lon, lat = display.lonlat(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float))
-    state_index = {s: i for i, s in enumerate(STATES)}
-    codes = rows["state"].map(state_index).fillna(0).astype(int).to_numpy()
-    late = _overdue(rows, now).astype(int)
-    parts = [
-        f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{x},{y}]}},'
-        f'"properties":{{"id":"{i}","s":{s},"o":{o}}}}}'
-        for i, x, y, s, o in zip(
-            rows["id"].to_numpy(), lon, lat, codes, late,
-            strict=True,
-        )
-    ]  # fmt: skip
-    return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()
-
-
-@lru_cache(maxsize=16)
-def history_payload(
-    url: str, cut: str, filters: WallFilters, display: Display = IDENTITY
-) -> tuple[bytes, str]:
-    """Gzipped points of the filtered history at ``cut`` (for ``display``), and its ETag."""
-    now = pd.Timestamp(cut)
-    frame = filtered(history_frame(url, cut), filters, now)
-    body = gzip.compress(points_geojson(frame, now, display), 5, mtime=0)  # same in every worker
-    tag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
-    return body, tag
 
 
 def history_url(cut: str, f: WallFilters) -> str:
@@ -406,7 +371,7 @@ def delta(
     features: list[dict[str, Any]] = []
     if len(found):
         frame = filtered(_kpi_frame(found), f, now)
-        # What the history layer at ``cut`` shows (the same filter as :func:`history_payload`).
+        # What the history layer at ``cut`` shows (the same filter as the history route's).
         history = filtered(history_frame(url, cut), f, pd.Timestamp(cut))
         drawn = dict(zip(history["id"], history["version"], strict=True))
         late = _overdue(frame, now)

@@ -1,4 +1,8 @@
-"""The wall's hotspot layers over HTTP: ``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``.
+"""The wall's layers over HTTP: the town's (``GET /wall/layers/<name>.geojson``) and the
+hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``).
+
+The town's layers (grid cells, beats, stations, roads…) are fixed while the server runs: each is
+gzipped once, in the display's coordinates, and answered with an ETag (a reload gets a 304).
 
 Served like the history layer (``/wall/history.geojson`` in :mod:`app.server`): gzipped
 GeoJSON with an ETag, computed by :func:`app.wall_hotspots.for_wall` for the query's cut and
@@ -9,13 +13,20 @@ refuses ``/wall/…`` to roles bound to an area.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+from functools import cache
+
+import orjson
 from dash import Dash
 from flask import Response, request
 
 from app import wall_data as wd
 from app import wall_hotspots as wh
 from app.basemap import IDENTITY, Display
+from app.components.town_map import TownData, empty_collection
 from app.components.wall_hot import ROUTE
+from app.components.wall_map import LAYER_ROUTE, LAYERS
 
 
 def gzipped_geojson(body: bytes, tag: str, cache: str) -> Response:
@@ -35,8 +46,21 @@ def gzipped_geojson(body: bytes, tag: str, cache: str) -> Response:
     return response
 
 
-def register(app: Dash, url: str, display: Display = IDENTITY) -> None:
-    """Add the hotspot route to ``app``'s server for the store at ``url``."""
+def register(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
+    """Add the town-layer and hotspot routes to ``app``'s server for the store at ``url`` and
+    the town ``data`` (already in ``display``'s coordinates)."""
+
+    @cache
+    def packed(name: str) -> tuple[bytes, str]:
+        fc = data.labels if name == "labels" else data.layers.get(name, empty_collection())
+        body = gzip.compress(orjson.dumps(fc), 6, mtime=0)
+        return body, '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
+
+    def layer(name: str) -> Response:
+        if name not in LAYERS:
+            return Response(status=404)
+        body, tag = packed(name)
+        return gzipped_geojson(body, tag, "private, no-cache")
 
     def hotspots() -> Response:
         layer = request.args.get("layer", "")
@@ -48,3 +72,4 @@ def register(app: Dash, url: str, display: Display = IDENTITY) -> None:
         return gzipped_geojson(body, tag, "private, no-cache")
 
     app.server.add_url_rule(ROUTE, "wall_hotspots", hotspots)
+    app.server.add_url_rule(LAYER_ROUTE, "wall_layers", layer)

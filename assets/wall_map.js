@@ -86,20 +86,66 @@
     });
   }
 
-  function clusterToLayer(feature, latlng, index, context) {
-    var n = feature.properties.point_count;
+  /* A count the Chinese way (1.2万) or the English way (12,345). */
+  function countLabel(n, en) {
+    return n >= 10000 && !en ? (n / 10000).toFixed(1).replace(".0", "") + "万"
+      : en ? n.toLocaleString("en-US") : String(n);
+  }
+
+  /* A cluster computed on the server (app.wall_history): its count, and a badge with how many
+   * of its incidents are overdue; a click zooms to where it splits (property e). */
+  function clusterToLayer(feature, latlng, context) {
+    var p = feature.properties;
+    var n = p.point_count;
     var size = (n < 100 ? 38 : n < 1000 ? 48 : n < 10000 ? 58 : 68) * k();
     var en = ((context && context.hideout) || {}).lang === "en";
-    var label = n >= 10000 && !en ? (n / 10000).toFixed(1).replace(".0", "") + "万"
-      : en ? n.toLocaleString("en-US") : String(n);
     var tier = n < 100 ? "s" : n < 1000 ? "m" : "l";
-    return L.marker(latlng, {
+    var late = p.o > 0 ? '<b class="wall-cluster-late">' + countLabel(p.o, en) + "</b>" : "";
+    var marker = L.marker(latlng, {
       icon: L.divIcon({
-        html: "<div><span>" + label + "</span></div>",
+        html: "<div><span>" + countLabel(n, en) + "</span></div>" + late,
         className: "wall-cluster wall-cluster-" + tier,
         iconSize: L.point(size, size),
       }),
     });
+    marker.on("click", function (e) {
+      var map = e.target._map;
+      if (!map) { return; }
+      /* The server's zooms are for 1080p; a larger screen shows the same cells a zoom higher.
+       * Rounded up to the map's zoom step, so the cluster has split at the zoom reached. */
+      var zoom = Math.ceil((p.e + Math.log2(k())) * 4) / 4;
+      map.setView(latlng, Math.min(map.getMaxZoom(), zoom));
+    });
+    return marker;
+  }
+
+  /* The history layer: server clusters and single incidents. */
+  function historyToLayer(feature, latlng, context) {
+    var p = feature.properties || {};
+    return p.cluster ? clusterToLayer(feature, latlng, context) : pointToLayer(feature, latlng);
+  }
+
+  /* The history URL for the map's zoom and view: the page's URL (cut and filters) plus the
+   * server's zoom (one lower per doubling of the screen: clusters cover the same share of the
+   * wall) and the view padded by half its size each way, snapped outwards to a grid of a
+   * quarter of a tile, so small pans keep the same URL. */
+  function historyUrl(base, zoom, bounds, current) {
+    var none = window.dash_clientside.no_update;
+    if (!base || zoom === undefined || zoom === null) { return none; }
+    var z = Math.max(0, Math.floor(zoom - Math.log2(k()) + 1e-9));
+    var url = base + "&z=" + z;
+    var b = bounds && (bounds.length === 2 ? bounds : null);
+    if (b) {
+      var s = b[0][0], w = b[0][1], n = b[1][0], e = b[1][1];
+      var dx = (e - w) / 2, dy = (n - s) / 2;
+      var step = 360 / Math.pow(2, z) / 4;
+      var snap = function (v, up) {
+        return +((up ? Math.ceil(v / step) : Math.floor(v / step)) * step).toFixed(6);
+      };
+      url += "&bbox=" + [snap(w - dx, false), snap(s - dy, false), snap(e + dx, true),
+        snap(n + dy, true)].join(",");
+    }
+    return url === current ? none : url;
   }
 
   /* Grid cells: choropleth of hideout.counts[code] (open incidents) over hideout.max. */
@@ -191,7 +237,7 @@
       stationToLayer: stationToLayer,
       pointToLayer: pointToLayer,
       livePointToLayer: livePointToLayer,
-      clusterToLayer: clusterToLayer,
+      historyToLayer: historyToLayer,
       gridStyle: gridStyle,
       heatToLayer: heatToLayer,
       hotStyle: hotStyle,
@@ -203,6 +249,7 @@
   /* Clientside callbacks: merge a live delta into the live layer; the staleness banner. */
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wall: {
+      historyUrl: historyUrl,
       mergeDelta: function (delta, current) {
         window.__wallLastOk = Date.now();
         var byId = {};

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, redirect, request
 from flask_login import current_user
 
+from app.auth.session import PUBLIC_PREFIXES
+
 #: Roles whose scope is the whole town: they may watch the wall.
 WALL_ROLES = frozenset({"admin", "commander", "dispatcher", "callback", "analyst", "wall"})
 #: Where a role that may not watch the wall lands instead.
@@ -75,8 +77,8 @@ WALL_ACCOUNT_PREFIXES = (
 
 
 def _gate() -> Response | None:
-    if not current_user.is_authenticated:
-        return None
+    if request.path.startswith(PUBLIC_PREFIXES) or not current_user.is_authenticated:
+        return None  # static code is public: no need to load the user
     if current_user.role == "wall":
         path = (request.path.rstrip("/")) or "/"
         if path in (*WALL_PAGES, "/map") or request.path.startswith(WALL_ACCOUNT_PREFIXES):

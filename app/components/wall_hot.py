@@ -141,7 +141,7 @@ def register_callbacks(app: Dash, url: str, display: Display = IDENTITY) -> None
         Output(LEGEND_ID, "children"),
         Output(LEGEND_ID, "className"),
         Input(ON_ID, "data"),
-        Input("wall-incidents", "url"),
+        Input("wall-history", "data"),  # the history layer's URL (cut and filters)
         State(HEAT_ID, "url"),
         State(HOT_ID, "url"),
         State("wall-i18n", "data"),

@@ -1,5 +1,6 @@
 """The wall's map: the town's layers drawn from Ember's own data (no tiles by default), the grid
-choropleth, the clustered history layer (loaded once by URL), the live layer and the trinity.
+choropleth, the history layer (clustered on the server, fetched per zoom and view), the live
+layer and the trinity.
 
 Styles and point symbols are JS functions of ``assets/wall_map.js`` (``dashExtensions.wall``) and
 ``assets/ember_map.js`` (``dashExtensions.ember``); Python only wires them up.
@@ -18,22 +19,35 @@ from app.i18n import Lang, t
 
 MAP_ID = "wall-map"
 HISTORY_ID = "wall-incidents"
+#: The store holding the history layer's URL for the page's cut and filters; the browser adds
+#: the map's zoom and view to it (``wall.historyUrl`` in ``assets/wall_map.js``).
+HISTORY_URL_ID = "wall-history"
 LIVE_ID = "wall-live"
 TRINITY_ID = "wall-trinity"
 GRID_ID = "wall-grid"
-
-#: supercluster settings: cluster until street level, then single points. Index only the zoom
-#: levels a town is viewed at (minZoom 9, about a county): half the index time at 100,000.
-CLUSTER_OPTIONS = {"radius": 70, "minZoom": 9, "maxZoom": 16, "minPoints": 3}
 
 
 def _js(ns: str, name: str) -> dict[str, str]:
     return {"variable": f"dashExtensions.{ns}.{name}"}
 
 
-def _base(data: TownData, name: str, **props: Any) -> dl.GeoJSON:
+#: The town's layers are fetched by the map from here (``app.wall_routes``), not carried in the
+#: page's layout: the layout stays small (Dash's renderer walks all of it), the layers come in
+#: parallel, gzipped and cached by ETag.
+LAYER_ROUTE = "/wall/layers/<name>.geojson"
+#: Layers served by :data:`LAYER_ROUTE`: the town's own, plus the villages' label points.
+LAYERS = ("town", "villages", "roads", "grid_cells", "police_beats", "fire_stations")
+LAYERS += ("fire_station_coverage", "labels")
+
+
+def layer_url(name: str) -> str:
+    """The URL of the town layer ``name`` (one of :data:`LAYERS`)."""
+    return LAYER_ROUTE.replace("<name>", name)
+
+
+def _base(name: str, **props: Any) -> dl.GeoJSON:
     return dl.GeoJSON(
-        data=data.layers.get(name, empty_collection()),
+        url=layer_url(name),
         style=_js("wall", "baseStyle"),
         hideout={"kind": name},
         interactive=False,
@@ -48,7 +62,6 @@ def _overlay(label: str, pane: str, z: int, children: list[Any], checked: bool =
 
 def wall_map(
     data: TownData,
-    history_url: str,
     counts: dict[str, int],
     basemap: Basemap | str,
     lang: Lang = "zh",
@@ -59,8 +72,6 @@ def wall_map(
     ----------
     data : TownData
         The town's layers.
-    history_url : str
-        URL of the first history layer (the page replaces it when filters change).
     counts : dict
         Open incidents per grid code, for the choropleth.
     basemap : Basemap or str
@@ -71,25 +82,22 @@ def wall_map(
     """
     overlays: list[Any] = basemap_overlays(basemap, t("layer.basemap", lang))
     grid = dl.GeoJSON(
-        data=data.layers.get("grid_cells", empty_collection()),
+        url=layer_url("grid_cells"),
         style=_js("wall", "gridStyle"),
         hideout={"counts": counts, "max": max(counts.values(), default=1)},
         interactive=False,
         id=GRID_ID,
     )
     labels = dl.GeoJSON(
-        data=data.labels,
+        url=layer_url("labels"),
         pointToLayer=_js("ember", "labelToLayer"),
         hideout={"label": "name", "labelClass": "ember-village-label"},
         interactive=False,
     )
+    # Clusters come from the server (app.wall_history) for the map's zoom and view: the URL is
+    # set in the browser from the history store and the viewport.
     history = dl.GeoJSON(
-        url=history_url or None,
-        cluster=True,
-        superClusterOptions=CLUSTER_OPTIONS,
-        pointToLayer=_js("wall", "pointToLayer"),
-        clusterToLayer=_js("wall", "clusterToLayer"),
-        zoomToBoundsOnClick=True,
+        pointToLayer=_js("wall", "historyToLayer"),
         hideout={"lang": lang},
         id=HISTORY_ID,
     )
@@ -104,7 +112,7 @@ def wall_map(
         id=TRINITY_ID,
     )
     stations = dl.GeoJSON(
-        data=data.layers.get("fire_stations", empty_collection()),
+        url=layer_url("fire_stations"),
         pointToLayer=_js("wall", "stationToLayer"),
         hideout={"glyph": t("station.glyph", lang)},
         interactive=False,
@@ -115,19 +123,19 @@ def wall_map(
             t("layer.villages", lang),
             "wall-villages",
             410,
-            [_base(data, "villages"), labels],
+            [_base("villages"), labels],
             checked=False,
         ),
-        _overlay(t("layer.roads", lang), "wall-roads", 415, [_base(data, "roads")]),
+        _overlay(t("layer.roads", lang), "wall-roads", 415, [_base("roads")]),
         _overlay(
             t("layer.coverage", lang),
             "wall-coverage",
             420,
-            [_base(data, "fire_station_coverage")],
+            [_base("fire_station_coverage")],
             False,
         ),
-        _overlay(t("layer.beats", lang), "wall-beats", 430, [_base(data, "police_beats")]),
-        _overlay(t("layer.town", lang), "wall-town", 440, [_base(data, "town")]),
+        _overlay(t("layer.beats", lang), "wall-beats", 430, [_base("police_beats")]),
+        _overlay(t("layer.town", lang), "wall-town", 440, [_base("town")]),
         _overlay(t("layer.stations", lang), "wall-stations", 445, [stations]),
         *wall_hot.overlays(lang),
         _overlay(t("layer.trinity", lang), "wall-trinity", 600, [trinity]),
@@ -144,7 +152,10 @@ def wall_map(
         className="wall-leaflet",
         bounds=[[south, west], [north, east]],
         boundsOptions={"padding": [16, 16]},
-        trackViewport=False,
+        # The bounds' centre (the map fits the bounds; no zoom given): dash-leaflet's viewport
+        # tracking compares the map's centre with this prop and fails without it.
+        center=[(south + north) / 2, (west + east) / 2],
+        trackViewport=True,  # zoom and bounds: which clusters to fetch
         preferCanvas=True,
         minZoom=9,
         zoomSnap=0.25,

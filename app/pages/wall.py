@@ -1,13 +1,14 @@
 """The map wall page (综合信息指挥室大屏): layout and callbacks, each calling one function.
 
 Data flow: the filter bar's values go to the server, which answers with a new history-layer URL
-(the browser fetches the gzipped points once per filter and cut), the tiles, the legend, the feed
-and the grid choropleth. Every few seconds the browser asks for a delta (incidents new or changed
+(the browser adds the map's zoom and view and fetches that zoom's clusters, computed on the
+server: :mod:`app.wall_history`), the tiles, the legend, the feed and the grid choropleth.
+Every few seconds the browser asks for a delta (incidents new or changed
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
 
-First render: the page's response preloads the history layer and the lazily loaded scripts
-(``Link`` headers); the layout (built for the page by :func:`app.server.root_layout`) already
+First render: the page's response preloads the lazily loaded scripts (``Link`` headers); the
+layout (built for the page by :func:`app.server.root_layout`) already
 holds the tiles, legend, feed and grid shading from one cached overview, so no callback runs
 before the map is drawn; the charts (with plotly.js) come once it is. The hotspot overlays
 (:mod:`app.components.wall_hot`) are computed only while switched on. Labels are Chinese or
@@ -55,7 +56,7 @@ def layout(
 
     ``args`` (URL query arguments such as ``window=year&category=wage&lang=en``) set the filters
     and the language the page opens with; ``lang`` is the server's default language. The
-    history layer's URL is in the layout (the page's response preloads it). With ``url`` (the
+    history layer's URL is in the layout (the map adds its zoom and view). With ``url`` (the
     store) the layout also holds the first tiles, legend, feed and grid shading: the wall is
     drawn without waiting for a callback.
     """
@@ -66,7 +67,7 @@ def layout(
     # With the store and a recent overview of these filters (another wall, or this one's last
     # refresh), the page holds its first tiles, legend, feed and grid shading: no callback has
     # to run before the wall is drawn. Else the overview and grid callbacks fill them at load.
-    the_map = wm.wall_map(data, history_url(cut, f), {}, basemap, language)
+    the_map = wm.wall_map(data, {}, basemap, language)
     first, grid_legend = _recent_first(url, f, cut, data, language) if url else (None, None)
     if first is not None:
         _set_hideout(the_map, first[-1])
@@ -92,6 +93,7 @@ def layout(
                 className="wall-body",
             ),
             dcc.Store(id="wall-cut", data=cut),
+            dcc.Store(id=wm.HISTORY_URL_ID, data=history_url(cut, f)),
             dcc.Store(id="wall-first", data=first is not None),
             dcc.Store(id="wall-i18n", data=i18n_data(language)),
             dcc.Store(id="wall-delta"),
@@ -182,7 +184,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
     """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
     ``display`` coordinates (``data`` is already in them)."""
     _preload_history(app)
-    wall_routes.register(app, url, display)  # /wall/hotspots.geojson
+    wall_routes.register(app, url, data, display)  # /wall/layers/…, /wall/hotspots.geojson
     wh.register_callbacks(app, url, display)
     wall_feeds.register(app, url)  # the feeds-stalled alarm (#10)
     filters = [Input("wall-window", "value"), Input("wall-dates", "start_date")]
@@ -191,7 +193,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
 
     @app.callback(
         Output("wall-cut", "data"),
-        Output(wm.HISTORY_ID, "url"),
+        Output(wm.HISTORY_URL_ID, "data"),
         Output("wall-tiles", "children"),
         Output("wall-legend", "children"),
         Output("wall-feed", "children"),
@@ -199,7 +201,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *filters,
         Input("wall-slow", "n_intervals"),
         State("wall-cut", "data"),
-        State(wm.HISTORY_ID, "url"),
+        State(wm.HISTORY_URL_ID, "data"),
         State("wall-i18n", "data"),
         State("wall-first", "data"),
     )
@@ -257,6 +259,14 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
         return _grid(url, cut, filters, mode, data, _lang(i18n))
 
+    app.clientside_callback(
+        ClientsideFunction("wall", "historyUrl"),
+        Output(wm.HISTORY_ID, "url"),
+        Input(wm.HISTORY_URL_ID, "data"),
+        Input(wm.MAP_ID, "zoom"),
+        Input(wm.MAP_ID, "bounds"),
+        State(wm.HISTORY_ID, "url"),
+    )
     app.clientside_callback(
         ClientsideFunction("wall", "mergeDelta"),
         Output(wm.LIVE_ID, "data"),
@@ -319,9 +329,10 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
 
 
 def _preload_history(app: Dash) -> None:
-    """The wall's page answers with a ``Link: rel=preload`` header of its history layer: the
-    browser fetches the points while it loads the scripts, instead of after the layout is
-    rendered (the map's ``fetch`` of the same URL then takes the preloaded response)."""
+    """The wall's page answers with ``Link: rel=preload`` headers of the lazily loaded scripts
+    its first render needs: the browser fetches them while it loads the others, instead of
+    once the layout is rendered. (The history layer itself is not preloaded: what it fetches
+    depends on the map's zoom, known once the map is drawn, and is a few kilobytes.)"""
     from flask import Response, request
 
     def preload(response: Response) -> Response:
@@ -330,9 +341,6 @@ def _preload_history(app: Dash) -> None:
             and request.path in WALL_PATHS
             and response.mimetype == "text/html"
         ):
-            f = WallFilters.from_args(dict(request.args))
-            link = history_url(cut_of(now_utc()), f)
-            response.headers.add("Link", f"<{link}>; rel=preload; as=fetch; crossorigin=anonymous")
             for chunk in ASYNC_CHUNKS:  # else fetched only once the layout is rendered
                 response.headers.add("Link", f"<{chunk}>; rel=preload; as=script")
         return response
@@ -376,8 +384,8 @@ function (i18n) {
 }
 """
 
-#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON with
-#: its clustering, the filter bar's dropdowns and date picker).
+#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON, the
+#: filter bar's dropdowns and date picker).
 ASYNC_CHUNKS = (
     "/_dash-component-suites/dash_leaflet/async-GeoJSON.js",
     "/_dash-component-suites/dash/dcc/async-dropdown.js",

@@ -118,10 +118,13 @@ def test_amap_shifts_what_is_drawn_and_clicks_back(demo_gpkg: Path) -> None:
         x, y = wgs84_to_gcj02([west, east], [south, north])
         flat = [v for corner in maps["amap"].bounds for v in corner]
         assert flat == pytest.approx([y[0], x[0], y[1], x[1]], abs=1e-6)
+    # The wall's grid cells, as its map fetches them.
     grid = {
-        name: next(c.data for c in layers_of(app, "/") if getattr(c, "id", "") == "wall-grid")[
-            "features"
-        ][0]["geometry"]["coordinates"][0][0]
+        name: json.loads(
+            gzip.decompress(
+                sign_in_client(app.server.test_client()).get("/wall/layers/grid_cells.geojson").data
+            )
+        )["features"][0]["geometry"]["coordinates"][0][0]
         for name, app in (("plain", plain), ("amap", amap))
     }
     x, y = wgs84_to_gcj02(grid["plain"][0], grid["plain"][1])
@@ -149,6 +152,15 @@ def test_amap_shifts_what_is_drawn_and_clicks_back(demo_gpkg: Path) -> None:
     first = json.loads(gzip.decompress(plain_body.data))["features"][0]
     lon, lat = stored.loc[first["properties"]["id"], ["lon", "lat"]]
     assert first["geometry"]["coordinates"] == pytest.approx([lon, lat])  # none: unchanged
+    # Street-level single incidents of the clustered layer are shifted the same way.
+    client = sign_in_client(amap.server.test_client())
+    singles = json.loads(
+        gzip.decompress(client.get(f"/wall/history.geojson?cut={cut}&window=year&z=17").data)
+    )["features"]
+    assert len(singles) == len(features)
+    for f in singles[:50]:
+        lon, lat = stored.loc[f["properties"]["id"], ["lon", "lat"]]
+        assert f["geometry"]["coordinates"] == pytest.approx(list(gcj.point(lon, lat)), abs=2e-6)
 
 
 def test_display_collection_shifts_deltas_and_keeps_the_rest() -> None:

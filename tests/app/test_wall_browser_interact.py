@@ -23,6 +23,7 @@ from app import wall_data as wd
 from app.config import Settings
 from app.server import create_app
 from app.server import serve_in_thread as serve
+from layers.demo.incidents import DEMO_END
 from store import IncidentQuery, Scope, open_store
 from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
@@ -139,17 +140,21 @@ def test_custom_date_range_is_filtered_on_the_server(
     browser: Any, wall_app: Any, demo_gpkg: Path
 ) -> None:
     today = pd.Timestamp.now(tz=LOCAL)
-    # Two days of this month before today, or of last month early in a month.
-    month = today if today.day >= 3 else today - pd.Timedelta(days=today.day)
-    first, last = 1, min(month.day - 1, 28) if month is today else 20
-    start = date(month.year, month.month, first)
-    end = date(month.year, month.month, last)
+    # Days with incidents: from the 1st of the month of the demo's last full day (or of this
+    # month) to that day, which is before today (the fixture's demo year ends on DEMO_END).
+    last_day = min(today.normalize(), DEMO_END.tz_convert(LOCAL).normalize()) - pd.Timedelta(days=1)
+    if last_day.day < 2:
+        last_day -= pd.Timedelta(days=1)
+    first, last = 1, last_day.day
+    start = date(last_day.year, last_day.month, first)
+    end = date(last_day.year, last_day.month, last)
+    back = (today.year * 12 + today.month) - (last_day.year * 12 + last_day.month)
     with serve(wall_app) as url:
         context, page, requests, errors = open_wall(browser, url, 1920, 1080)
         try:
             page.get_by_text("自定义", exact=True).click()
             page.locator("#wall-dates").click()
-            if month is not today:
+            for _ in range(back):
                 page.get_by_role("button", name="Previous month").click()
             days = page.locator("td.dash-datepicker-calendar-date-inside")
             days.get_by_text(str(first), exact=True).first.click()
@@ -175,7 +180,14 @@ def test_custom_date_range_is_filtered_on_the_server(
             store.close()
             assert 0 < len(found) < len(wd.history_frame(str(demo_gpkg), wd.cut_of(wd.now_utc())))
             located = found.loc[~found.geometry.is_empty & found.geometry.notna()]
-            assert sorted(f["properties"]["id"] for f in shown) == sorted(located["id"])
+            # The map shows the zoom's clusters: every located incident of the range once.
+            assert sum(f["properties"].get("point_count", 1) for f in shown) == len(located)
+            # The same range without the map's zoom: exactly those incidents.
+            whole = re.sub(r"&(z|bbox)=[^&]*", "", response.url)
+            raw = page.request.get(whole).body()
+            raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+            points = json.loads(raw)["features"]
+            assert sorted(f["properties"]["id"] for f in points) == sorted(located["id"])
             total = wd.wan(len(found))
             page.wait_for_function(
                 "t => document.querySelector('.wall-legend-total b').textContent === t",

@@ -113,7 +113,7 @@ def test_hotspot_overlays_serve_for_wall_for_the_filter_window(
     history = wd.history_url(cut, wd.WallFilters(window="year", category="wage"))
     inputs = [
         {"id": wall_hot.ON_ID, "property": "data", "value": {"heat": True, "hot": True}},
-        {"id": "wall-incidents", "property": "url", "value": history},
+        {"id": "wall-history", "property": "data", "value": history},
     ]
     state = [
         {"id": wall_hot.HEAT_ID, "property": "url", "value": None},
@@ -143,7 +143,7 @@ def test_hotspot_overlays_compute_nothing_while_off(world_app: Dash) -> None:
     client = login(world_app.server.test_client(), "commander")
     inputs = [
         {"id": wall_hot.ON_ID, "property": "data", "value": {"heat": False, "hot": False}},
-        {"id": "wall-incidents", "property": "url", "value": "/wall/history.geojson?window=7d"},
+        {"id": "wall-history", "property": "data", "value": "/wall/history.geojson?window=7d"},
     ]
     state = [
         {"id": wall_hot.HEAT_ID, "property": "url", "value": None},
