@@ -19,9 +19,11 @@ from app.i18n import Lang, lang_of, t
 BANNER_ID = "wall-feeds"
 
 
-def banner() -> html.Div:
-    """The empty alarm (filled by the slow tick)."""
-    return html.Div(id=BANNER_ID, className="wall-feeds")
+def banner(url: str | None = None, lang: Lang = "zh") -> html.Div:
+    """The alarm as it stands for the store at ``url`` (empty without one); the slow tick
+    refreshes it."""
+    text, cls = feeds_alarm(url, lang) if url else ("", "wall-feeds")
+    return html.Div(text, id=BANNER_ID, className=cls)
 
 
 def feeds_alarm(url: str, lang: Lang, now: datetime | None = None) -> tuple[str, str]:
@@ -37,13 +39,14 @@ def feeds_alarm(url: str, lang: Lang, now: datetime | None = None) -> tuple[str,
 
 
 def register(app: Dash, url: str) -> None:
-    """Refresh the alarm on the wall's slow tick (and at load)."""
+    """Refresh the alarm on the wall's slow tick (the page comes with it: :func:`banner`)."""
 
     @app.callback(
         Output(BANNER_ID, "children"),
         Output(BANNER_ID, "className"),
         Input("wall-slow", "n_intervals"),
         State("wall-i18n", "data"),
+        prevent_initial_call=True,
     )
     def _feeds(_n: Any, i18n: dict[str, Any] | None) -> tuple[str, str]:
         return feeds_alarm(url, lang_of((i18n or {}).get("lang")))

@@ -42,10 +42,14 @@ def lang_href(f: WallFilters, lang: str) -> str:
 
 
 def header(
-    data: TownData, villages: list[tuple[str, str]], f: WallFilters, lang: Lang = "zh"
+    data: TownData,
+    villages: list[tuple[str, str]],
+    f: WallFilters,
+    lang: Lang = "zh",
+    url: str | None = None,
 ) -> html.Header:
-    """Title, clock, staleness banner, the language switch and the filter bar (window,
-    category, source, village), set to ``f``."""
+    """Title, clock, staleness banner, the feeds alarm (as it stands for the store at ``url``),
+    the language switch and the filter bar (window, category, source, village), set to ``f``."""
     window_options: list[dict[str, Any]] = [
         {"label": t(f"win.{k}", lang), "value": k} for k in WINDOWS
     ]
@@ -82,7 +86,7 @@ def header(
                 className="wall-brand",
             ),
             html.Div(
-                [html.Div(id="wall-stale", className="wall-stale"), wall_feeds.banner()],
+                [html.Div(id="wall-stale", className="wall-stale"), wall_feeds.banner(url, lang)],
                 className="wall-alerts",
             ),
             html.Div(

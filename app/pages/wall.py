@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
-from dash.exceptions import PreventUpdate
 
 from app import wall_choropleth as choro
 from app import wall_routes, wall_view
@@ -50,51 +49,49 @@ def layout(
     basemap: Any = "",
     args: dict[str, str] | None = None,
     lang: str = DEFAULT_LANG,
-    url: str | None = None,
+    url: str = "",
 ) -> html.Div:
     """The wall: header with filters; KPI tiles | map with drawer | legend and feed; charts.
 
     ``args`` (URL query arguments such as ``window=year&category=wage&lang=en``) set the filters
     and the language the page opens with; ``lang`` is the server's default language. The
-    history layer's URL is in the layout (the map adds its zoom and view). With ``url`` (the
-    store) the layout also holds the first tiles, legend, feed and grid shading: the wall is
-    drawn without waiting for a callback.
+    history layer's URL is in the layout (the map adds its zoom and view). The layout also
+    holds the first tiles, legend, feed, grid shading and feeds alarm from the store at
+    ``url``: no callback runs at load (each would be a round trip and a re-render of the
+    page's components), the wall is drawn from its layout.
     """
     args = args or {}
     f = WallFilters.from_args(args)
     language = lang_of(args.get("lang"), lang)
     cut = cut_of(now_utc())
-    # With the store and a recent overview of these filters (another wall, or this one's last
-    # refresh), the page holds its first tiles, legend, feed and grid shading: no callback has
-    # to run before the wall is drawn. Else the overview and grid callbacks fill them at load.
+    # The first tiles, legend, feed and grid shading: a recent overview of these filters
+    # (another wall's, or this one's last refresh), else computed now.
     the_map = wm.wall_map(data, {}, basemap, language)
-    first, grid_legend = _recent_first(url, f, cut, data, language) if url else (None, None)
-    if first is not None:
-        _set_hideout(the_map, first[-1])
+    first, grid_legend = _first(url, args, f, cut, data, language)
+    _set_hideout(the_map, first[-1])
     return html.Div(
         [
-            wp.header(data, villages, f, language),
+            wp.header(data, villages, f, language, url),
             html.Main(
                 [
-                    html.Section(first and first[0], id="wall-tiles", className="wall-tiles"),
+                    html.Section(first[0], id="wall-tiles", className="wall-tiles"),
                     html.Section(
                         [
                             the_map,
                             wg.control(language, legend=grid_legend),
                             html.Aside(id="wall-drawer", className="wall-drawer"),
-                            html.Div(first and first[1], id="wall-legend", className="wall-legend"),
+                            html.Div(first[1], id="wall-legend", className="wall-legend"),
                             wh.legend_box(language),
                         ],
                         className="wall-map",
                     ),
-                    html.Section(first and first[2], id="wall-feed", className="wall-feed"),
+                    html.Section(first[2], id="wall-feed", className="wall-feed"),
                     wc.strip(language),
                 ],
                 className="wall-body",
             ),
             dcc.Store(id="wall-cut", data=cut),
             dcc.Store(id=wm.HISTORY_URL_ID, data=history_url(cut, f)),
-            dcc.Store(id="wall-first", data=first is not None),
             dcc.Store(id="wall-i18n", data=i18n_data(language)),
             dcc.Store(id="wall-delta"),
             dcc.Store(id="wall-known", data={}),
@@ -143,22 +140,25 @@ def _grid(
     return shading.hideout(), wg.legend(shading, f.window, lang)
 
 
-def _recent_first(
-    url: str, f: WallFilters, cut: str, data: TownData, lang: Lang
-) -> tuple[tuple[Any, ...] | None, Any]:
-    """(tiles, legend, feed, grid hideout) and the grid legend from a recent overview of
-    ``f`` at ``cut`` (:func:`app.wall_view.recent`), or (None, None)."""
-    view = wall_view.recent(("overview", url, cut, f))
+def _first(
+    url: str, args: dict[str, str], f: WallFilters, cut: str, data: TownData, lang: Lang
+) -> tuple[tuple[Any, ...], Any]:
+    """(tiles, legend, feed, grid hideout) and the grid legend for the page's layout: from a
+    recent overview of ``f`` at ``cut`` (:func:`app.wall_view.recent`), else computed (and
+    kept for the next page)."""
+    view = wall_view.recent(("overview", url, cut, f)) or wall_view.overview(url, args, cut)
     shading = wall_view.recent(("grid", url, cut, f, DEFAULT_MODE))
-    if view is None or shading is None:
-        return None, None
+    if shading is None:
+        hideout, grid_legend = _grid(url, cut, args, DEFAULT_MODE, data, lang)
+    else:
+        hideout, grid_legend = shading.hideout(), wg.legend(shading, f.window, lang)
     parts = (
         wp.tiles(view.tiles, lang),
         wp.legend(view.states, view.total, lang),
         wp.feed(view.feed, lang),
-        shading.hideout(),
+        hideout,
     )
-    return parts, wg.legend(shading, f.window, lang)
+    return parts, grid_legend
 
 
 _POPULATION: dict[int, Any] = {}
@@ -203,12 +203,10 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         State("wall-cut", "data"),
         State(wm.HISTORY_URL_ID, "data"),
         State("wall-i18n", "data"),
-        State("wall-first", "data"),
+        prevent_initial_call=True,  # the layout holds the first overview
     )
     def overview(*args: Any) -> tuple[Any, ...]:
-        *values, _n, cut, current_url, i18n, first = args
-        if first and ctx.triggered_id is None:
-            raise PreventUpdate  # at load, and the layout holds a recent overview
+        *values, _n, cut, current_url, i18n = args
         refresh = ctx.triggered_id == "wall-slow"
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
         new_cut, history, *rest = _overview(url, filters, cut, _lang(i18n), refresh)
@@ -250,12 +248,10 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *filters,
         Input("wall-slow", "n_intervals"),
         State("wall-i18n", "data"),
-        State("wall-first", "data"),
+        prevent_initial_call=True,  # the layout holds the first shading
     )
     def grid(mode: Any, cut: str | None, *args: Any) -> tuple[Any, Any]:
-        *values, _n, i18n, first = args
-        if first and ctx.triggered_id is None:
-            raise PreventUpdate  # at load, and the layout holds a recent shading
+        *values, _n, i18n = args
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
         return _grid(url, cut, filters, mode, data, _lang(i18n))
 
@@ -282,6 +278,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         Input("wall-tick", "n_intervals"),
         Input("wall-delta", "data"),
         State("wall-i18n", "data"),
+        prevent_initial_call=True,  # nothing is late at load
     )
     app.clientside_callback(
         REM_WHEN_DRAWN,

@@ -154,8 +154,12 @@ def test_custom_date_range_is_filtered_on_the_server(
         try:
             page.get_by_text("自定义", exact=True).click()
             page.locator("#wall-dates").click()
+            caption = page.get_by_text(f"{last_day:%B} {last_day.year}", exact=True).first
+            caption_now = page.get_by_text(f"{today:%B} {today.year}", exact=True).first
+            caption_now.wait_for(timeout=10_000)  # the calendar is open
             for _ in range(back):
                 page.get_by_role("button", name="Previous month").click()
+            caption.wait_for(timeout=10_000)  # on the month of the range
             days = page.locator("td.dash-datepicker-calendar-date-inside")
             days.get_by_text(str(first), exact=True).first.click()
             with page.expect_response(lambda r: "start=" in r.url and "end=" in r.url) as seen:
