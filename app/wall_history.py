@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from app.basemap import IDENTITY, Display
-from app.wall_data import STATES, WallFilters, _overdue, filtered, history_frame, parse_cut
+from app.wall_data import STATES, WallFilters, filtered, history_frame, overdue_flags, parse_cut
 from geo.map_clusters import ClusterLevels, cluster_levels
 
 __all__ = [
@@ -60,7 +60,7 @@ def _point_props(rows: pd.DataFrame, now: pd.Timestamp) -> tuple[np.ndarray, np.
     """State index ``s`` and overdue flag ``o`` of every row."""
     state_index = {s: i for i, s in enumerate(STATES)}
     codes = rows["state"].map(state_index).fillna(0).astype(int).to_numpy()
-    return codes, _overdue(rows, now).astype(int)
+    return codes, overdue_flags(rows, now).astype(int)
 
 
 def _collection(lon: Any, lat: Any, properties: list[str]) -> bytes:

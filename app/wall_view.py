@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from dash import no_update
 
+from app import wall_chart_data as wcd
 from app import wall_data as wd
 from app.components import wall_detail
 from app.i18n import Lang
@@ -176,8 +177,9 @@ def _charts(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, Any
     now = pd.Timestamp(bucket)
     frame = current_frame(url, cut, now)
     frame = frame.loc[frame["received_at"] <= now]  # nothing "received" after the clock
-    trend = wd.trend_filters(f, now)
-    return wd.chart_data(wd.filtered(frame, f, now), wd.filtered(frame, trend, now), str(trend.end))
+    trend = wcd.trend_filters(f, now)
+    window = wd.filtered(frame, f, now)
+    return wcd.chart_data(window, wd.filtered(frame, trend, now), str(trend.end))
 
 
 def live(url: str, cut: str, known: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:

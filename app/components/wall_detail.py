@@ -88,7 +88,7 @@ def drawer(
     late = False
     row = frame.loc[frame["id"] == inc.id]
     if len(row):
-        late = bool(wd._overdue(row, now)[0])
+        late = bool(wd.overdue_flags(row, now)[0])
     return {
         "id": inc.id,
         "category": _category(inc.category, lang),

@@ -36,8 +36,8 @@ def _js(ns: str, name: str) -> dict[str, str]:
 #: parallel, gzipped and cached by ETag.
 LAYER_ROUTE = "/wall/layers/<name>.geojson"
 #: Layers served by :data:`LAYER_ROUTE`: the town's own, plus the villages' label points.
-LAYERS = ("town", "villages", "roads", "grid_cells", "police_beats", "fire_stations")
-LAYERS += ("fire_station_coverage", "labels")
+LAYERS: tuple[str, ...] = ("town", "villages", "roads", "grid_cells", "police_beats")
+LAYERS += ("fire_stations", "fire_station_coverage", "labels")
 
 
 def layer_url(name: str) -> str:

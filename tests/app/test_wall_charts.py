@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from app import wall_chart_data as wcd
 from app import wall_data as wd
 from app import wall_view
 from app.components import wall_charts as wc
@@ -36,9 +37,9 @@ def test_chart_data_matches_a_brute_force_count() -> None:
     frame = small_frame()
     f = wd.WallFilters("30d", source="110")
     window = wd.filtered(frame, f, NOW)
-    trend_f = wd.trend_filters(f, NOW)
+    trend_f = wcd.trend_filters(f, NOW)
     assert (trend_f.start, trend_f.end) == ("2026-10-22", "2026-11-20")
-    data = wd.chart_data(window, wd.filtered(frame, trend_f, NOW), str(trend_f.end))
+    data = wcd.chart_data(window, wd.filtered(frame, trend_f, NOW), str(trend_f.end))
     start = NOW - pd.Timedelta(days=30)
     picked = [
         r
@@ -48,7 +49,7 @@ def test_chart_data_matches_a_brute_force_count() -> None:
     assert len(picked) == len(window) > 0
     # Category mix: at most TOP_CATEGORIES bars, the rest under 其他, summing to the window.
     cats = data["categories"]
-    assert 0 < len(cats) <= wd.TOP_CATEGORIES
+    assert 0 < len(cats) <= wcd.TOP_CATEGORIES
     assert sum(n for _, _, n in cats) == len(picked)
     named = {code: n for code, _, n in cats if code != "other"}
     for code, n in named.items():
@@ -79,7 +80,7 @@ def test_chart_data_matches_a_brute_force_count() -> None:
 
 def test_chart_data_of_nothing() -> None:
     frame = small_frame().iloc[:0]
-    data = wd.chart_data(frame, frame, "2026-11-20")
+    data = wcd.chart_data(frame, frame, "2026-11-20")
     assert data["categories"] == []
     assert data["hours"] == [0] * 24
     assert len(data["days"]) == 30 and all(n == 0 for _, n in data["days"])
@@ -90,9 +91,9 @@ def test_chart_data_of_nothing() -> None:
 
 def test_trend_ends_with_a_custom_window() -> None:
     f = wd.WallFilters("custom", "2026-10-01", "2026-10-05", category="wage")
-    t = wd.trend_filters(f, NOW)
+    t = wcd.trend_filters(f, NOW)
     assert (t.start, t.end, t.category) == ("2026-09-06", "2026-10-05", "wage")
-    today = wd.trend_filters(wd.WallFilters("today"), NOW)
+    today = wcd.trend_filters(wd.WallFilters("today"), NOW)
     assert today.end == "2026-11-20"
 
 
