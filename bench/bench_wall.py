@@ -84,11 +84,23 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+#: Bytes over the wire and features of the history layers the wall fetched (by ``_wall_render``).
+HISTORY_SEEN: list[tuple[int, int]] = []
+
+
+def _history_seen(response: Any) -> None:
+    if "/wall/history.geojson" in response.url and response.status == 200:
+        body = response.body()  # decoded by the browser
+        wire = int(response.headers.get("content-length") or 0)
+        HISTORY_SEEN.append((wire, body.count(b'"Feature"')))
+
+
 def _wall_render(browser: Any, url: str) -> float:
     """Seconds from navigation to drawn clusters, in a fresh context."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     sign_in_context(context, _origin(url))  # as the wall account, before the clock starts
     page = context.new_page()
+    page.on("response", _history_seen)
     try:
         t0 = time.perf_counter()
         page.goto(url, wait_until="commit")
@@ -212,8 +224,11 @@ def run(quick: bool = False) -> list[Result]:
                 peer = statistics.median(peers) if peers else float("nan")
             finally:
                 browser.close()
+    wire, features = HISTORY_SEEN[-1] if HISTORY_SEEN else (0, 0)
     note = (
-        f"{count:,} incidents; wall cold server {cold:.2f} s; largest refresh response "
+        f"{count:,} incidents; the map's history layer at the town's zoom: {features:,} "
+        f"features (clusters computed on the server), {wire / 1e3:.1f} KB gzipped; "
+        f"wall cold server {cold:.2f} s; largest refresh response "
         f"{refresh / 1e3:.1f} KB over {polls} refreshes in {REFRESH_WINDOW:.0f} s (live deltas "
         f"every 5 s, tiles/feed every 30 s); filter change {latency:.2f} s; "
         f"folium page {folium_mb:.1f} MB"
