@@ -80,6 +80,7 @@ def peer(path: Path, grid_cells: gpd.GeoDataFrame, out: Path) -> float:
 
 
 def ours(path: Path, town: dict[str, Any], url: str) -> tuple[float, dict[str, Any]]:
+    # imported before the clock starts, as the peer's pandas and geopandas are
     from ingest.pipeline import IngestContext, ingest_file
     from store import open_store
 

@@ -9,12 +9,14 @@ A row ``n`` repeats an earlier row ``c`` when all of these hold (:class:`RepeatP
 - ``c`` was open when ``n`` came in (not closed, or closed after it), or was closed at most
   ``days`` days before it.
 
-Of several candidates the most recently received wins (then the nearest). Vectorised: pairs come
-from a merge on phone and on (category, ``radius_m`` grid cell), never from all pairs.
+Of several candidates the most recently received wins (then the nearest). Vectorised: candidates
+come from the same phone and from the same category in the neighbouring ``radius_m`` grid cells,
+walked back in time only until the winner is certain (never all pairs, see :func:`_scan`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,11 +74,65 @@ def _coords(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
     raise RepeatInputError("缺少坐标列 / the frame needs x, y (metres) or lon, lat (WGS84)")
 
 
-def _pairs_on(keys: pd.DataFrame, left: np.ndarray, on: list[str]) -> pd.DataFrame:
-    """Index pairs (n, c) of rows sharing ``on`` with ``n`` among ``left``."""
-    new = keys.iloc[left]
-    merged = new.merge(keys, on=on, suffixes=("_n", "_c"))
-    return merged[["row_n", "row_c"]]
+Valid = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _scan(
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    rank: np.ndarray,
+    t: np.ndarray,
+    valid: Valid,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidate pairs (new row, earlier row, distance) that can win, group by group.
+
+    Each group is ``(member rows, their keys, asking rows, the key each asks for)``. Hand-written
+    because a merge on the keys pairs every call with every earlier call of the same key — in a
+    hotspot that is millions of pairs, of which only the most recent valid one counts. Instead,
+    each asking row walks back through its key's members in (time, row) order, a window at a
+    time (vectorised over all askers), and stops once the next member is older than the best
+    valid candidate found so far in any group: an older one can never win.
+    """
+    best = np.full(len(t), np.iinfo(np.int64).min, dtype=np.int64)
+    out_n, out_c, out_d = [], [], []
+    scans = []
+    n = len(rank)
+    for members, keys, askers, wanted in groups:
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        comp = inverse.astype(np.int64) * n + rank[members]
+        order = np.argsort(comp, kind="stable")
+        comp, sorted_rows = comp[order], members[order]
+        slot = np.searchsorted(uniq, wanted).clip(0, max(len(uniq) - 1, 0))
+        found = (uniq[slot] == wanted) if len(uniq) else np.zeros(len(wanted), bool)
+        base = slot[found].astype(np.int64) * n
+        asking = askers[found]
+        top = np.searchsorted(comp, base + rank[asking])  # members before the asker
+        avail = top - np.searchsorted(comp, base)
+        scans.append((sorted_rows, asking, top, avail, np.zeros(len(asking), np.int64)))
+    window = 4
+    while scans:
+        pending = []
+        for sorted_rows, asking, top, avail, done in scans:
+            take = np.minimum(window, avail - done)
+            q = np.repeat(np.arange(len(asking)), take)
+            step = np.arange(q.size) - np.repeat(np.cumsum(take) - take, take)
+            rn, rc = asking[q], sorted_rows[top[q] - 1 - done[q] - step]
+            ok, dist = valid(rn, rc)
+            rn, rc = rn[ok], rc[ok]
+            out_n.append(rn)
+            out_c.append(rc)
+            out_d.append(dist[ok])
+            np.maximum.at(best, rn, t[rc])
+            done = done + take
+            more = done < avail
+            after = sorted_rows[np.where(more, top - 1 - done, 0)] if len(top) else top
+            go = more & (t[after] >= best[asking])
+            if go.any():
+                pending.append((sorted_rows, asking[go], top[go], avail[go], done[go]))
+        scans, window = pending, window * 2
+    if not out_n:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    return np.concatenate(out_n), np.concatenate(out_c), np.concatenate(out_d)
 
 
 def link_repeats(
@@ -123,46 +179,48 @@ def link_repeats(
     if left.size == 0:
         return result
 
-    keys = pd.DataFrame({"row": np.arange(n)})
-    pairs = []
-    if policy.same_phone and "caller_phone" in frame:
-        phones = frame["caller_phone"].to_numpy(object)
-        known = pd.notna(phones)
-        norm = np.full(n, None, dtype=object)
-        norm[known] = [normalise_phone(str(v)) or None for v in phones[known]]
-        keys["phone"] = norm
-        ok = keys[keys["phone"].notna().to_numpy() & located]
-        pairs.append(_pairs_on(ok, np.flatnonzero(np.isin(ok["row"], left)), ["phone"]))
-    if policy.same_category:
-        cell = policy.radius_m
-        keys["cat"] = frame["category"].astype(object).to_numpy()
-        keys["cx"] = np.floor(np.where(located, x, 0) / cell).astype(np.int64)
-        keys["cy"] = np.floor(np.where(located, y, 0) / cell).astype(np.int64)
-        ok = keys[located & keys["cat"].notna().to_numpy()][["row", "cat", "cx", "cy"]]
-        new = ok[np.isin(ok["row"], left)]
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                shifted = new.assign(cx=new["cx"] + dx, cy=new["cy"] + dy)
-                m = shifted.merge(ok, on=["cat", "cx", "cy"], suffixes=("_n", "_c"))
-                pairs.append(m[["row_n", "row_c"]])
-    if not pairs:
-        return result
-    p = pd.concat(pairs, ignore_index=True).drop_duplicates()
-    rn, rc = p["row_n"].to_numpy(np.int64), p["row_c"].to_numpy(np.int64)
-
-    earlier = (t[rc] < t[rn]) | ((t[rc] == t[rn]) & (rc < rn))
-    not_returned = returned[rc] > t[rn]
-    open_then = closed[rc] > t[rn]
-    recent = (t[rn] - closed[rc]) <= int(policy.days * 86_400e9)
-    keep = earlier & not_returned & (open_then | recent)
-    rn, rc = rn[keep], rc[keep]
+    # (received_at, row) order: a candidate must come strictly before the new row in it
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), t))] = np.arange(n)
+    days_ns = int(policy.days * 86_400e9)
     if geographic:
         lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
-        dist = haversine_m(lon[rn], lat[rn], lon[rc], lat[rc])
-    else:
-        dist = np.hypot(x[rn] - x[rc], y[rn] - y[rc])
-    near = dist <= policy.radius_m
-    rn, rc, dist = rn[near], rc[near], dist[near]
+
+    def valid(rn: np.ndarray, rc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = (returned[rc] > t[rn]) & ((closed[rc] > t[rn]) | (t[rn] - closed[rc] <= days_ns))
+        if geographic:
+            dist = haversine_m(lon[rn], lat[rn], lon[rc], lat[rc])
+        else:
+            dist = np.hypot(x[rn] - x[rc], y[rn] - y[rc])
+        return ok & (dist <= policy.radius_m), dist
+
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    if policy.same_phone and "caller_phone" in frame:
+        raw, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
+        norm = np.array([normalise_phone(str(v)) or None for v in distinct], dtype=object)
+        same = np.append(pd.factorize(norm, use_na_sentinel=True)[0], -1)  # [-1]: no phone
+        code = same[raw].astype(np.int64)
+        member = located & (code >= 0)
+        asks = np.flatnonzero(member & wanted)
+        groups.append((np.flatnonzero(member), code[member], asks, code[asks]))
+    if policy.same_category:
+        cat = pd.factorize(frame["category"].astype(object).to_numpy(), use_na_sentinel=True)[0]
+        member = located & (cat >= 0)
+        rows = np.flatnonzero(member)
+        if rows.size:
+            cx = np.floor(x[rows] / policy.radius_m).astype(np.int64)
+            cy = np.floor(y[rows] / policy.radius_m).astype(np.int64)
+            cx, cy = cx - cx.min() + 1, cy - cy.min() + 1  # neighbours stay >= 0
+            w, h = int(cx.max()) + 2, int(cy.max()) + 2
+            key = (cat[rows].astype(np.int64) * w + cx) * h + cy
+            asks = np.flatnonzero(np.isin(rows, left))
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    near = (cat[rows[asks]].astype(np.int64) * w + cx[asks] + dx) * h
+                    groups.append((rows, key, rows[asks], near + cy[asks] + dy))
+    if not groups:
+        return result
+    rn, rc, dist = _scan(groups, rank, t, valid)
     if rn.size == 0:
         return result
     # most recent candidate first, then the nearest, then the earlier row

@@ -59,19 +59,20 @@ def count_batch(
             s.duplicates += 1
         if s.outcomes is not None:
             s.outcomes.append(RowOutcome(rows[i].line, what, found_id))
-    written = [i for i in outcome if outcome[i][0] != "duplicate"]
-    for i in written:
-        s.from_coordinates += int(loc["level"][i] == "coordinates")
-        s.geocoded += int(loc["level"][i] != "coordinates")
-        s.needs_placement += int(loc["needs_placement"][i])
-        s.swapped_corrected += int("swapped_corrected" in loc["notes"][i])
-        s.coordinates_rejected += int(
-            any(str(x).startswith("coordinates_rejected") for x in loc["notes"][i])
-        )
+    written = np.array([i for i, (what, _) in outcome.items() if what != "duplicate"], dtype=int)
+    if len(written):
+        level = loc["level"][written]
+        s.from_coordinates += int((level == "coordinates").sum())
+        s.geocoded += int((level != "coordinates").sum())
+        s.needs_placement += int(np.asarray(loc["needs_placement"])[written].sum())
+        s.phones_invalid += int(np.asarray(bad_phone)[written].sum())
+    for i in written.tolist():
+        notes = loc["notes"][i]
+        s.swapped_corrected += int("swapped_corrected" in notes)
+        s.coordinates_rejected += int(any(str(x).startswith("coordinates_rejected") for x in notes))
         crs = loc["converted"][i]
         if crs:
             s.converted[crs] += 1
-        s.phones_invalid += int(bad_phone[i])
         if cats.category[i] == fallback:
             text = cat_text[i]
             if text and text in cats.unmapped:

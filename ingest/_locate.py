@@ -105,16 +105,18 @@ def locate(
                 "not in the town: not stored",
             )
         )
-    for j in np.flatnonzero(accepted):
-        i = int(idx[j])
-        out["lon"][i], out["lat"][i] = x[j], y[j]
-        out["level"][i], out["confidence"][i] = "coordinates", 1.0
-        if crs[j] not in ("wgs84", "cgcs2000"):
-            out["converted"][i] = crs[j]
-        if swapped[j]:
-            out["notes"][i].append("swapped_corrected")
-        if tri_reason[j] is not None:
-            out["notes"][i].append(f"trinity: {tri_reason[j]}")
+    aj = np.flatnonzero(accepted)
+    ai = idx[aj]
+    out["lon"][ai], out["lat"][ai] = x[aj], y[aj]
+    out["level"][ai], out["confidence"][ai] = "coordinates", 1.0
+    moved = np.array([c not in ("wgs84", "cgcs2000") for c in crs[aj]], dtype=bool)
+    out["converted"][ai[moved]] = crs[aj[moved]]
+    notes = out["notes"]
+    for i in ai[swapped[aj]].tolist():  # notes in this order: swapped, then trinity
+        notes[i].append("swapped_corrected")
+    for i, why_not in zip(ai.tolist(), tri_reason[aj].tolist(), strict=True):
+        if why_not is not None:
+            notes[i].append(f"trinity: {why_not}")
     rejected = given & ~accepted & ~swapped
     why = np.full(len(idx), None, dtype=object)
     for j in np.flatnonzero(rejected):
@@ -131,7 +133,7 @@ def locate(
     if geo.any():
         g_idx = idx[geo]
         addresses = column([rows[i] for i in g_idx], "address")
-        g = context.geocoder.geocode_series(addresses)
+        g = context.geocode(addresses)
         found = g["lon"].notna().to_numpy() & g["lat"].notna().to_numpy()
         threshold = context.geocoder.review_threshold
         gj = np.flatnonzero(geo)
@@ -162,13 +164,13 @@ def locate(
             level = g["level"].to_numpy(object)[ok]
             review = g["needs_review"].to_numpy(bool)[ok] | (conf < threshold)
             r = _categorical(tri["reason"])
-            for pos, at_row in enumerate(gi.tolist()):
-                out["lon"][at_row], out["lat"][at_row] = gx[pos], gy[pos]
-                out["level"][at_row], out["confidence"][at_row] = level[pos], conf[pos]
-                out["needs_placement"][at_row] = bool(review[pos])
+            out["lon"][gi], out["lat"][gi] = gx, gy
+            out["level"][gi], out["confidence"][gi] = level, conf
+            out["needs_placement"][gi] = review
+            for at_row, why_not in zip(gi.tolist(), r.tolist(), strict=True):
                 out["notes"][at_row].append("geocoded")
-                if r[pos] is not None:
-                    out["notes"][at_row].append(f"trinity: {r[pos]}")
+                if why_not is not None:
+                    out["notes"][at_row].append(f"trinity: {why_not}")
     return out
 
 

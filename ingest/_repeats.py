@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incidents.masking import mask_phone
+from incidents.masking import mask_series
 from incidents.repeat import RepeatPolicy, link_repeats
-from store.base import IncidentQuery, IncidentStore, Scope
+from store.base import IncidentStore
 
 
 def find_repeats(
@@ -30,8 +30,8 @@ def find_repeats(
 
     Parameters
     ----------
-    store : holds the recent incidents, read as ``actor`` over the whole town
-    actor : who reads them
+    store : holds the recent incidents
+    actor : who reads them (unused: the read is not scoped)
     policy : the repeat-call window, radius and matching rules
     new_rows : the batch rows that become new incidents
     new_ids : their incident ids, in the same order
@@ -55,45 +55,23 @@ def find_repeats(
         return {}
     t = received.iloc[new_rows]
     plist = phones.tolist()
-    query = IncidentQuery(
-        received_from=(t.min() - timedelta(days=policy.days + 1)).to_pydatetime(),
-        received_to=(t.max() + timedelta(seconds=1)).to_pydatetime(),
+    existing = store.repeat_candidates(
+        (t.min() - timedelta(days=policy.days + 1)).to_pydatetime(),
+        (t.max() + timedelta(seconds=1)).to_pydatetime(),
     )
-    old = store.query_incidents(query, Scope.everything(actor))
-    if len(old):
-        geom = old.geometry
-        ok = ~(geom.isna() | geom.is_empty)
-        lon = np.where(ok, geom.x.where(ok), np.nan)
-        lat = np.where(ok, geom.y.where(ok), np.nan)
-        existing = pd.DataFrame(
-            {
-                "id": old["id"].to_numpy(object),
-                "received_at": old["received_at"],
-                "category": old["category"].to_numpy(object),
-                "lon": lon,
-                "lat": lat,
-                "caller_phone": old["caller_phone"].to_numpy(object),
-                "closed_at": old["closed_at"],
-                "state": old["state"].to_numpy(object),
-            }
-        ).reset_index(drop=True)
-    else:
-        existing = pd.DataFrame(
-            columns=["id", "received_at", "category", "lon", "lat", "caller_phone"]
-        )
     new = pd.DataFrame(
         {
             "id": new_ids,
-            "received_at": t.to_numpy(),
+            "received_at": t.reset_index(drop=True),  # stays datetime64 (to_numpy: objects)
             "category": [categories[i] for i in new_rows],
             "lon": loc["lon"][new_rows],
             "lat": loc["lat"][new_rows],
-            "caller_phone": [None if plist[i] is None else mask_phone(plist[i]) for i in new_rows],
+            "caller_phone": mask_series(
+                pd.Series([plist[i] for i in new_rows], dtype=object), "phone"
+            ).to_numpy(object),
         }
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
-    if len(existing):
-        existing["received_at"] = pd.to_datetime(existing["received_at"], utc=True)
     both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
     mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
     linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]

@@ -6,11 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from geo.geocode import Geocoder
 from geo.trinity import TrinityIndex
 from incidents.repeat import RepeatPolicy
 from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from store.base import IncidentStore
+
+#: Most distinct addresses an :class:`IngestContext` remembers the geocode of.
+GEOCODE_CACHE = 200_000
+_GEOCODED = ("lon", "lat", "level", "confidence", "needs_review")
 
 
 @dataclass
@@ -23,6 +29,28 @@ class IngestContext:
     repeat_policy: RepeatPolicy = field(default_factory=RepeatPolicy)
     #: Coordinate system of coordinates given without a 坐标系 column.
     default_crs: str = "wgs84"
+    #: Address -> (lon, lat, level, confidence, needs_review), see :meth:`geocode`.
+    _geocoded: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+
+    def geocode(self, addresses: pd.Series) -> pd.DataFrame:
+        """``lon``, ``lat``, ``level``, ``confidence`` and ``needs_review`` of each address (as
+        :meth:`Geocoder.geocode_series` gives them), each distinct address geocoded once per
+        context: the geocoder is deterministic and a feed repeats its addresses from batch to
+        batch. At most :data:`GEOCODE_CACHE` addresses are kept."""
+        texts = [str(a) for a in addresses.tolist()]
+        cache = self._geocoded
+        missing = list(dict.fromkeys(a for a in texts if a not in cache))
+        if missing:
+            if len(cache) + len(missing) > GEOCODE_CACHE:
+                cache.clear()
+            g = self.geocoder.geocode_series(pd.Series(missing, dtype=object))
+            found = zip(
+                g["lon"], g["lat"], g["level"], g["confidence"], g["needs_review"], strict=True
+            )
+            cache.update(zip(missing, found, strict=True))
+        return pd.DataFrame.from_records(
+            [cache[a] for a in texts], columns=list(_GEOCODED), index=addresses.index
+        ).astype({"lon": float, "lat": float, "confidence": float, "needs_review": bool})
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, Any], **kw: Any) -> IngestContext:

@@ -50,7 +50,7 @@ def parse_times(values: pd.Series) -> pd.Series:
     Asia/Shanghai.
     """
     text = values.fillna("").astype(str).str.strip()
-    plain = text.str.fullmatch(_PLAIN)
+    plain = text.str.fullmatch(_PLAIN) | (text == "")  # "" needs no tidying either
     if not plain.all():  # only the unusual forms go through the slow tidy-up
         text = text.where(plain, text[~plain].map(_tidy_time))
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
@@ -98,11 +98,13 @@ CRS_ALIASES = {
 
 def crs_codes(values: pd.Series, default: str) -> pd.Series:
     """Canonical coordinate system per row (``default`` where empty); ``None`` where unknown."""
-    key = values.fillna("").astype(str).str.strip().str.lower()
+    codes, distinct = pd.factorize(values.fillna("").astype(str))  # a feed has a few forms
+    key = pd.Series(distinct, dtype=object).str.strip().str.lower()
     key = key.str.replace(r"[\s\-_:]", "", regex=True).str.replace("坐标系", "", regex=False)
     mapped = key.map(CRS_ALIASES)
     mapped = mapped.where(key != "", default)
-    return mapped.astype(object).where(mapped.notna(), None)
+    table = np.append(mapped.astype(object).where(mapped.notna(), None).to_numpy(object), None)
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
 def to_wgs84_by_crs(

@@ -104,6 +104,36 @@ def typed_frame(rows: Sequence[Sequence[Any]], geometry: Any) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)
 
 
+#: Columns of :meth:`~store.base.IncidentStore.repeat_candidates`.
+CANDIDATE_COLUMNS = ("id", "received_at", "category", "lon", "lat", "caller_phone", "closed_at",
+                     "state")  # fmt: skip
+CANDIDATE_WHERE = "received_at >= {ph} AND received_at < {ph} ORDER BY received_at, id"
+
+
+def utc_times(values: pd.Series) -> pd.Series:
+    """Aware UTC times of stored values: the GeoPackage's ``YYYY-MM-DDTHH:MM:SS.sssZ`` text
+    parsed by numpy (pandas' ISO 8601 parser took most of the read), anything else by pandas."""
+    if len(values) and all(isinstance(v, str) and v.endswith("Z") for v in values if v is not None):
+        try:
+            text = ["NaT" if v is None else v[:-1] for v in values]
+            ms = np.array(text, dtype="datetime64[ms]")
+            return pd.Series(ms, index=values.index).dt.tz_localize("UTC")
+        except ValueError:
+            pass
+    return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def candidates_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Rows in :data:`CANDIDATE_COLUMNS` order as a typed frame, phones masked."""
+    frame = pd.DataFrame.from_records(list(rows), columns=list(CANDIDATE_COLUMNS))
+    for name in ("received_at", "closed_at"):
+        frame[name] = utc_times(frame[name])
+    for name in ("lon", "lat"):
+        frame[name] = pd.to_numeric(frame[name]).astype("float64")
+    frame["caller_phone"] = masking.mask_series(frame["caller_phone"], "phone")
+    return frame
+
+
 def mask_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame with caller columns masked (罗某, 138****5678) and numbers in free text."""
     out = masking.mask_frame(frame)

@@ -19,6 +19,7 @@ from psycopg import sql
 from store import _codec as codec
 from store._filters import Dialect
 from store.migrations import load, newer_schema
+from store.received import CONSTANT, VARYING, ReceivedRows
 
 MIGRATION_LOCK = 0x656D626572  # pg_advisory_xact_lock key ("ember")
 
@@ -46,6 +47,24 @@ FIRST_STORED = (
     "SELECT id, source, source_id FROM incidents WHERE id = ANY(%s) OR (source, source_id) IN "
     "(SELECT * FROM unnest(%s::text[], %s::text[])) LIMIT 1"
 )
+
+
+_RECEIVED_COPY = f"COPY incidents ({', '.join(VARYING)}, {', '.join(CONSTANT)}, geom) FROM STDIN"
+_RECEIVE_EVENT_COPY = "COPY events (incident_id, at, actor, data, seq, action, reason) FROM STDIN"
+
+
+def copy_received(cur: psycopg.Cursor[Any], rows: ReceivedRows) -> None:
+    """COPY the incidents, receive events and audit lines of ``rows`` (caller's transaction)."""
+    const = tuple(CONSTANT.values())
+    with cur.copy(_RECEIVED_COPY) as copy:
+        for row, x, y in zip(rows.incidents, rows.lon, rows.lat, strict=True):
+            copy.write_row((*row, *const, ewkb_point(x, y)))
+    with cur.copy(_RECEIVE_EVENT_COPY) as copy:
+        for ev in rows.events:
+            copy.write_row((*ev, 1, "receive", ""))
+    with cur.copy(AUDIT_COPY) as copy:
+        for a in rows.audit:
+            copy.write_row(a)
 
 
 def ewkb_point(lon: float | None, lat: float | None) -> str | None:

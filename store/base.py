@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -27,6 +27,9 @@ from incidents.lifecycle import IncidentStatus
 from incidents.model import Event, Incident, State
 from store._stats import StoreStats
 from store.accounts import AccountStore
+
+if TYPE_CHECKING:
+    from store.received import ReceivedBatch
 
 Frame: TypeAlias = gpd.GeoDataFrame | pd.DataFrame
 
@@ -341,6 +344,12 @@ class IncidentStore(Store, AccountStore, Protocol):
         """
         ...
 
+    def add_received(self, batch: ReceivedBatch, *, actor: str = "ingest") -> int:
+        """Store new incidents that have only their ``receive`` event, given as columns (an
+        import's fast path); the same rows as ``add_incidents`` of ``batch.objects(actor)``.
+        Raises as :meth:`add_incidents` does."""
+        ...
+
     def append_event(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
         """Append one event if the incident is still at ``expected_version``; return the new
         status (its version is ``event.seq``).
@@ -386,6 +395,12 @@ class IncidentStore(Store, AccountStore, Protocol):
 
     def audit_log(self, *, incident_id: str | None = None) -> list[AuditEntry]:
         """Audit lines in order, optionally of one incident."""
+        ...
+
+    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
+        """What repeat-call linking needs of the incidents received in ``[from, to)`` (no scope:
+        for ingest), by ``received_at`` then ``id``: ``id``, ``received_at``, ``category``,
+        ``lon``, ``lat``, ``caller_phone`` (masked), ``closed_at``, ``state``."""
         ...
 
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
+import shapely
 
 from incidents.lifecycle import IncidentStatus, apply, fold
 from incidents.model import Event, Incident
@@ -29,6 +31,7 @@ from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
 from store._filters import Dialect, query_clause, scope_clause
 from store._flat import from_frame
+from store._gpkg_bulk import first_stored, touch, write_received
 from store._gpkg_sql import (
     blobs_to_geometry,
     connect,
@@ -55,6 +58,7 @@ from store.base import (
     StoreError,
     _hook,
 )
+from store.received import ReceivedBatch, received_rows
 
 
 def _in_list(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
@@ -187,46 +191,31 @@ class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health s
                 insert_points(conn, _INSERT_INCIDENT, rows, [codec.point(s) for _, s, _ in batch])
                 conn.executemany(_INSERT_EVENT, event_rows)
                 conn.executemany(_INSERT_AUDIT, audit_rows)
-                self._touch(conn, [codec.point(s) for _, s, _ in batch])
+                touch(conn, [codec.point(s) for _, s, _ in batch], now)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
                 raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
             with self._tx(None) as conn:  # rolled back: look for what was there before
-                raise common.duplicate_error(self._first_stored(conn, incidents)) from None
+                keys = [(i.id, i.source, i.source_id) for i in incidents]
+                raise common.duplicate_error(first_stored(conn, keys)) from None
         return len(batch)
 
-    @staticmethod
-    def _first_stored(
-        conn: sqlite3.Connection, incidents: Sequence[Incident]
-    ) -> tuple[str, str, str] | None:
-        for inc in incidents:
-            found = conn.execute(
-                "SELECT id, source, source_id FROM incidents WHERE id = ? "
-                "OR (source = ? AND source_id = ?) LIMIT 1",
-                (inc.id, inc.source, inc.source_id),
-            ).fetchone()
-            if found:
-                return found  # type: ignore[no-any-return]
-        return None
-
-    @staticmethod
-    def _touch(
-        conn: sqlite3.Connection, points: Sequence[tuple[float | None, float | None]]
-    ) -> None:
-        """Keep the layer extent and last change in ``gpkg_contents`` true (QGIS reads them)."""
-        xs = [x for x, y in points if x is not None and y is not None]
-        ys = [y for x, y in points if x is not None and y is not None]
-        if xs:
-            conn.execute(
-                "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, :x0), :x0), "
-                "max_x = max(coalesce(max_x, :x1), :x1), min_y = min(coalesce(min_y, :y0), :y0), "
-                "max_y = max(coalesce(max_y, :y1), :y1) WHERE table_name = 'incidents'",
-                {"x0": min(xs), "x1": max(xs), "y0": min(ys), "y1": max(ys)},  # type: ignore[type-var]
-            )
-        conn.execute(
-            "UPDATE gpkg_contents SET last_change = ? WHERE table_name IN ('incidents', 'events')",
-            (_now(),),
-        )
+    def add_received(self, batch: ReceivedBatch, *, actor: str = "ingest") -> int:
+        if not len(batch):
+            return 0
+        rows = received_rows(batch, actor)
+        try:
+            with self._tx("add_incidents") as conn:
+                write_received(conn, rows, _now())
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
+            with self._tx(None) as conn:  # rolled back: look for what was there before
+                keys = [
+                    (i, batch.source, s) for i, s in zip(batch.id, batch.source_id, strict=True)
+                ]
+                raise common.duplicate_error(first_stored(conn, keys)) from None
+        return len(batch)
 
     def _load(
         self, conn: sqlite3.Connection, incident_id: str, scope: Scope
@@ -261,7 +250,7 @@ class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health s
                 conn.execute(
                     _INSERT_AUDIT, (_now(), event.actor, "event", event.incident_id, detail)
                 )
-                self._touch(conn, [codec.point(status)])
+                touch(conn, [codec.point(status)], _now())
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
         return status
@@ -325,6 +314,18 @@ class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health s
         ]
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
+
+    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
+        where = common.CANDIDATE_WHERE.format(ph="?")
+        sql = "SELECT id, received_at, category, geom, caller_phone, closed_at, state "
+        with self._tx(None) as conn:
+            rows = conn.execute(
+                f"{sql} FROM incidents WHERE {where}",
+                (codec.iso_ms(received_from), codec.iso_ms(received_to)),
+            ).fetchall()
+        points = blobs_to_geometry(r[3] for r in rows)
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        return common.candidates_frame([(*r[:3], x[i], y[i], *r[4:]) for i, r in enumerate(rows)])
 
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
         out: dict[str, SourceKey] = {}

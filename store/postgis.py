@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
@@ -48,6 +49,7 @@ from store.base import (
     StoreError,
     _hook,
 )
+from store.received import ReceivedBatch, received_rows
 
 
 def _refused(exc: psycopg.errors.IntegrityError) -> StoreError:
@@ -197,6 +199,22 @@ class PostGISStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stat
             raise common.duplicate_error(found) from None
         return len(batch)
 
+    def add_received(self, batch: ReceivedBatch, *, actor: str = "ingest") -> int:
+        if not len(batch):
+            return 0
+        rows = received_rows(batch, actor)
+        try:
+            with self._tx("add_incidents") as cur:
+                q.copy_received(cur, rows)
+        except psycopg.errors.IntegrityError as exc:
+            if not isinstance(exc, psycopg.errors.UniqueViolation):
+                raise _refused(exc) from None
+            with self._tx(None) as cur:
+                keys = (list(batch.id), [batch.source] * len(batch), list(batch.source_id))
+                found = cur.execute(q.FIRST_STORED, keys).fetchone()
+            raise common.duplicate_error(found) from None
+        return len(batch)
+
     def _load(
         self, cur: psycopg.Cursor[Any], incident_id: str, scope: Scope, *, lock: bool = False
     ) -> tuple[Incident, dict[str, Any], list[Event]]:
@@ -273,6 +291,16 @@ class PostGISStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stat
         return frame if scope.personal_data else common.mask_frame(frame)
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
+
+    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
+        where = common.CANDIDATE_WHERE.format(ph="%s")
+        sql = "SELECT id, received_at, category, ST_X(geom), ST_Y(geom), caller_phone, closed_at, "
+        with self._tx(None) as cur:
+            rows = cur.execute(
+                f"{sql}state FROM incidents WHERE {where}",
+                (codec.utc_ms(received_from), codec.utc_ms(received_to)),
+            ).fetchall()
+        return common.candidates_frame(rows)
 
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
         out: dict[str, SourceKey] = {}

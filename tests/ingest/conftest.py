@@ -10,7 +10,14 @@ import pytest
 
 from ingest.pipeline import IngestContext, IngestSummary
 from tests.ingest.make_fixtures import SEED, N
-from tests.store.conftest import pg_server, pg_url, raw_sql, store, store_url  # noqa: F401
+from tests.store.conftest import (  # noqa: F401
+    pg_server,
+    pg_url,
+    raw_sql,
+    store,
+    store_url,
+    two_stores,
+)
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -143,3 +143,83 @@ def event(incident: Incident, seq: int, action: str, minutes: float, **data: Any
     """Event ``seq`` of ``incident``, ``minutes`` after it was received."""
     at = incident.received_at + timedelta(minutes=minutes)
     return Event(incident.id, seq, action, at, actor="dispatcher-1", data=data)
+
+
+_pair_counter = itertools.count()
+Raw = Callable[[IncidentStore, str], list[Any]]
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def two_stores(
+    request: pytest.FixtureRequest, tmp_path: Any
+) -> Iterator[tuple[IncidentStore, IncidentStore, Raw]]:
+    """Two empty stores of one backend and a raw-SQL runner (``raw(store, sql)``)."""
+    if request.param == "gpkg":
+        urls = [str(tmp_path / "a.gpkg"), str(tmp_path / "b.gpkg")]
+    else:
+        import psycopg
+
+        server = request.getfixturevalue("pg_server")
+        urls = []
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            for _ in range(2):
+                name = f"ember_p{os.getpid()}_{next(_pair_counter)}"
+                conn.execute(f"CREATE DATABASE {name} TEMPLATE ember_template")
+                urls.append(server.url(name))
+    stores = [open_store(u) for u in urls]
+
+    def raw(store: IncidentStore, sql: str) -> list[Any]:
+        if store.url.startswith("postgresql://"):
+            import psycopg
+
+            with psycopg.connect(store.url) as conn:
+                return conn.execute(sql).fetchall()
+        from pathlib import Path
+
+        from store._gpkg_sql import connect
+
+        lite = connect(Path(store.url))
+        try:
+            return lite.execute(sql).fetchall()
+        finally:
+            lite.close()
+
+    try:
+        yield stores[0], stores[1], raw
+    finally:
+        for s in stores:
+            s.close()
+
+
+def snapshot(store: IncidentStore, raw: Raw, now: datetime | None = None) -> Any:
+    """Every stored row of incidents, events, audit lines (without their time), quarantine,
+    and on a GeoPackage the R-tree and the layer extent; times from ``now`` on (written by the
+    run itself, such as an amend's) replaced by ``"<now>"``."""
+    pg = store.url.startswith("postgresql://")
+    geom = "ST_AsEWKT(geom)" if pg else "geom"
+    tables = [
+        f"SELECT *, {geom} FROM incidents ORDER BY id",
+        "SELECT * FROM events ORDER BY incident_id, seq",
+        "SELECT actor, action, incident_id, detail FROM audit_log ORDER BY seq",
+        "SELECT source, source_id, file, line, column_name, code, reason_zh, reason_en, "
+        "problems, raw, raw_hash, status FROM quarantine ORDER BY id",
+    ]
+    if not pg:
+        tables += [
+            "SELECT * FROM rtree_incidents_geom ORDER BY id",
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'incidents'",
+        ]
+    out = [raw(store, sql) for sql in tables]
+    if now is None:
+        return out
+    cut = now.astimezone(UTC)
+    text = cut.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, datetime) and v >= cut:
+            return "<now>"
+        if isinstance(v, str) and len(v) == 24 and v.endswith("Z") and v[:19] >= text:
+            return "<now>"
+        return v
+
+    return [[tuple(fix(v) for v in row) for row in rows] for rows in out]

@@ -1,0 +1,109 @@
+"""The columnar write of new incidents (``add_received``, the ingest fast path) stores exactly
+the rows ``add_incidents`` stores for the same incidents and receive events, on both backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from incidents.lifecycle import InvalidEvent
+from store import DuplicateIncident, IncidentQuery, Scope
+from store.received import ReceivedBatch
+from tests.store.conftest import T0, event, snapshot
+
+
+def make_batch(n: int, prefix: str = "R", first: int = 0) -> ReceivedBatch:
+    """``n`` new incidents with every kind of value: absent callers, deadlines, repeat links,
+    quotes and Chinese in texts, subcategories and codes missing."""
+    k = range(first, first + n)
+    ids = [f"{prefix}{i:05d}" for i in k]
+    t = pd.DatetimeIndex([T0 + timedelta(minutes=7 * i, microseconds=1234) for i in k])
+    due = pd.DatetimeIndex(
+        pd.to_datetime(
+            [T0 + timedelta(days=2, hours=i) if i % 3 == 0 else None for i in k], utc=True
+        )
+    )
+    repeat = [ids[j - 2] if j >= 2 and j % 4 == 0 else None for j in range(n)]
+    data: list[dict[str, Any]] = [
+        {"content_hash": f"h{i}", "file": "f.csv", "unit": "派出所", "notes": ["geocoded"]}
+        for i in k
+    ]
+    for d, r in zip(data, repeat, strict=True):
+        if r:
+            d["repeat_of"] = r
+    return ReceivedBatch(
+        source="110",
+        id=ids,
+        source_id=[f"J{i:08d}" for i in k],
+        received_at=t,
+        category=["neighbour", "wage", "noise", "other"] * (n // 4) + ["help"] * (n % 4),
+        subcategory=[None if i % 2 else "停车" for i in k],
+        description=[f"邻居 '占用' \"通道\" {i}" for i in k],
+        address=[f"演示镇测试路{i}号" for i in k],
+        lon=np.array([120.1 + i * 1e-4 for i in k]),
+        lat=np.array([29.0 + i * 1e-4 for i in k]),
+        geocode_level=["coordinates" if i % 2 else "door" for i in k],
+        geocode_confidence=np.array([1.0 if i % 2 else 0.55 for i in k]),
+        grid_code=[None if i % 5 == 0 else "330784199001001" for i in k],
+        village_code=["330784199001"] * n,
+        beat_code=["330784199J01"] * n,
+        station_code=[None if i % 7 == 0 else "330784199X01" for i in k],
+        caller_name=["" if i % 3 == 0 else "罗小明" for i in k],
+        caller_phone=[None if i % 6 == 0 else "13812345678" for i in k],
+        deadline=due,
+        repeat_of=repeat,
+        data=data,
+    )
+
+
+def test_add_received_stores_what_add_incidents_stores(two_stores: Any) -> None:
+    fast, careful, raw = two_stores
+    for first, n in ((0, 37), (37, 1)):  # two batches: the second appends
+        batch = make_batch(n, first=first)
+        assert fast.add_received(batch, actor="ingest") == n
+        incs, events = batch.objects("ingest")
+        assert careful.add_incidents(incs, events, actor="ingest") == n
+    assert snapshot(fast, raw) == snapshot(careful, raw)
+    everyone = Scope.everything("t", personal_data=True)
+    assert fast.get_incident("R00004", everyone) == careful.get_incident("R00004", everyone)
+    assert fast.get_incident("R00004", everyone).status.repeat_of == "R00002"
+
+
+def test_add_received_refuses_what_add_incidents_refuses(two_stores: Any) -> None:
+    fast, _, raw = two_stores
+    assert fast.add_received(make_batch(0)) == 0
+    fast.add_received(make_batch(3))
+    with pytest.raises(DuplicateIncident, match="R00001"):
+        fast.add_received(make_batch(2, first=1))
+    again = make_batch(2, first=5)
+    twice = ReceivedBatch(**{**vars(again), "id": ["R1", "R1"]})
+    with pytest.raises(DuplicateIncident, match="twice"):
+        fast.add_received(twice)
+    itself = ReceivedBatch(**{**vars(again), "repeat_of": [again.id[0], None]})
+    with pytest.raises(InvalidEvent):
+        fast.add_received(itself)
+    assert len(raw(fast, "SELECT id FROM incidents")) == 3
+
+
+def test_repeat_candidates_are_the_query_s_columns(store: Any) -> None:
+    store.add_received(make_batch(30))
+    inc = store.get_incident("R00003", Scope.everything("t")).incident
+    store.append_event(event(inc, 2, "return", 10), 1, Scope.everything("t"))
+    start, end = T0 + timedelta(minutes=20), T0 + timedelta(minutes=7 * 25, microseconds=1234)
+    got = store.repeat_candidates(start, end)
+    q = store.query_incidents(
+        IncidentQuery(received_from=start, received_to=end), Scope.everything("t")
+    )
+    assert list(got["id"]) == list(q["id"]) and len(got) == 22
+    assert got["lon"].tolist() == q.geometry.x.tolist()
+    assert got["lat"].tolist() == q.geometry.y.tolist()
+    assert got["caller_phone"].tolist() == q["caller_phone"].tolist()  # masked
+    assert "138****5678" in got["caller_phone"].tolist()
+    for name in ("received_at", "closed_at"):
+        assert got[name].astype("datetime64[ns, UTC]").tolist() == q[name].tolist()
+    assert got["state"].tolist() == q["state"].tolist()
+    assert "returned" in got["state"].tolist()
