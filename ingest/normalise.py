@@ -103,7 +103,7 @@ def crs_codes(values: pd.Series, default: str) -> pd.Series:
     key = key.str.replace(r"[\s\-_:]", "", regex=True).str.replace("坐标系", "", regex=False)
     mapped = key.map(CRS_ALIASES)
     mapped = mapped.where(key != "", default)
-    table = np.append(mapped.astype(object).where(mapped.notna(), None).to_numpy(object), None)
+    table = np.append(mapped.astype(object).where(mapped.notna(), None).to_numpy(object), [None])
     return pd.Series(table[codes], index=values.index, dtype=object)
 
 
