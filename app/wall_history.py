@@ -34,6 +34,7 @@ __all__ = [
     "parse_bbox",
     "parse_zoom",
     "points_geojson",
+    "prepare",
 ]
 
 #: Zoom levels clustered on the server (the map's own range is 9–19): from a county down to a
@@ -118,6 +119,11 @@ def _levels(
     )
     props = pd.DataFrame({"id": rows["id"].to_numpy(), "s": codes, "o": late})
     return levels, props
+
+
+def prepare(url: str, cut: str, filters: WallFilters, display: Display = IDENTITY) -> None:
+    """Compute (and keep) the clusters of every zoom for ``filters`` at ``cut``."""
+    _levels(url, cut, filters, display)
 
 
 def clusters_geojson(features: pd.DataFrame, props: pd.DataFrame) -> bytes:

@@ -54,6 +54,9 @@ NPM = {
 }
 #: Seconds of refreshes watched: long enough for a tiles/feed refresh as well as deltas.
 REFRESH_WINDOW = 32.0
+#: Seconds between loads, untimed: the browser finishes tearing down the last context (folium's
+#: 73 MB page takes a while) before the next load is timed.
+SETTLE = 2.0
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -216,8 +219,10 @@ def run(quick: bool = False) -> list[Result]:
                     ours: list[float] = []
                     peers: list[float] = []
                     for _ in range(3 if quick else 5):
+                        time.sleep(SETTLE)
                         ours.append(_wall_render(browser, url))
                         if vendor:
+                            time.sleep(SETTLE)
                             peers.append(_folium_render(browser, html, vendor))
                     refresh, polls, latency = _refresh_and_filter(browser, url, REFRESH_WINDOW)
                 warm = statistics.median(ours)

@@ -22,7 +22,7 @@ from typing import Any
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from app import wall_choropleth as choro
-from app import wall_routes, wall_view
+from app import wall_history, wall_routes, wall_view
 from app.basemap import IDENTITY, Display
 from app.components import wall_charts as wc
 from app.components import wall_feeds
@@ -115,10 +115,20 @@ def _lang(value: Any) -> Lang:
 
 
 def _overview(
-    url: str, filters: dict[str, Any], cut: str | None, lang: Lang, refresh: bool = False
+    url: str,
+    filters: dict[str, Any],
+    cut: str | None,
+    lang: Lang,
+    refresh: bool = False,
+    display: Display = IDENTITY,
 ) -> tuple[Any, ...]:
-    """cut, history URL, tiles, legend, feed, language links: the overview callback's outputs."""
+    """cut, history URL, tiles, legend, feed, language links: the overview callback's outputs.
+
+    The history layer's clusters for these filters are computed here, before the answer: the
+    browser asks for them next, and would otherwise wait while the grid and chart callbacks
+    that this answer also triggers compete for the server."""
     view = wall_view.overview(url, filters, cut, advance=refresh)
+    wall_history.prepare(url, view.cut, WallFilters.from_args(filters), display)
     return (
         view.cut,
         view.history_url,
@@ -209,7 +219,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *values, _n, cut, current_url, i18n = args
         refresh = ctx.triggered_id == "wall-slow"
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
-        new_cut, history, *rest = _overview(url, filters, cut, _lang(i18n), refresh)
+        new_cut, history, *rest = _overview(url, filters, cut, _lang(i18n), refresh, display)
         return (new_cut, no_update if history == current_url else history, *rest)
 
     @app.callback(
