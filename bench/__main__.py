@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import platform
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,27 @@ def _table(results: list[Result], stamp: str) -> str:
     return "\n".join(lines + (["", *notes] if notes else []))
 
 
+def _rows_in_doc(text: str) -> list[Result]:
+    """The rows (with their notes) of the table now in ``docs/benchmarks.md``: what a partial
+    run keeps of benchmarks it did not run when ``var/bench.json`` lacks them (a fresh clone)."""
+    if BEGIN not in text or END not in text:
+        return []
+    table = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    notes = dict(re.findall(r"^- \*\*(.+?)\*\*: (.*)$", table, re.M))
+    rows = []
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or cells[0] in ("benchmark", "---") or cells[2].startswith("-"):
+            continue
+        name, workload, ours, peer, peer_s, _ratio = cells
+        try:
+            row = Result(name, workload, float(ours), peer, float(peer_s), notes.get(name, ""))
+        except ValueError:
+            continue
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
@@ -62,15 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         r.note = f"{r.note} (run {stamp})" if r.note else f"run {stamp}"
     out = ROOT / "var" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if args.only and out.exists():
-        # A partial run replaces its own rows and keeps the latest figures of the others.
-        fresh = {r.name for r in results}
-        kept = [
-            Result(**{k: v for k, v in d.items() if k != "ratio"})
-            for d in json.loads(out.read_text())
-            if d["name"] not in fresh
-        ]
-        results = kept + results
+    if args.only:
+        # A partial run replaces its own rows and keeps the latest figures of the others: from
+        # var/bench.json, else (a fresh clone) from the table in the doc, in the doc's order.
+        fresh = {r.name: r for r in results}
+        saved = json.loads(out.read_text()) if out.exists() else []
+        kept = {d["name"]: Result(**{k: v for k, v in d.items() if k != "ratio"}) for d in saved}
+        in_doc = _rows_in_doc(DOC.read_text(encoding="utf-8")) if DOC.exists() else []
+        for r in in_doc:
+            kept.setdefault(r.name, r)
+        order = [r.name for r in in_doc] + [n for n in kept if n not in {r.name for r in in_doc}]
+        merged = [fresh.get(n) or kept[n] for n in order if n in kept or n in fresh]
+        results = merged + [r for n, r in fresh.items() if n not in order]
     out.write_text(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
     if not args.no_doc and not args.quick and DOC.exists():
         text = DOC.read_text(encoding="utf-8")
