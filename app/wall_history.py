@@ -99,7 +99,7 @@ def history_payload(
     return _gzip(points_geojson(filtered(history_frame(url, cut), filters, now), now, display))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def _levels(
     url: str, cut: str, filters: WallFilters, display: Display
 ) -> tuple[ClusterLevels, pd.DataFrame]:
@@ -118,7 +118,10 @@ def _levels(
         weights={"o": late},
     )
     props = pd.DataFrame({"id": rows["id"].to_numpy(), "s": codes, "o": late})
-    return levels, props
+    # Kept without the per-point labels of every zoom (8 int64 arrays of the history's length):
+    # answers need only the features.
+    slim = ClusterLevels(levels.levels, {}, levels.points, levels.min_zoom, levels.max_zoom)
+    return slim, props
 
 
 def prepare(url: str, cut: str, filters: WallFilters, display: Display = IDENTITY) -> None:
