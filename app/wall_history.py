@@ -14,14 +14,13 @@ wall: scripts, exports of the view).
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from app._gzip import gzip_with_etag
 from app.basemap import IDENTITY, Display
 from app.wall_data import STATES, WallFilters, filtered, history_frame, overdue_flags, parse_cut
 from geo.map_clusters import ClusterLevels, cluster_levels
@@ -45,12 +44,6 @@ MIN_ZOOM, MAX_ZOOM = 9, 16
 RADIUS_PX = 72
 #: Fewest incidents shown as a cluster.
 MIN_POINTS = 3
-
-
-def _gzip(body: bytes) -> tuple[bytes, str]:
-    """Gzipped ``body`` (no timestamp: the same bytes in every worker) and its ETag."""
-    packed = gzip.compress(body, 5, mtime=0)
-    return packed, '"' + hashlib.sha1(packed, usedforsecurity=False).hexdigest()[:20] + '"'
 
 
 def _located(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +89,9 @@ def history_payload(
 ) -> tuple[bytes, str]:
     """Gzipped points of the filtered history at ``cut`` (for ``display``), and its ETag."""
     now = pd.Timestamp(cut)
-    return _gzip(points_geojson(filtered(history_frame(url, cut), filters, now), now, display))
+    return gzip_with_etag(
+        points_geojson(filtered(history_frame(url, cut), filters, now), now, display)
+    )
 
 
 @lru_cache(maxsize=8)
@@ -158,7 +153,7 @@ def clusters_payload(
 ) -> tuple[bytes, str]:
     """Gzipped GeoJSON of what the map draws at ``zoom`` within ``bbox``, and its ETag."""
     levels, props = _levels(url, cut, filters, display)
-    return _gzip(clusters_geojson(levels.at(zoom, bbox), props))
+    return gzip_with_etag(clusters_geojson(levels.at(zoom, bbox), props))
 
 
 class BadViewArgument(ValueError):

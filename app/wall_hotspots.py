@@ -26,8 +26,6 @@ carries none of those columns anyway.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -39,6 +37,7 @@ import pandas as pd
 import shapely
 
 from app import wall_data as wd
+from app._gzip import gzip_with_etag
 from app.basemap import IDENTITY, Display
 from app.cli_hotspots import feature_collection, gi_frame
 from store import open_store
@@ -239,9 +238,7 @@ def payload(layers: WallHotspots, layer: str) -> tuple[bytes, str]:
         raise ValueError(f"unknown layer {layer!r}: 'hot' or 'heat'")
     fc = layers.hot if layer == "hot" else layers.heat
     raw = json.dumps(fc, ensure_ascii=False, separators=(",", ":")).encode()
-    body = gzip.compress(raw, 5, mtime=0)  # no timestamp: the same ETag in every worker
-    tag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
-    return body, tag
+    return gzip_with_etag(raw)
 
 
 # --- the wall's callback ----------------------------------------------------------------

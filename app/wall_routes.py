@@ -13,8 +13,6 @@ refuses ``/wall/…`` to roles bound to an area.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 from functools import cache
 
 import orjson
@@ -23,6 +21,7 @@ from flask import Response, request
 
 from app import wall_data as wd
 from app import wall_hotspots as wh
+from app._gzip import gzip_with_etag
 from app.basemap import IDENTITY, Display
 from app.components.town_map import TownData, empty_collection
 from app.components.wall_hot import ROUTE
@@ -53,8 +52,7 @@ def register(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -
     @cache
     def packed(name: str) -> tuple[bytes, str]:
         fc = data.labels if name == "labels" else data.layers.get(name, empty_collection())
-        body = gzip.compress(orjson.dumps(fc), 6, mtime=0)
-        return body, '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:20] + '"'
+        return gzip_with_etag(orjson.dumps(fc), 6)
 
     def layer(name: str) -> Response:
         if name not in LAYERS:
