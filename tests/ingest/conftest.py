@@ -3,6 +3,8 @@ and the store fixtures of ``tests/store`` (every test taking ``store`` runs on b
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,22 @@ def town() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def ctx(town: dict[str, Any]) -> IngestContext:
     return IngestContext.from_frames(town)
+
+
+def gbk_rows() -> list[dict[str, str]]:
+    """The rows of the GBK 110 fixture, to be changed and written back by :func:`write_csv`."""
+    text = (DATA / "110_gbk.csv").read_bytes().decode("gbk")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def write_csv(rows: list[dict[str, str]], path: Path) -> Path:
+    """``rows`` as a UTF-8 CSV at ``path`` (the header of the first row); returns ``path``."""
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
 
 
 def balanced(s: IngestSummary) -> IngestSummary:

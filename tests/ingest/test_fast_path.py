@@ -4,8 +4,6 @@ every fixture file and both backends: incidents, events, audit lines, quarantine
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import pytest
 
 import ingest._run as _run
 from ingest.pipeline import IngestContext, ingest_file
-from tests.ingest.conftest import DATA, balanced
+from tests.ingest.conftest import DATA, balanced, gbk_rows, write_csv
 from tests.store.conftest import snapshot
 
 FILES = [
@@ -29,18 +27,11 @@ FILES = [
 
 def _changed_copy(tmp_path: Path) -> Path:
     """The GBK file again with two descriptions changed (amends) and a new row."""
-    text = (DATA / "110_gbk.csv").read_bytes().decode("gbk")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = gbk_rows()
     rows[1]["简要警情"] += "（补充）"
     rows[3]["简要警情"] += "（再补充）"
     rows.append(dict(rows[0], 警情编号=rows[0]["警情编号"] + "X"))
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    path = tmp_path / "changed.csv"
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
+    return write_csv(rows, tmp_path / "changed.csv")
 
 
 def test_fast_path_stores_what_the_careful_path_stores(

@@ -3,8 +3,6 @@ again ends with the same store as a run that was never interrupted — on both b
 
 from __future__ import annotations
 
-import csv
-import io
 import subprocess
 import sys
 import textwrap
@@ -13,7 +11,7 @@ from typing import Any
 
 from ingest.pipeline import IngestContext, ingest_file
 from store import IncidentQuery, IncidentStore, Scope, open_store
-from tests.ingest.conftest import DATA, balanced
+from tests.ingest.conftest import balanced, gbk_rows, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 5
@@ -47,18 +45,10 @@ KILLER = textwrap.dedent(
 
 def _feed(tmp_path: Path) -> Path:
     """20 good rows, a bad one, a re-delivery with a change, an exact repeat; UTF-8."""
-    text = (DATA / "110_gbk.csv").read_bytes().decode("gbk")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = gbk_rows()
     bad = dict(rows[4], 警情编号="")
     changed = dict(rows[2], 简要警情=rows[2]["简要警情"] + "（补充）")
-    all_rows = [*rows[:8], bad, *rows[8:], changed, dict(rows[0])]
-    buf = io.StringIO(newline="")
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    w.writerows(all_rows)
-    path = tmp_path / "feed.csv"
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
+    return write_csv([*rows[:8], bad, *rows[8:], changed, dict(rows[0])], tmp_path / "feed.csv")
 
 
 def snapshot(store: IncidentStore) -> dict[str, Any]:
