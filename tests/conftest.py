@@ -76,13 +76,18 @@ def demo_town() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def demo_gpkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of the full demo (seed 7, 2,000 incidents with their events), as ``ember demo``
-    writes it; built once per session. Copy it before writing to it."""
+    """A store of the full demo (seed 7, 2,000 incidents with their events), as ``make run``
+    writes it: the demo year ends now, so that the wall's today / 7 d windows hold incidents
+    whatever the date the suite runs on (a fixed end empties them day by day). Built once per
+    session. Copy it before writing to it."""
+    import pandas as pd
+
     from layers.demo import build_demo
     from store import open_store
 
     path = tmp_path_factory.mktemp("demo") / "ember.gpkg"
     store = open_store(str(path))
-    store.write_layers(build_demo(7, n_incidents=2000))
+    end = pd.Timestamp.now(tz="Asia/Shanghai").floor("min")
+    store.write_layers(build_demo(7, n_incidents=2000, end=end))
     store.close()
     return path
