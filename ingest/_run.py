@@ -48,9 +48,6 @@ from ingest.summary import IngestSummary
 from store.base import DuplicateIncident, IncidentStore, QuarantineRow, Scope, StaleVersion
 from store.received import ReceivedBatch
 
-#: New incidents go to the store as columns (``add_received``); ``False`` builds an Incident and
-#: an Event per row for ``add_incidents`` instead (the careful path the tests compare it with).
-COLUMNAR = True
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
 
@@ -310,7 +307,7 @@ class _Run:
         )  # fmt: skip
         column = partial(self.column, rows)
         f = batch_fields(column, self.cols, b.sids, b.hashes, b.received, b.cats, b.phones, b.loc)
-        if COLUMNAR:
+        if self.ctx.columnar:
             b.received_batch = received_batch(
                 f, b.new_rows, new_ids, b.repeat, source=fmt.source, file=self.file
             )

@@ -29,6 +29,9 @@ class IngestContext:
     repeat_policy: RepeatPolicy = field(default_factory=RepeatPolicy)
     #: Coordinate system of coordinates given without a 坐标系 column.
     default_crs: str = "wgs84"
+    #: New incidents go to the store as columns (``add_received``); ``False`` builds an Incident
+    #: and an Event per row for ``add_incidents`` instead (the careful path tests compare it with).
+    columnar: bool = True
     #: Address -> (lon, lat, level, confidence, needs_review), see :meth:`geocode`.
     _geocoded: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 

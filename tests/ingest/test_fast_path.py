@@ -4,13 +4,11 @@ every fixture file and both backends: incidents, events, audit lines, quarantine
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import ingest._run as _run
 from ingest.pipeline import IngestContext, ingest_file
 from tests.ingest.conftest import DATA, balanced, gbk_rows, write_csv
 from tests.store.conftest import snapshot
@@ -35,16 +33,16 @@ def _changed_copy(tmp_path: Path) -> Path:
 
 
 def test_fast_path_stores_what_the_careful_path_stores(
-    two_stores: Any, ctx: IngestContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    two_stores: Any, ctx: IngestContext, tmp_path: Path
 ) -> None:
     fast, careful, raw = two_stores
     start = datetime.now(UTC)
     feeds = [(DATA / name, fmt) for name, fmt in FILES] + [(_changed_copy(tmp_path), "110")]
     for store, columnar in ((fast, True), (careful, False)):
-        monkeypatch.setattr(_run, "COLUMNAR", columnar)
+        path_ctx = replace(ctx, columnar=columnar)
         for path, fmt in feeds:
             for batch in (7, 1000):  # several batches (links across them), then all duplicates
-                balanced(ingest_file(path, fmt, store, ctx, batch_size=batch))
+                balanced(ingest_file(path, fmt, store, path_ctx, batch_size=batch))
     got, want = snapshot(fast, raw, start), snapshot(careful, raw, start)
     assert got == want
     incidents, events = got[0], got[1]
