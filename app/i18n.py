@@ -34,6 +34,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     "win.year": Msg("近一年", "Year"),
     "win.custom": Msg("自定义", "Custom"),
     "dates.start": Msg("起", "From"),
+    #: The calendar's month heading (Dash's date picker takes moment-style tokens).
+    "dates.month": Msg("YYYY年M月", "MMMM YYYY"),
     "dates.end": Msg("止", "To"),
     "filter.category": Msg("全部类别", "All categories"),
     "filter.source": Msg("全部来源", "All sources"),

@@ -102,6 +102,8 @@ def header(
                     dcc.DatePickerRange(
                         id="wall-dates",
                         display_format="MM-DD",
+                        month_format=t("dates.month", lang),
+                        first_day_of_week=1,  # weeks start on Monday in China
                         className="wall-dates",
                         start_date=f.start,
                         end_date=f.end,

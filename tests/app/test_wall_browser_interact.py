@@ -23,7 +23,6 @@ from app import wall_data as wd
 from app.config import Settings
 from app.server import create_app
 from app.server import serve_in_thread as serve
-from layers.demo.incidents import DEMO_END
 from store import IncidentQuery, Scope, open_store
 from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
@@ -140,9 +139,9 @@ def test_custom_date_range_is_filtered_on_the_server(
     browser: Any, wall_app: Any, demo_gpkg: Path
 ) -> None:
     today = pd.Timestamp.now(tz=LOCAL)
-    # Days with incidents: from the 1st of the month of the demo's last full day (or of this
-    # month) to that day, which is before today (the fixture's demo year ends on DEMO_END).
-    last_day = min(today.normalize(), DEMO_END.tz_convert(LOCAL).normalize()) - pd.Timedelta(days=1)
+    # Days with incidents: from the 1st of the month of yesterday to yesterday (the fixture's
+    # demo year ends now).
+    last_day = today.normalize() - pd.Timedelta(days=1)
     if last_day.day < 2:
         last_day -= pd.Timedelta(days=1)
     first, last = 1, last_day.day
@@ -154,9 +153,15 @@ def test_custom_date_range_is_filtered_on_the_server(
         try:
             page.get_by_text("自定义", exact=True).click()
             page.locator("#wall-dates").click()
-            caption = page.get_by_text(f"{last_day:%B} {last_day.year}", exact=True).first
-            caption_now = page.get_by_text(f"{today:%B} {today.year}", exact=True).first
+            # The calendar in Chinese: months as 2026年12月, weeks from Monday, weekdays 一 … 日.
+            caption = page.get_by_text(f"{last_day.year}年{last_day.month}月", exact=True).first
+            caption_now = page.get_by_text(f"{today.year}年{today.month}月", exact=True).first
             caption_now.wait_for(timeout=10_000)  # the calendar is open
+            weekdays = page.evaluate(
+                "() => [...document.querySelectorAll('.dash-datepicker-calendar thead tr + tr th"
+                " span')].slice(0, 7).map(s => getComputedStyle(s, '::after').content)"
+            )
+            assert weekdays == [f'"{d}"' for d in "一二三四五六日"], weekdays
             for _ in range(back):
                 page.get_by_role("button", name="Previous month").click()
             caption.wait_for(timeout=10_000)  # on the month of the range
