@@ -68,6 +68,12 @@ QUIET_PREFIXES = (*PUBLIC_PREFIXES, "/tiles/")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def is_static(path: str) -> bool:
+    """Whether ``path`` is static code or a health probe (:data:`PUBLIC_PREFIXES`): open to
+    everyone, and served without loading the signed-in user from the store."""
+    return path.startswith(PUBLIC_PREFIXES)
+
+
 @dataclass(frozen=True)
 class LoginLimits:
     """Failed sign-ins allowed within ``window`` per username and per client address."""
@@ -199,7 +205,7 @@ def _idle_timeout() -> None:
 
     Static code (scripts, styles) is left alone: it holds no data, and loading the user from
     the store for each of a page's ~20 script requests cost ~5 ms apiece."""
-    if request.path.startswith(PUBLIC_PREFIXES) or not current_user.is_authenticated:
+    if is_static(request.path) or not current_user.is_authenticated:
         return
     st = state()
     now = st.clock().timestamp()
@@ -216,7 +222,7 @@ def _idle_timeout() -> None:
 
 def _public(path: str) -> bool:
     return request.endpoint in ("ember_auth.login", "ember_auth.logout", "static") or (
-        path.startswith(PUBLIC_PREFIXES + API_PREFIXES)
+        is_static(path) or path.startswith(API_PREFIXES)
     )
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, redirect, request
 from flask_login import current_user
 
-from app.auth.session import PUBLIC_PREFIXES
+from app.auth.session import is_static
 
 #: Roles whose scope is the whole town: they may watch the wall.
 WALL_ROLES = frozenset({"admin", "commander", "dispatcher", "callback", "analyst", "wall"})
@@ -77,7 +77,7 @@ WALL_ACCOUNT_PREFIXES = (
 
 
 def _gate() -> Response | None:
-    if request.path.startswith(PUBLIC_PREFIXES) or not current_user.is_authenticated:
+    if is_static(request.path) or not current_user.is_authenticated:
         return None  # static code is public: no need to load the user
     if current_user.role == "wall":
         path = (request.path.rstrip("/")) or "/"
