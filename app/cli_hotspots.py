@@ -25,19 +25,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
-import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from app._cli_io import emit, log
+from app._geojson import feature_collection
+from app._hotspot_methods import (
+    clusters_collection,
+    emerging_collection,
+    gi_collection,
+    gi_frame,
+    kde_collection,
+)
 from app.config import Settings
 from incidents._time import LOCAL_TZ
 from layers.incidents_layer import CATEGORIES
@@ -50,43 +53,6 @@ SCOPE = Scope.everything("analyst")
 PERSONAL = ("caller_name", "caller_phone", "caller_id_number")
 #: Grid-cell columns about the grid officer, not needed by any analysis.
 OFFICER = ("officer_id", "officer_name", "officer_phone")
-#: Decimal places of output coordinates (1e-6 degree is about 0.1 m).
-PRECISION = 6
-
-
-# --- GeoJSON ---------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-ready Python value (numpy scalars unwrapped, NaN/NaT as None)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def feature_collection(
-    frame: gpd.GeoDataFrame, columns: Sequence[str], *, precision: int = PRECISION
-) -> dict[str, Any]:
-    """An RFC 7946 FeatureCollection (EPSG:4326, rounded coordinates) of ``frame``'s
-    ``columns``."""
-    wgs = frame.to_crs(4326) if frame.crs is not None and frame.crs != "EPSG:4326" else frame
-    geoms = shapely.set_precision(wgs.geometry.to_numpy(), 10.0**-precision)
-    records = pd.DataFrame(wgs[list(columns)]).to_dict(orient="records")
-    features = [
-        {
-            "type": "Feature",
-            "properties": {k: _plain(v) for k, v in rec.items()},
-            "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
-        }
-        for rec, geom in zip(records, geoms, strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -146,144 +112,6 @@ def load(
     if "involves_migrant" in found:
         found["involves_migrant"] = found["involves_migrant"].fillna(False).astype(bool)
     return gpd.GeoDataFrame(found, geometry="geometry", crs=4326), cells.reset_index(drop=True)
-
-
-# --- methods ---------------------------------------------------------------------------------
-
-CELL_COLUMNS = ("code", "name", "village_code")
-
-
-def kde_collection(
-    incidents: gpd.GeoDataFrame,
-    *,
-    bandwidth_m: float = 200.0,
-    cell_m: float | None = None,
-    min_share: float = 0.05,
-    n_peaks: int = 10,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """KDE squares above ``min_share`` of the peak, and a summary with the top peaks."""
-    from geo.hotspots import kde, peaks
-
-    if bandwidth_m <= 0:
-        raise ValueError("--bandwidth 须为正数 / --bandwidth must be positive")
-    if incidents.empty:
-        return {"type": "FeatureCollection", "features": []}, {"peaks": []}
-    surface = kde(incidents, bandwidth_m, cell_m=cell_m or bandwidth_m / 2)
-    squares = surface.to_frame(min_share=min_share)
-    squares["density_km2"] = squares["density_km2"].round(3)
-    top = peaks(surface, n=n_peaks).to_crs(4326)
-    summary = {
-        "bandwidth_m": bandwidth_m,
-        "cell_m": surface.cell_m,
-        "min_share": min_share,
-        "max_density_km2": round(float(surface.values.max() * 1e6), 3),
-        "peaks": [
-            {
-                "rank": int(r["rank"]),
-                "lon": round(float(r.geometry.x), PRECISION),
-                "lat": round(float(r.geometry.y), PRECISION),
-                "density_km2": round(float(r["density_km2"]), 3),
-            }
-            for _, r in top.iterrows()
-        ],
-    }
-    return feature_collection(squares, ["row", "col", "density_km2"]), summary
-
-
-def gi_frame(
-    incidents: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, permutations: int = 0
-) -> gpd.GeoDataFrame:
-    """Gi* of incident counts per grid cell (analytic p, FDR), in the cells' row order."""
-    from geo.hotspots import count_points, gi_star
-
-    counted = count_points(incidents, cells)
-    if len(counted) < 2 or not counted["n"].any() or counted["n"].nunique() < 2:
-        # No variation: Gi* is undefined; every cell is "not significant".
-        out = counted.copy()
-        out["gi_z"], out["gi_p"], out["gi_q"] = 0.0, 1.0, 1.0
-        out["gi_bin"] = np.int8(0)
-        out["gi_class"] = "not significant"
-        return out
-    return gi_star(counted, "n", permutations=permutations, seed=0)
-
-
-def _of_village(res: gpd.GeoDataFrame, village: str | None) -> gpd.GeoDataFrame:
-    return res if village is None else res[res["village_code"] == village]
-
-
-def gi_collection(
-    incidents: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
-    *,
-    permutations: int = 0,
-    village: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Grid cells (of ``village`` only, when given; computed over all ``cells``) with their Gi*
-    z, q, bin and class; a summary of the class counts."""
-    res = _of_village(gi_frame(incidents, cells, permutations), village).copy()
-    res["gi_z"] = res["gi_z"].astype(float).round(4)
-    res["gi_q"] = res["gi_q"].astype(float).round(6)
-    counts = res["gi_class"].value_counts()
-    cols = [c for c in CELL_COLUMNS if c in res] + ["n", "gi_z", "gi_q", "gi_bin", "gi_class"]
-    if "gi_p_sim" in res:
-        res["gi_p_sim"] = res["gi_p_sim"].astype(float).round(6)
-        cols.append("gi_p_sim")
-    summary = {
-        "classes": {str(k): int(v) for k, v in counts.items()},
-        "permutations": permutations,
-    }
-    return feature_collection(res, cols), summary
-
-
-def emerging_collection(
-    incidents: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
-    *,
-    freq: str = "W-SUN",
-    village: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Grid cells (of ``village`` only, when given; computed over all ``cells``) with their
-    emerging hot spot pattern; a summary of the pattern counts."""
-    from geo.hotspots import emerging_hotspots
-
-    if incidents.empty:
-        res = cells.assign(pattern="no pattern", n_hot=0, n_cold=0, final_z=0.0)
-        res = res.assign(trend_tau=0.0, trend_p=1.0, n=0)
-    else:
-        res = emerging_hotspots(incidents, cells, freq=freq)
-    res = _of_village(res, village).copy()
-    for col in ("final_z", "trend_tau", "trend_p"):
-        res[col] = res[col].astype(float).round(4)
-    res["n"] = res["n"].astype(int)
-    cols = [c for c in CELL_COLUMNS if c in res]
-    cols += ["n", "pattern", "n_hot", "n_cold", "final_z", "trend_tau", "trend_p"]
-    counts = res["pattern"].value_counts()
-    summary = {"freq": freq, "patterns": {str(k): int(v) for k, v in counts.items()}}
-    return feature_collection(res, cols), summary
-
-
-def clusters_collection(
-    incidents: gpd.GeoDataFrame, *, min_cluster_size: int = 15
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Convex hulls of the HDBSCAN clusters with their summaries."""
-    from geo.hotspots import cluster_summary, density_clusters
-
-    with warnings.catch_warnings():
-        # scikit-learn >= 1.8 warns that HDBSCAN's ``copy`` default will change; not ours.
-        warnings.simplefilter("ignore", FutureWarning)
-        labelled = density_clusters(incidents, method="hdbscan", min_cluster_size=min_cluster_size)
-    summary = cluster_summary(labelled)
-    summary["category_mix"] = summary["category_mix"].map(json.loads)
-    summary["top_addresses"] = summary["top_addresses"].map(json.loads)
-    for col in ("migrant_share", "repeat_share"):
-        summary[col] = summary[col].astype(float).round(4)
-    cols = ["cluster", "n", "top_category", "category_mix", "migrant_share", "top_addresses"]
-    doc = {
-        "min_cluster_size": min_cluster_size,
-        "clusters": len(summary),
-        "noise": int((labelled["cluster"] < 0).sum()),
-    }
-    return feature_collection(summary, [*cols, "repeat_share"]), doc
 
 
 # --- command ---------------------------------------------------------------------------------
@@ -465,4 +293,4 @@ def add_hotspots_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     p.set_defaults(handler=cmd_hotspots)
 
 
-__all__ = ["METHODS", "SCOPE", "add_hotspots_commands", "analyse", "feature_collection"]
+__all__ = ["METHODS", "SCOPE", "add_hotspots_commands", "analyse", "feature_collection", "gi_frame"]
