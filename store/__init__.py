@@ -32,6 +32,7 @@ from store.base import (
     UserNotFound,
 )
 from store.gpkg import GeoPackageStore
+from store.quarantine import QuarantineStore
 
 
 def open_store(url: str) -> IncidentStore:
@@ -62,6 +63,7 @@ __all__ = [
     "QuarantineEntry",
     "QuarantineNotFound",
     "QuarantineRow",
+    "QuarantineStore",
     "ReadOnlyScope",
     "Scope",
     "SourceKey",

@@ -1,7 +1,10 @@
 """Quarantine rows and the (source, source_id) lookup, shared by both backends.
 
-The backends differ only in their parameter marker and in how they insert many rows; the
-statements and the decoding of a row into a :class:`~store.base.QuarantineEntry` live here.
+:class:`QuarantineMixin` holds the :class:`~store.quarantine.QuarantineStore` methods, on top of
+:class:`store._users.AccountsMixin` (parameter marker, time binding, ``_tx``). The backends
+differ only in how they insert many rows (``_quarantine_insert``) and in whose clock stamps a
+write (``_now_sql``: GeoPackage binds the app's time, PostGIS asks the server); the statements
+and the decoding of a row into a :class:`~store.quarantine.QuarantineEntry` live here.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from store import _codec as codec
-from store.base import QuarantineEntry, QuarantineRow, SourceKey
+from store._users import AccountsMixin
+from store.base import QuarantineNotFound, SourceKey
+from store.quarantine import QuarantineEntry, QuarantineRow
 
 STATUSES = ("open", "resolved", "discarded")
 #: Columns written by :func:`values`, in order (``at`` is the backend's).
@@ -129,3 +135,97 @@ def source_key(row: Sequence[Any]) -> tuple[str, SourceKey]:
 def chunks(items: Sequence[str]) -> list[list[str]]:
     unique = sorted(set(items))
     return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+
+
+class QuarantineMixin(AccountsMixin):
+    """The :class:`~store.quarantine.QuarantineStore` methods, on top of a backend's ``_tx``."""
+
+    #: SQL for the time of a write when the database's clock gives it (PostGIS:
+    #: ``clock_timestamp()``); None binds the app's time, one value for the whole write.
+    _now_sql: ClassVar[str | None] = None
+
+    def _quarantine_insert(
+        self, db: Any, values: Sequence[tuple[Any, ...]], at: tuple[Any, ...]
+    ) -> int:  # pragma: no cover
+        """Insert rows (:func:`values` of each), skipping those already held (same source and
+        raw hash); return how many were added. ``at`` binds the write's time (empty when
+        :attr:`_now_sql` gives it)."""
+        raise NotImplementedError
+
+    def _stamp(self) -> tuple[str, tuple[Any, ...]]:
+        """The time of one write: the SQL that stands for it and the values that SQL binds."""
+        if self._now_sql is not None:
+            return self._now_sql, ()
+        return "?", (self._time(datetime.now(UTC)),)
+
+    def _audit_quarantine(
+        self,
+        db: Any,
+        stamp: tuple[str, tuple[Any, ...]],
+        actor: str,
+        action: str,
+        incident_id: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        at_sql, at = stamp
+        db.execute(
+            self._sql(
+                "INSERT INTO audit_log (at, actor, action, incident_id, detail) "
+                f"VALUES ({at_sql}, ?, ?, ?, ?)"
+            ),
+            (*at, actor, action, incident_id, codec.to_json(detail)),
+        )
+
+    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
+        if not rows:
+            return 0
+        encoded = [values(r) for r in rows]
+        stamp = self._stamp()
+        with self._tx("quarantine_add") as db:
+            added = self._quarantine_insert(db, encoded, stamp[1])
+            if added:
+                detail = {"added": added, "file": rows[0].file}
+                self._audit_quarantine(db, stamp, actor, "quarantine_add", None, detail)
+        return added
+
+    def quarantine_list(
+        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
+    ) -> list[QuarantineEntry]:
+        sql, params = list_sql(self._ph, status, source, limit)
+        with self._tx(None) as db:
+            return [entry(r) for r in db.execute(sql, params).fetchall()]
+
+    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
+        with self._tx(None) as db:
+            row = db.execute(self._sql(f"{SELECT} WHERE id = ?"), (int(entry_id),)).fetchone()
+        if row is None:
+            raise QuarantineNotFound(f"隔离记录不存在 / no quarantine entry {entry_id}")
+        return entry(row)
+
+    def quarantine_resolve(
+        self,
+        entry_id: int,
+        *,
+        actor: str,
+        status: str = "resolved",
+        incident_id: str | None = None,
+        note: str = "",
+    ) -> QuarantineEntry:
+        check_resolution(status)
+        stamp = self._stamp()
+        at_sql, at = stamp
+        with self._tx("quarantine_resolve") as db:
+            cur = db.execute(
+                self._sql(
+                    f"UPDATE quarantine SET status = ?, resolved_at = {at_sql}, resolved_by = ?, "
+                    "incident_id = ?, note = ? WHERE id = ? AND status = 'open'"
+                ),
+                (status, *at, actor, incident_id, note, int(entry_id)),
+            )
+            if cur.rowcount != 1:
+                raise QuarantineNotFound(
+                    f"没有待处理的隔离记录 / no open quarantine entry {entry_id}"
+                )
+            detail = {"quarantine_id": int(entry_id), "status": status}
+            self._audit_quarantine(db, stamp, actor, "quarantine_resolve", incident_id, detail)
+        return self.quarantine_get(entry_id)

@@ -1,8 +1,9 @@
 """The storage contract every backend implements (pygeoapi-style provider interface).
 
 Two Protocols: :class:`Store` (layers: read, write, list) and :class:`IncidentStore` (incidents,
-their events, the audit log), which every backend implements in full. One conformance suite
-(``tests/store/``) runs against each backend.
+their events, the audit log), which every backend implements in full; it includes the accounts
+(:mod:`store.accounts`) and quarantine (:mod:`store.quarantine`, whose values are re-exported
+here) parts of the contract. One conformance suite (``tests/store/``) runs against each backend.
 
 The values crossing the boundary are typed: :class:`~incidents.model.Incident` and
 :class:`~incidents.model.Event` in, :class:`IncidentRecord`,
@@ -27,6 +28,9 @@ from incidents.lifecycle import IncidentStatus
 from incidents.model import Event, Incident, State
 from store._stats import StoreStats
 from store.accounts import AccountStore
+from store.quarantine import QuarantineEntry as QuarantineEntry
+from store.quarantine import QuarantineRow as QuarantineRow
+from store.quarantine import QuarantineStore
 
 if TYPE_CHECKING:
     from store.received import ReceivedBatch
@@ -235,52 +239,6 @@ class QuarantineNotFound(StoreError, KeyError):
 
 
 @dataclass(frozen=True)
-class QuarantineRow:
-    """A feed row that could not be stored, as handed to :meth:`IncidentStore.quarantine_add`.
-
-    ``raw`` is the row as read (column -> text; personal data included, so show it masked);
-    ``problems`` are dicts ``{code, column, zh, en}``, the first the main one, and never echo a
-    personal value. ``raw_hash`` (computed when empty) makes re-quarantining a no-op.
-    """
-
-    source: str
-    file: str
-    line: int | None
-    raw: Mapping[str, Any]
-    problems: tuple[Mapping[str, Any], ...]
-    source_id: str | None = None
-    raw_hash: str = ""
-
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    """One stored quarantine entry; ``status`` is open, resolved or discarded."""
-
-    id: int
-    at: datetime
-    source: str
-    source_id: str | None
-    file: str
-    line: int | None
-    column: str | None
-    code: str
-    reason_zh: str
-    reason_en: str
-    problems: tuple[dict[str, Any], ...]
-    raw: dict[str, Any]
-    raw_hash: str
-    status: str
-    resolved_at: datetime | None = None
-    resolved_by: str | None = None
-    incident_id: str | None = None
-    note: str = ""
-
-    @property
-    def reason(self) -> str:
-        return f"{self.reason_zh} / {self.reason_en}"
-
-
-@dataclass(frozen=True)
 class SourceKey:
     """What is stored under one (source, source_id): the incident, its version, and the
     ``content_hash`` values its events carry in ``data``, oldest first (every delivery of the
@@ -315,9 +273,10 @@ class Store(Protocol):
 
 
 @runtime_checkable
-class IncidentStore(Store, AccountStore, Protocol):
+class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
     """Incidents, their events and the audit log, on top of the layers; accounts and sign-in
-    attempts (:class:`~store.accounts.AccountStore`)."""
+    attempts (:class:`~store.accounts.AccountStore`); the quarantine of feed rows that could not
+    be stored (:class:`~store.quarantine.QuarantineStore`)."""
 
     def schema_version(self) -> int:
         """The newest migration applied (migrations run when the store is first used)."""
@@ -406,34 +365,6 @@ class IncidentStore(Store, AccountStore, Protocol):
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
         """Stored incidents of ``source`` among ``source_ids``, by source id (bulk, no scope:
         for ingest). Ids not stored are absent from the result."""
-        ...
-
-    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
-        """Quarantine rows (all or nothing); a row already held (same source and raw hash) is
-        skipped. Returns how many were added."""
-        ...
-
-    def quarantine_list(
-        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
-    ) -> list[QuarantineEntry]:
-        """Quarantine entries in id order (``status`` None: all)."""
-        ...
-
-    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
-        """One entry. Raises :class:`QuarantineNotFound`."""
-        ...
-
-    def quarantine_resolve(
-        self,
-        entry_id: int,
-        *,
-        actor: str,
-        status: str = "resolved",
-        incident_id: str | None = None,
-        note: str = "",
-    ) -> QuarantineEntry:
-        """Close an open entry as ``resolved`` (fixed and stored as ``incident_id``) or
-        ``discarded``; audited. Raises :class:`QuarantineNotFound` when no open entry has it."""
         ...
 
     def close(self) -> None:

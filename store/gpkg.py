@@ -40,6 +40,7 @@ from store._gpkg_sql import (
     point_blob,
     schema_version,
 )
+from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
 from store.base import (
     AuditEntry,
@@ -48,9 +49,6 @@ from store.base import (
     IncidentQuery,
     IncidentRecord,
     LayerNotFound,
-    QuarantineEntry,
-    QuarantineNotFound,
-    QuarantineRow,
     ReadOnlyScope,
     Scope,
     SourceKey,
@@ -99,7 +97,7 @@ def _now() -> str:
     return codec.iso_ms(datetime.now(UTC))
 
 
-class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stats
+class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see the mixins
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
     def __init__(self, path: str | Path):
@@ -342,59 +340,15 @@ class GeoPackageStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health s
                 out.update(qr.source_key(r) for r in rows)
         return out
 
-    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
-        if not rows:
-            return 0
-        now = _now()
+    def _quarantine_insert(
+        self, conn: sqlite3.Connection, values: Sequence[tuple[Any, ...]], at: tuple[Any, ...]
+    ) -> int:
+        """``INSERT OR IGNORE`` of each row, ``at`` (the app's time) first; counts the changes."""
         cols = ("at", *qr.INSERT_COLUMNS)
         sql = codec.insert_sql("quarantine", cols, "?").replace("INSERT", "INSERT OR IGNORE", 1)
-        with self._tx("quarantine_add") as conn:
-            before = conn.total_changes
-            conn.executemany(sql, [(now, *qr.values(r)) for r in rows])
-            added = conn.total_changes - before
-            if added:
-                detail = codec.to_json({"added": added, "file": rows[0].file})
-                conn.execute(_INSERT_AUDIT, (now, actor, "quarantine_add", None, detail))
-        return added
-
-    def quarantine_list(
-        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
-    ) -> list[QuarantineEntry]:
-        sql, params = qr.list_sql("?", status, source, limit)
-        with self._tx(None) as conn:
-            return [qr.entry(r) for r in conn.execute(sql, params).fetchall()]
-
-    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
-        with self._tx(None) as conn:
-            row = conn.execute(f"{qr.SELECT} WHERE id = ?", (int(entry_id),)).fetchone()
-        if row is None:
-            raise QuarantineNotFound(f"隔离记录不存在 / no quarantine entry {entry_id}")
-        return qr.entry(row)
-
-    def quarantine_resolve(
-        self,
-        entry_id: int,
-        *,
-        actor: str,
-        status: str = "resolved",
-        incident_id: str | None = None,
-        note: str = "",
-    ) -> QuarantineEntry:
-        qr.check_resolution(status)
-        now = _now()
-        with self._tx("quarantine_resolve") as conn:
-            cur = conn.execute(
-                "UPDATE quarantine SET status = ?, resolved_at = ?, resolved_by = ?, "
-                "incident_id = ?, note = ? WHERE id = ? AND status = 'open'",
-                (status, now, actor, incident_id, note, int(entry_id)),
-            )
-            if cur.rowcount != 1:
-                raise QuarantineNotFound(
-                    f"没有待处理的隔离记录 / no open quarantine entry {entry_id}"
-                )
-            detail = codec.to_json({"quarantine_id": int(entry_id), "status": status})
-            conn.execute(_INSERT_AUDIT, (now, actor, "quarantine_resolve", incident_id, detail))
-        return self.quarantine_get(entry_id)
+        before = conn.total_changes
+        conn.executemany(sql, [(*at, *v) for v in values])
+        return conn.total_changes - before
 
     def close(self) -> None:
         """Nothing to release: each operation opens and closes its own connection."""

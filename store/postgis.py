@@ -31,6 +31,7 @@ from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
 from store._filters import query_clause, scope_clause
 from store._flat import from_frame
+from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
 from store.base import (
     AuditEntry,
@@ -39,9 +40,6 @@ from store.base import (
     IncidentQuery,
     IncidentRecord,
     LayerNotFound,
-    QuarantineEntry,
-    QuarantineNotFound,
-    QuarantineRow,
     ReadOnlyScope,
     Scope,
     SourceKey,
@@ -61,16 +59,23 @@ def _refused(exc: psycopg.errors.IntegrityError) -> StoreError:
     )
 
 
+#: Array types of :data:`store._quarantine.INSERT_COLUMNS`, for ``unnest``.
+_QUARANTINE_TYPES = (
+    "text", "text", "text", "int", "text", "text", "text", "text", "jsonb", "jsonb", "text",
+)  # fmt: skip
+
+
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class PostGISStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stats
+class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see the mixins
     """Layers, incidents and their events in a PostgreSQL database with PostGIS."""
 
     _ph = "%s"
     _time_as_text = False
+    _now_sql = "clock_timestamp()"
 
     def __init__(self, url: str, *, max_connections: int = 8):
         self.url = url
@@ -316,66 +321,22 @@ class PostGISStore(ApiKeysMixin, StatsMixin):  # accounts, API keys, health stat
                 out.update(qr.source_key(r) for r in rows)
         return out
 
-    def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
-        if not rows:
-            return 0
-        cols = qr.INSERT_COLUMNS
-        arrays = list(zip(*(qr.values(r) for r in rows), strict=True))
-        types = ["text", "text", "text", "int", "text", "text", "text", "text", "jsonb", "jsonb",
-                 "text"]  # fmt: skip
-        unnest = ", ".join(f"%s::{t}[]" for t in types)
+    def _quarantine_insert(
+        self, cur: psycopg.Cursor[Any], values: Sequence[tuple[Any, ...]], at: tuple[Any, ...]
+    ) -> int:
+        """One ``INSERT … SELECT FROM unnest`` of typed arrays; ``at`` is empty (the column's
+        default, the server's clock)."""
+        arrays = list(zip(*values, strict=True))
+        unnest = ", ".join(f"%s::{t}[]" for t in _QUARANTINE_TYPES)
         sql = (
-            f"INSERT INTO quarantine ({', '.join(cols)}) SELECT * FROM unnest({unnest}) "
-            "ON CONFLICT (source, raw_hash) DO NOTHING"
+            f"INSERT INTO quarantine ({', '.join(qr.INSERT_COLUMNS)}) SELECT * FROM "
+            f"unnest({unnest}) ON CONFLICT (source, raw_hash) DO NOTHING"
         )
         try:
-            with self._tx("quarantine_add") as cur:
-                cur.execute(sql, [list(a) for a in arrays])
-                added = max(cur.rowcount, 0)
-                if added:
-                    detail = codec.to_json({"added": added, "file": rows[0].file})
-                    cur.execute(q.INSERT_AUDIT, (actor, "quarantine_add", None, detail))
+            cur.execute(sql, [list(a) for a in arrays])
         except psycopg.errors.IntegrityError as exc:
             raise _refused(exc) from None
-        return added
-
-    def quarantine_list(
-        self, *, status: str | None = "open", source: str | None = None, limit: int | None = None
-    ) -> list[QuarantineEntry]:
-        sql, params = qr.list_sql("%s", status, source, limit)
-        with self._tx(None) as cur:
-            return [qr.entry(r) for r in cur.execute(sql, params).fetchall()]
-
-    def quarantine_get(self, entry_id: int) -> QuarantineEntry:
-        with self._tx(None) as cur:
-            row = cur.execute(f"{qr.SELECT} WHERE id = %s", (int(entry_id),)).fetchone()
-        if row is None:
-            raise QuarantineNotFound(f"隔离记录不存在 / no quarantine entry {entry_id}")
-        return qr.entry(row)
-
-    def quarantine_resolve(
-        self,
-        entry_id: int,
-        *,
-        actor: str,
-        status: str = "resolved",
-        incident_id: str | None = None,
-        note: str = "",
-    ) -> QuarantineEntry:
-        qr.check_resolution(status)
-        with self._tx("quarantine_resolve") as cur:
-            cur.execute(
-                "UPDATE quarantine SET status = %s, resolved_at = clock_timestamp(), "
-                "resolved_by = %s, incident_id = %s, note = %s WHERE id = %s AND status = 'open'",
-                (status, actor, incident_id, note, int(entry_id)),
-            )
-            if cur.rowcount != 1:
-                raise QuarantineNotFound(
-                    f"没有待处理的隔离记录 / no open quarantine entry {entry_id}"
-                )
-            detail = codec.to_json({"quarantine_id": int(entry_id), "status": status})
-            cur.execute(q.INSERT_AUDIT, (actor, "quarantine_resolve", incident_id, detail))
-        return self.quarantine_get(entry_id)
+        return max(cur.rowcount, 0)
 
     # --- audit -----------------------------------------------------------------------------
 
