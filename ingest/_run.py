@@ -159,8 +159,9 @@ class _Run:
         total, size = len(rows), self.batch_size
         if self.progress:
             self.progress(0, total)
-        for start in range(0, total, size):
-            self.in_step(start, rows[start : start + size], ATTEMPTS)
+        with self.store.pinned():  # one connection for the run's batches
+            for start in range(0, total, size):
+                self.in_step(start, rows[start : start + size], ATTEMPTS)
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
 

@@ -17,6 +17,7 @@ store, in SQL. Errors are typed and bilingual: :class:`StaleVersion`, :class:`In
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
@@ -365,6 +366,13 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:
         """Stored incidents of ``source`` among ``source_ids``, by source id (bulk, no scope:
         for ingest). Ids not stored are absent from the result."""
+        ...
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """Bulk work (an ingest run): within the block this thread's transactions share one
+        connection — no reconnect, schema check or WAL checkpoint between batches, a warm page
+        cache — and each still commits on its own. Nested blocks use the outer one's; a no-op
+        where connections are pooled."""
         ...
 
     def close(self) -> None:

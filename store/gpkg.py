@@ -11,6 +11,7 @@ the first connection (and again if the file was replaced).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -103,11 +104,18 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.url = str(self.path)
+        self._pin = threading.local()  # this thread's connection inside pinned()
 
     # --- connections ---------------------------------------------------------------------
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
+        """This thread's pinned connection, else a new one (closed after: the last close
+        checkpoints the WAL into the file)."""
+        held = getattr(self._pin, "conn", None)
+        if held is not None:
+            yield held
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
         try:
@@ -115,6 +123,18 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
             yield conn
         finally:
             conn.close()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        if getattr(self._pin, "conn", None) is not None:
+            yield  # nested: the outer block's connection
+            return
+        with self._conn() as conn:
+            self._pin.conn = conn
+            try:
+                yield
+            finally:
+                self._pin.conn = None
 
     @contextmanager
     def _tx(self, point: str | None) -> Iterator[sqlite3.Connection]:

@@ -107,6 +107,10 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
             if point:
                 _hook(point)
 
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        yield  # connections are pooled already: nothing to pin
+
     def close(self) -> None:
         self._pool.close()
 
