@@ -24,6 +24,8 @@ _COMPOUND = (
     "公西 微生 羊舌 闾丘 东门 巫马"
 )
 COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
+_NON_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
 _ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])|"
@@ -50,7 +52,7 @@ def mask_name(name: str | None) -> str | None:
 
 def normalise_phone(value: str) -> str:
     """Digits only, without a +86 prefix of a mobile number (for comparing phones)."""
-    d = re.sub(r"\D", "", value)
+    d = value if value.isascii() and value.isdigit() else _NON_DIGIT.sub("", value)
     if d.startswith("86") and len(d) == 13 and d[2] == "1":
         d = d[2:]  # +86 mobile
     return d
@@ -82,7 +84,7 @@ def mask_id_number(id_number: str | None) -> str | None:
     """
     if id_number is None:
         return None
-    text = re.sub(r"\s", "", id_number).upper()
+    text = _SPACE.sub("", id_number).upper()
     n = len(text)
     if n >= 15:
         return text[:6] + "*" * (n - 10) + text[-4:]
