@@ -110,10 +110,11 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        """This thread's pinned connection, else a new one (closed after: the last close
-        checkpoints the WAL into the file)."""
+        """This thread's pinned connection when it is between transactions, else a new one
+        (closed after: the last close checkpoints the WAL into the file); a store call made
+        inside another's transaction gets a connection of its own, pinned or not."""
         held = getattr(self._pin, "conn", None)
-        if held is not None:
+        if held is not None and not held.in_transaction:
             yield held
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,3 +52,13 @@ def test_other_threads_keep_their_own_connections(store: Any) -> None:
         store.add_incidents([make_incident(3)])
     assert not errors, errors
     assert ids(store) == sorted(make_incident(n).id for n in (1, 2, 3))
+
+
+def test_a_call_inside_another_transaction_is_not_nested_into_it(store: Any) -> None:
+    """A store call made while a transaction of this thread is open (as the ingest's hooks and
+    audit helpers may) runs as it would outside a pinned block: in its own transaction."""
+    with store.pinned():
+        with store._tx("outer"):  # open, uncommitted
+            assert store.query_incidents(IncidentQuery(), EVERYONE).empty
+        store.add_incidents([make_incident(1)])
+    assert ids(store) == [make_incident(1).id]
