@@ -210,22 +210,25 @@ def test_delta_sends_only_what_the_browser_lacks(demo_gpkg: Path, tmp_path: Path
     url = str(db)
     cut = wd.cut_of(wd.now_utc())
     args: dict[str, Any] = {"window": "today"}
-    assert wall_view.live(url, cut, {}, args)["features"] == []
+    # The demo's year ends now: what changed since the cut is the browser's first delta.
+    base = wall_view.live(url, cut, {}, args)
+    seen = {f["properties"]["id"]: f["properties"]["v"] for f in base["features"]}
+    assert wall_view.live(url, cut, {"key": base["key"], "ids": seen}, args)["features"] == []
     store = open_store(url)
     store.add_incidents([_incident(1, 120.0, 29.0)])
     wall_view._changed.cache_clear()  # else seen within wall_view.LIVE_SECONDS
-    first = wall_view.live(url, cut, {}, args)
+    first = wall_view.live(url, cut, {"key": base["key"], "ids": seen}, args)
     assert [f["properties"]["id"] for f in first["features"]] == ["LIVE0001"]
     props = first["features"][0]["properties"]
     assert props["new"] == 1 and props["v"] == 1
     assert len(json.dumps(first)) < 1_000
-    held = {"key": first["key"], "ids": {"LIVE0001": 1}}
+    held = {"key": first["key"], "ids": {**seen, "LIVE0001": 1}}
     assert wall_view.live(url, cut, held, args)["features"] == []
     # Held under another history layer (other filters): sent again.
-    other_key = {"key": "/wall/history.geojson?other", "ids": {"LIVE0001": 1}}
-    assert len(wall_view.live(url, cut, other_key, args)["features"]) == 1
+    other_key = {"key": "/wall/history.geojson?other", "ids": held["ids"]}
+    assert len(wall_view.live(url, cut, other_key, args)["features"]) == len(seen) + 1
     other = wall_view.live(url, cut, {}, {"window": "today", "category": "wage"})
-    assert other["features"] == []  # filtered on the server
+    assert "LIVE0001" not in {f["properties"]["id"] for f in other["features"]}  # filtered
     store.close()
 
 
