@@ -148,12 +148,13 @@ def test_live_delta_staleness_and_reconnect(browser: Any, demo_gpkg: Path, tmp_p
         )
         try:
             # The first live delta carries the demo's own changes since the hour's cut (its
-            # year ends now): count its live markers before adding ours.
+            # year ends now): count its live markers before adding ours. The 30 s overview is
+            # stopped: were the hour to turn, it would move the cut and restart the live layer.
             with page.expect_response(
                 lambda r: "_dash-update" in r.url and "wall-delta" in (r.request.post_data or ""),
                 timeout=12_000,
             ) as first:
-                pass
+                page.evaluate("window.dash_clientside.set_props('wall-slow', {disabled: true})")
             before = len(first.value.json()["response"]["wall-delta"]["data"]["features"])
             store = open_store(str(db))
             town = store.read_layer("town")
