@@ -37,6 +37,7 @@ from ingest._build import (
     received_batch,
 )
 from ingest._count import count_batch
+from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
 from ingest._repeats import find_repeats
 from ingest._util import _echo, _problem
@@ -159,9 +160,11 @@ class _Run:
         total, size = len(rows), self.batch_size
         if self.progress:
             self.progress(0, total)
-        with self.store.pinned():  # one connection for the run's batches
+        # one connection for the run's batches; the collector held off (ingest._gc)
+        with self.store.pinned(), paused_gc():
             for start in range(0, total, size):
                 self.in_step(start, rows[start : start + size], ATTEMPTS)
+                collect_batch()
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ingest._gc import paused_gc
 from ingest._run import Progress, _Run, incident_id
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
@@ -117,19 +118,20 @@ def ingest_file(
     FileNotFoundError, ingest.formats.FormatError
         The file as a whole cannot be read (nothing is written then).
     """
-    table = read_table(path, encoding)
-    ctx = context or IngestContext.from_store(store)
-    return ingest_table(
-        table,
-        fmt,
-        store,
-        ctx,
-        aliases=aliases,
-        dry_run=dry_run,
-        batch_size=batch_size,
-        progress=progress,
-        actor=actor,
-    )
+    with paused_gc():  # reading allocates a container per row (ingest._gc)
+        table = read_table(path, encoding)
+        ctx = context or IngestContext.from_store(store)
+        return ingest_table(
+            table,
+            fmt,
+            store,
+            ctx,
+            aliases=aliases,
+            dry_run=dry_run,
+            batch_size=batch_size,
+            progress=progress,
+            actor=actor,
+        )
 
 
 def ingest_records(
