@@ -15,9 +15,10 @@ cycles) is freed batch by batch, so memory stays bounded on a file of millions o
 the survivors are traversed once, not over and over. Written here because no library does it:
 ``gc.freeze`` suits a fork-after-import server, not a long allocation burst.
 
-The pause is process-wide (the collector is); concurrent runs (the web server's pushes, a
-``watch`` thread) share it: it ends when the last one ends, and only if automatic collection
-was on when the first began.
+The pause is process-wide (the collector is); concurrent runs (a ``watch`` thread, the web
+server's imports) share it: it ends when the last one ends, and only if automatic collection
+was on when the first began. A run of one batch (an HTTP push of a few rows) does not pause:
+pushes arriving back to back would keep the collector off for good.
 """
 
 from __future__ import annotations

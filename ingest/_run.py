@@ -19,6 +19,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import zip_longest
@@ -160,11 +161,15 @@ class _Run:
         total, size = len(rows), self.batch_size
         if self.progress:
             self.progress(0, total)
-        # one connection for the run's batches; the collector held off (ingest._gc)
-        with self.store.pinned(), paused_gc():
+        # The collector is held off for a run of several batches (ingest._gc), not for a push
+        # of a few rows: pushes arriving back to back would keep it off for good.
+        big = total > size
+        # one connection for the run's batches
+        with self.store.pinned(), paused_gc() if big else nullcontext():
             for start in range(0, total, size):
                 self.in_step(start, rows[start : start + size], ATTEMPTS)
-                collect_batch()
+                if big:
+                    collect_batch()
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
 

@@ -9,7 +9,7 @@ import weakref
 from pathlib import Path
 
 from ingest._gc import collect_batch, paused_gc
-from ingest.pipeline import IngestContext, ingest_file
+from ingest.pipeline import IngestContext, ingest_file, ingest_records
 from store import IncidentStore
 from tests.ingest.conftest import balanced, gbk_rows, write_csv
 
@@ -89,3 +89,14 @@ def test_a_run_pauses_the_collector_and_restores_it(
     assert s.stored == len(gbk_rows())
     assert during and not any(during)
     assert gc.isenabled()
+
+
+def test_a_push_of_a_few_rows_leaves_the_collector_on(
+    store: IncidentStore, ctx: IngestContext
+) -> None:
+    row = gbk_rows()[0]
+    during: list[bool] = []
+    s = ingest_records([row], "110", store, ctx, progress=lambda *_: during.append(gc.isenabled()))
+    balanced(s)
+    assert s.stored == 1
+    assert during and all(during)
