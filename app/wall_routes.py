@@ -1,5 +1,6 @@
 """The wall's layers over HTTP: the town's (``GET /wall/layers/<name>.geojson``) and the
-hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``).
+hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``); and the wall page's preload
+headers of the scripts its first render needs (:func:`register_preload`).
 
 The town's layers (grid cells, beats, stations, roads…) are fixed while the server runs: each is
 gzipped once, in the display's coordinates, and answered with an ETag (a reload gets a 304).
@@ -71,3 +72,34 @@ def register(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -
 
     app.server.add_url_rule(ROUTE, "wall_hotspots", hotspots)
     app.server.add_url_rule(LAYER_ROUTE, "wall_layers", layer)
+
+
+#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON, the
+#: filter bar's dropdowns and date picker).
+ASYNC_CHUNKS = (
+    "/_dash-component-suites/dash_leaflet/async-GeoJSON.js",
+    "/_dash-component-suites/dash/dcc/async-dropdown.js",
+    "/_dash-component-suites/dash/dcc/async-datepicker.js",
+)
+
+#: Paths of the wall's page (app.server.ROUTES).
+WALL_PATHS = ("/", "/wall")
+
+
+def register_preload(app: Dash) -> None:
+    """The wall's page answers with ``Link: rel=preload`` headers of the lazily loaded scripts
+    its first render needs: the browser fetches them while it loads the others, instead of
+    once the layout is rendered. (The history layer itself is not preloaded: what it fetches
+    depends on the map's zoom, known once the map is drawn, and is a few kilobytes.)"""
+
+    def preload(response: Response) -> Response:
+        if (
+            request.method == "GET"
+            and request.path in WALL_PATHS
+            and response.mimetype == "text/html"
+        ):
+            for chunk in ASYNC_CHUNKS:  # else fetched only once the layout is rendered
+                response.headers.add("Link", f"<{chunk}>; rel=preload; as=script")
+        return response
+
+    app.server.after_request(preload)

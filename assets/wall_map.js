@@ -293,9 +293,35 @@
         var same = current && current.heat === on.heat && current.hot === on.hot;
         return same ? window.dash_clientside.no_update : on;
       },
-      rem: function () {
-        // The root font size in px (ember.css: follows the viewport), for the charts' fonts.
-        return parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      /* The root font size in px (for the charts' fonts; ember.css: it follows the viewport),
+       * once the map's incidents are drawn or after 3 s (a town without clusters): the charts,
+       * and plotly.js with them, come after the map. */
+      remWhenDrawn: function (_className) {
+        var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+        var start = Date.now();
+        return new Promise(function (resolve) {
+          (function poll() {
+            if (document.querySelector(".wall-cluster") || Date.now() - start > 3000) {
+              /* After the map's frame is painted, and a little idle time: plotly's first draw
+               * is a long task that would otherwise hold the clusters' paint back. */
+              requestAnimationFrame(function () { setTimeout(function () { resolve(rem); }, 250); });
+            } else {
+              setTimeout(poll, 40);
+            }
+          })();
+        });
+      },
+      /* The clock, ticked by a plain timer rather than a dcc.Interval: Dash records every
+       * change of an input in its undo history (never trimmed), so a 1 s interval would grow
+       * the page by 86,400 entries a day. */
+      startClock: function (i18n) {
+        var ns = window.dash_clientside.wall;
+        if (window.__wallClock) { clearInterval(window.__wallClock); }
+        window.__wallClock = setInterval(function () {
+          var el = document.getElementById("wall-clock");
+          if (el) { el.textContent = ns.clock(0, i18n); }
+        }, 1000);
+        return ns.clock(0, i18n);
       },
       clock: function (_n, i18n) {
         // Asia/Shanghai whatever the wall PC's own zone (China keeps UTC+8 all year, no DST).

@@ -7,10 +7,11 @@ Every few seconds the browser asks for a delta (incidents new or changed
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
 
-First render: the page's response preloads the lazily loaded scripts (``Link`` headers); the
-layout (built for the page by :func:`app.server.root_layout`) already
-holds the tiles, legend, feed and grid shading from one cached overview, so no callback runs
-before the map is drawn; the charts (with plotly.js) come once it is. The hotspot overlays
+First render: the page's response preloads the lazily loaded scripts (``Link`` headers,
+:func:`app.wall_routes.register_preload`); the layout (built for the page by
+:func:`app.server.root_layout`) already holds the tiles, legend, feed and grid shading from one
+cached overview (:mod:`app.wall_render`), so no callback runs before the map is drawn; the
+charts (with plotly.js) come once it is. The hotspot overlays
 (:mod:`app.components.wall_hot`) are computed only while switched on. Labels are Chinese or
 English (:mod:`app.i18n`): ``?lang=en``, default from settings.
 """
@@ -21,8 +22,8 @@ from typing import Any
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from app import wall_choropleth as choro
-from app import wall_history, wall_routes, wall_view
+from app import wall_render as render
+from app import wall_routes, wall_view
 from app.basemap import IDENTITY, Display
 from app.components import wall_charts as wc
 from app.components import wall_feeds
@@ -30,9 +31,8 @@ from app.components import wall_grid as wg
 from app.components import wall_hot as wh
 from app.components import wall_map as wm
 from app.components import wall_panels as wp
-from app.components.town_map import TownData, empty_collection
+from app.components.town_map import TownData
 from app.i18n import DEFAULT_LANG, Lang, lang_of, t
-from app.wall_choropleth import DEFAULT_MODE
 from app.wall_data import WallFilters, cut_of, history_url, now_utc
 
 #: Live delta poll (ms): changes reach the wall within this.
@@ -67,8 +67,8 @@ def layout(
     # The first tiles, legend, feed and grid shading: a recent overview of these filters
     # (another wall's, or this one's last refresh), else computed now.
     the_map = wm.wall_map(data, {}, basemap, language)
-    first, grid_legend = _first(url, args, f, cut, data, language)
-    _set_hideout(the_map, first[-1])
+    first, grid_legend = render.first(url, args, f, cut, data, language)
+    render.set_hideout(the_map, first[-1])
     return html.Div(
         [
             wp.header(data, villages, f, language, url),
@@ -114,86 +114,10 @@ def _lang(value: Any) -> Lang:
     return lang_of((value or {}).get("lang") if isinstance(value, dict) else value)
 
 
-def _overview(
-    url: str,
-    filters: dict[str, Any],
-    cut: str | None,
-    lang: Lang,
-    refresh: bool = False,
-    display: Display = IDENTITY,
-) -> tuple[Any, ...]:
-    """cut, history URL, tiles, legend, feed, language links: the overview callback's outputs.
-
-    The history layer's clusters for these filters are computed here, before the answer: the
-    browser asks for them next, and would otherwise wait while the grid and chart callbacks
-    that this answer also triggers compete for the server."""
-    view = wall_view.overview(url, filters, cut, advance=refresh)
-    wall_history.prepare(url, view.cut, WallFilters.from_args(filters), display)
-    return (
-        view.cut,
-        view.history_url,
-        wp.tiles(view.tiles, lang),
-        wp.legend(view.states, view.total, lang),
-        wp.feed(view.feed, lang),
-        wp.lang_links(WallFilters.from_args(filters), lang),
-    )
-
-
-def _grid(
-    url: str, cut: str | None, filters: dict[str, Any], mode: Any, data: TownData, lang: Lang
-) -> tuple[dict[str, Any], Any]:
-    """The grid layer's hideout and the choropleth legend."""
-    population = _population(data)
-    shading = choro.for_wall(url, cut, filters, mode, population)
-    f = WallFilters.from_args(filters)
-    wall_view.remember(("grid", url, cut, f, mode), shading, now_utc())
-    return shading.hideout(), wg.legend(shading, f.window, lang)
-
-
-def _first(
-    url: str, args: dict[str, str], f: WallFilters, cut: str, data: TownData, lang: Lang
-) -> tuple[tuple[Any, ...], Any]:
-    """(tiles, legend, feed, grid hideout) and the grid legend for the page's layout: from a
-    recent overview of ``f`` at ``cut`` (:func:`app.wall_view.recent`), else computed (and
-    kept for the next page)."""
-    view = wall_view.recent(("overview", url, cut, f)) or wall_view.overview(url, args, cut)
-    shading = wall_view.recent(("grid", url, cut, f, DEFAULT_MODE))
-    if shading is None:
-        hideout, grid_legend = _grid(url, cut, args, DEFAULT_MODE, data, lang)
-    else:
-        hideout, grid_legend = shading.hideout(), wg.legend(shading, f.window, lang)
-    parts = (
-        wp.tiles(view.tiles, lang),
-        wp.legend(view.states, view.total, lang),
-        wp.feed(view.feed, lang),
-        hideout,
-    )
-    return parts, grid_legend
-
-
-_POPULATION: dict[int, Any] = {}
-
-
-def _population(data: TownData) -> Any:
-    """Residents per grid cell of the town ``data`` (computed once per town)."""
-    key = id(data)
-    if key not in _POPULATION:
-        cells = data.layers.get("grid_cells", empty_collection())
-        _POPULATION[key] = choro.population_by_grid(cells)
-    return _POPULATION[key]
-
-
-def _set_hideout(the_map: Any, hideout: dict[str, Any]) -> None:
-    """Put the grid layer's first shading into the map built by :func:`wm.wall_map`."""
-    for node in the_map._traverse():
-        if getattr(node, "id", None) == wm.GRID_ID:
-            node.hideout = hideout
-
-
 def register_callbacks(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
     """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
     ``display`` coordinates (``data`` is already in them)."""
-    _preload_history(app)
+    wall_routes.register_preload(app)
     wall_routes.register(app, url, data, display)  # /wall/layers/…, /wall/hotspots.geojson
     wh.register_callbacks(app, url, display)
     wall_feeds.register(app, url)  # the feeds-stalled alarm (#10)
@@ -219,7 +143,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *values, _n, cut, current_url, i18n = args
         refresh = ctx.triggered_id == "wall-slow"
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
-        new_cut, history, *rest = _overview(url, filters, cut, _lang(i18n), refresh, display)
+        new_cut, history, *rest = render.overview(url, filters, cut, _lang(i18n), refresh, display)
         return (new_cut, no_update if history == current_url else history, *rest)
 
     @app.callback(
@@ -263,7 +187,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
     def grid(mode: Any, cut: str | None, *args: Any) -> tuple[Any, Any]:
         *values, _n, i18n = args
         filters = dict(zip(FILTER_INPUTS, values, strict=False))
-        return _grid(url, cut, filters, mode, data, _lang(i18n))
+        return render.grid(url, cut, filters, mode, data, _lang(i18n))
 
     app.clientside_callback(
         ClientsideFunction("wall", "historyUrl"),
@@ -291,12 +215,12 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         prevent_initial_call=True,  # nothing is late at load
     )
     app.clientside_callback(
-        REM_WHEN_DRAWN,
+        ClientsideFunction("wall", "remWhenDrawn"),
         Output("wall-rem", "data"),
         Input("wall-charts", "className"),  # once, at load
     )
     app.clientside_callback(
-        CLOCK,
+        ClientsideFunction("wall", "startClock"),
         Output("wall-clock", "children"),
         Input("wall-i18n", "data"),  # once, at load
     )
@@ -322,85 +246,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         prevent_initial_call=True,
     )
     def show(incident_id: str | None, cut: str | None, i18n: Any) -> tuple[Any, str, Any]:
-        lang = _lang(i18n)
-        detail = wall_view.detail(url, incident_id, cut, lang) if incident_id else {}
-        if not detail:
-            return [], "wall-drawer", empty_collection()
-        people = wm.people_on_duty(data, detail, lang)
-        lon, lat = detail.get("lonlat") or (None, None)
-        shown = detail
-        if lon is not None and lat is not None:
-            shown = {**detail, "lonlat": list(display.point(lon, lat))}
-        trinity = wm.trinity_geojson(data, shown)
-        return wp.drawer(detail, people, lang), "wall-drawer wall-drawer-open", trinity
-
-
-def _preload_history(app: Dash) -> None:
-    """The wall's page answers with ``Link: rel=preload`` headers of the lazily loaded scripts
-    its first render needs: the browser fetches them while it loads the others, instead of
-    once the layout is rendered. (The history layer itself is not preloaded: what it fetches
-    depends on the map's zoom, known once the map is drawn, and is a few kilobytes.)"""
-    from flask import Response, request
-
-    def preload(response: Response) -> Response:
-        if (
-            request.method == "GET"
-            and request.path in WALL_PATHS
-            and response.mimetype == "text/html"
-        ):
-            for chunk in ASYNC_CHUNKS:  # else fetched only once the layout is rendered
-                response.headers.add("Link", f"<{chunk}>; rel=preload; as=script")
-        return response
-
-    app.server.after_request(preload)
-
-
-#: The root font size in px (for the charts' fonts; ember.css: it follows the viewport), once
-#: the map's incidents are drawn or after 3 s (a town without clusters): the charts, and
-#: plotly.js with them, come after the map.
-REM_WHEN_DRAWN = """
-function (_className) {
-  var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
-  var start = Date.now();
-  return new Promise(function (resolve) {
-    (function poll() {
-      if (document.querySelector(".wall-cluster") || Date.now() - start > 3000) {
-        /* After the map's frame is painted, and a little idle time: plotly's first draw is a
-         * long task that would otherwise hold the clusters' paint back. */
-        requestAnimationFrame(function () { setTimeout(function () { resolve(rem); }, 250); });
-      } else {
-        setTimeout(poll, 40);
-      }
-    })();
-  });
-}
-"""
-
-#: The clock, ticked by a plain timer rather than a ``dcc.Interval``: Dash records every
-#: change of an input in its undo history (never trimmed), so a 1 s interval would grow the
-#: page by 86,400 entries a day.
-CLOCK = """
-function (i18n) {
-  var ns = window.dash_clientside.wall;
-  if (window.__wallClock) { clearInterval(window.__wallClock); }
-  window.__wallClock = setInterval(function () {
-    var el = document.getElementById("wall-clock");
-    if (el) { el.textContent = ns.clock(0, i18n); }
-  }, 1000);
-  return ns.clock(0, i18n);
-}
-"""
-
-#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON, the
-#: filter bar's dropdowns and date picker).
-ASYNC_CHUNKS = (
-    "/_dash-component-suites/dash_leaflet/async-GeoJSON.js",
-    "/_dash-component-suites/dash/dcc/async-dropdown.js",
-    "/_dash-component-suites/dash/dcc/async-datepicker.js",
-)
-
-#: Paths of the wall's page (app.server.ROUTES).
-WALL_PATHS = ("/", "/wall")
+        return render.drawer(url, incident_id, cut, _lang(i18n), data, display)
 
 
 def _filter_states() -> list[tuple[str, str]]:
