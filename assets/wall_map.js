@@ -228,6 +228,31 @@
     });
   }
 
+  /* The labels of the layer control's overlays that are switched on (dash-leaflet's
+   * ``overlays`` prop lists only the last one switched on). */
+  function checkedOverlays() {
+    var on = {};
+    var labels = document.querySelectorAll(".leaflet-control-layers-overlays label");
+    Array.prototype.forEach.call(labels, function (label) {
+      var input = label.querySelector("input");
+      if (input && input.checked) { on[label.textContent.trim()] = true; }
+    });
+    return on;
+  }
+
+  /* Town layers fetched once their overlay is first switched on (app.components.wall_map
+   * LAZY): ``lazy`` lists {overlay, url} in the order of the callback's outputs. */
+  var lazyGiven = {};
+  function lazyLayers(_overlays, lazy) {
+    var none = window.dash_clientside.no_update;
+    var on = checkedOverlays();
+    return (lazy || []).map(function (row) {
+      if (!on[row.overlay] || lazyGiven[row.url]) { return none; }
+      lazyGiven[row.url] = true;
+      return row.url;
+    });
+  }
+
   window.dashExtensions = Object.assign({}, window.dashExtensions, {
     wall: {
       /* Ember's layer styles (ember_map.js), with line widths scaled for the screen. */
@@ -280,16 +305,10 @@
       },
       /* Which hotspot overlays (app.components.wall_hot) are checked in the layer control;
        * no update when that has not changed (the control reports its overlays at load). */
+      lazyLayers: lazyLayers,
       hotOverlays: function (_overlays, names, current) {
-        var on = { heat: false, hot: false };
-        var labels = document.querySelectorAll(".leaflet-control-layers-overlays label");
-        Array.prototype.forEach.call(labels, function (label) {
-          var input = label.querySelector("input");
-          var text = label.textContent.trim();
-          Object.keys(on).forEach(function (key) {
-            if (input && input.checked && names && text === names[key]) { on[key] = true; }
-          });
-        });
+        var checked = checkedOverlays();
+        var on = { heat: !!(names && checked[names.heat]), hot: !!(names && checked[names.hot]) };
         var same = current && current.heat === on.heat && current.hot === on.hot;
         return same ? window.dash_clientside.no_update : on;
       },

@@ -3,7 +3,7 @@
 The switch (``wall-grid-mode``) picks what the grid cells are shaded by: open incidents now or
 incidents of the window per 1,000 residents (:mod:`app.wall_choropleth`); the legend says which,
 with the bounds of the classes drawn by ``dashExtensions.wall.gridStyle``. Swatch colours are CSS
-classes (``wall-choro-0`` … ``wall-choro-5`` in ``assets/wall_map.css``, the palette of
+classes (``wall-ckey-0`` … ``wall-ckey-5`` in ``assets/wall_map.css``, the palette of
 ``assets/wall_map.js``).
 """
 
@@ -93,7 +93,7 @@ def legend(choro: Choropleth, window: str, lang: str = "zh") -> list[Any]:
     rows.append(
         html.Ul(
             [
-                html.Li([html.I(className=f"wall-choro-{i}"), html.Span(text)])
+                html.Li(text, className=f"wall-ckey-{i}")  # swatch: the item's ::before
                 for i, text in swatches
             ],
             className="wall-grid-scale",

@@ -63,12 +63,12 @@ def overlays(lang: str = "zh") -> list[Any]:
     )
     return [
         dl.Overlay(
-            dl.LayerGroup(dl.Pane(heat, name="wall-heat", style={"zIndex": 450})),
+            dl.Pane(heat, name="wall-heat", style={"zIndex": 450}),  # one layer: no group
             name=_m("heat", lang),
             checked=False,
         ),
         dl.Overlay(
-            dl.LayerGroup(dl.Pane(hot, name="wall-hotspots", style={"zIndex": 405})),
+            dl.Pane(hot, name="wall-hotspots", style={"zIndex": 405}),
             name=_m("hot", lang),
             checked=False,
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_leaflet as dl
+from dash import dcc
 
 from app.basemap import Basemap
 from app.components import wall_hot
@@ -45,9 +46,42 @@ def layer_url(name: str) -> str:
     return LAYER_ROUTE.replace("<name>", name)
 
 
-def _base(name: str, **props: Any) -> dl.GeoJSON:
+#: The store of the overlays off at load (:func:`lazy_store`): their layers are fetched only
+#: once switched on (``wall.lazyLayers`` in ``assets/wall_map.js``): at load the map fetches
+#: what it draws, and the history layer does not queue behind layers nobody sees (a browser
+#: opens six connections to a server).
+LAZY_ID = "wall-lazy"
+#: (overlay message key, layer names) of the overlays off at load.
+LAZY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("layer.villages", ("villages", "labels")),
+    ("layer.coverage", ("fire_station_coverage",)),
+)
+
+
+def lazy_id(name: str) -> str:
+    """The id of the GeoJSON of the town layer ``name`` fetched once its overlay is on."""
+    return f"wall-layer-{name}"
+
+
+#: The GeoJSON components whose ``url`` ``wall.lazyLayers`` sets, in its outputs' order.
+LAZY_IDS: tuple[str, ...] = tuple(lazy_id(n) for _key, names in LAZY for n in names)
+
+
+def lazy_store(lang: Lang = "zh") -> dcc.Store:
+    """Which overlay (its label in the layer control) each of :data:`LAZY_IDS` belongs to, and
+    the URL to give it when the overlay is switched on."""
+    rows = [
+        {"overlay": t(key, lang), "url": layer_url(name)} for key, names in LAZY for name in names
+    ]
+    return dcc.Store(id=LAZY_ID, data=rows)
+
+
+def _base(name: str, lazy: bool = False, **props: Any) -> dl.GeoJSON:
+    if lazy:  # no URL until its overlay is switched on
+        props["id"] = lazy_id(name)
+    else:
+        props["url"] = layer_url(name)
     return dl.GeoJSON(
-        url=layer_url(name),
         style=_js("wall", "baseStyle"),
         hideout={"kind": name},
         interactive=False,
@@ -56,8 +90,18 @@ def _base(name: str, **props: Any) -> dl.GeoJSON:
 
 
 def _overlay(label: str, pane: str, z: int, children: list[Any], checked: bool = True) -> Any:
-    group = dl.LayerGroup(dl.Pane(children, name=pane, style={"zIndex": z}))
-    return dl.Overlay(group, name=label, checked=checked)
+    """An overlay of the layer control drawing ``children`` in its own pane (z-index ``z``).
+
+    The control holds one layer per overlay: several children are put in a LayerGroup, a
+    single one is that layer itself (one component fewer for the page to render)."""
+    if len(children) == 1:
+        return dl.Overlay(pane_of(children[0], pane, z), name=label, checked=checked)
+    return dl.Overlay(dl.LayerGroup(pane_of(children, pane, z)), name=label, checked=checked)
+
+
+def pane_of(children: Any, name: str, z: int) -> dl.Pane:
+    """A map pane ``name`` at z-index ``z`` holding ``children``."""
+    return dl.Pane(children, name=name, style={"zIndex": z})
 
 
 def wall_map(
@@ -89,7 +133,7 @@ def wall_map(
         id=GRID_ID,
     )
     labels = dl.GeoJSON(
-        url=layer_url("labels"),
+        id=lazy_id("labels"),
         pointToLayer=_js("ember", "labelToLayer"),
         hideout={"label": "name", "labelClass": "ember-village-label"},
         interactive=False,
@@ -123,7 +167,7 @@ def wall_map(
             t("layer.villages", lang),
             "wall-villages",
             410,
-            [_base("villages"), labels],
+            [_base("villages", lazy=True), labels],
             checked=False,
         ),
         _overlay(t("layer.roads", lang), "wall-roads", 415, [_base("roads")]),
@@ -131,7 +175,7 @@ def wall_map(
             t("layer.coverage", lang),
             "wall-coverage",
             420,
-            [_base("fire_station_coverage")],
+            [_base("fire_station_coverage", lazy=True)],
             False,
         ),
         _overlay(t("layer.beats", lang), "wall-beats", 430, [_base("police_beats")]),

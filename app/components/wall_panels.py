@@ -133,21 +133,13 @@ def header(
 
 def tiles(values: list[dict[str, Any]], lang: Lang = "zh") -> list[Any]:
     """KPI tiles: today's value large, this week and month below, 环比 / 同比 arrows; counts
-    written the way of ``lang`` (万 in Chinese)."""
+    written the way of ``lang`` (万 in Chinese).
+
+    Few components on purpose (seven a tile): the renderer's work at load and at each refresh
+    grows with their number. The small labels (环比, 本周…) are ``data-label`` attributes drawn
+    by CSS (``assets/wall.css``), not components of their own."""
     out = []
     for tile in values:
-        arrows = []
-        for key in ("mom", "yoy"):
-            direction, text = tile[key]
-            text = t("trend.new", lang) if text == "新增" else text
-            good = (direction == "down") if tile["bad_up"] else (direction == "up")
-            tone = "flat" if direction == "flat" else ("good" if good else "bad")
-            arrows.append(
-                html.Span(
-                    [t(f"trend.{key}", lang), html.B(f"{ARROWS[direction]}{text}")],
-                    className=f"wall-trend wall-{tone}",
-                )
-            )
         raw = tile.get("raw") if tile.get("fmt") == "count" else None
 
         def shown(period: str, tile: dict[str, Any] = tile, raw: Any = raw) -> str:
@@ -163,13 +155,10 @@ def tiles(values: list[dict[str, Any]], lang: Lang = "zh") -> list[Any]:
                         className="wall-tile-value",
                         id=f"wall-kpi-{key}",
                     ),
-                    html.Div(arrows, className="wall-tile-trends"),
-                    html.Div(
-                        [
-                            html.Span([t("period.week", lang), html.B(shown("week"))]),
-                            html.Span([t("period.month", lang), html.B(shown("month"))]),
-                        ],
-                        className="wall-tile-periods",
+                    *(_trend(tile, k, lang) for k in ("mom", "yoy")),
+                    *(
+                        html.Span(shown(p), className="wall-period", **_label(f"period.{p}", lang))
+                        for p in ("week", "month")
                     ),
                 ],
                 className=f"wall-tile wall-tile-{key}",
@@ -178,23 +167,35 @@ def tiles(values: list[dict[str, Any]], lang: Lang = "zh") -> list[Any]:
     return out
 
 
+def _label(key: str, lang: Lang) -> dict[str, str]:
+    """A small label drawn before the component's text by CSS (``[data-label]::before``)."""
+    return {"data-label": t(key, lang)}
+
+
+def _trend(tile: dict[str, Any], key: str, lang: Lang) -> Any:
+    """The 环比 or 同比 arrow of a tile, green or red as the change is good or bad."""
+    direction, text = tile[key]
+    text = t("trend.new", lang) if text == "新增" else text
+    good = (direction == "down") if tile["bad_up"] else (direction == "up")
+    tone = "flat" if direction == "flat" else ("good" if good else "bad")
+    return html.Span(
+        f"{ARROWS[direction]}{text}",
+        className=f"wall-trend wall-{tone}",
+        **_label(f"trend.{key}", lang),
+    )
+
+
 def legend(counts: list[tuple[str, str, int]], total: int, lang: Lang = "zh") -> list[Any]:
-    """State colour legend with counts in the current window."""
+    """State colour legend with counts in the current window (two components an item: the
+    swatch is the item's ``::before``, ``wall-key-N`` in ``assets/wall_map.css``)."""
     items = [
         html.Li(
-            [
-                html.I(className=f"wall-swatch wall-s{STATES.index(s)}"),
-                html.Span(t(f"state.{s}", lang)),
-                html.B(num(n, lang)),
-            ]
+            [t(f"state.{s}", lang), html.B(num(n, lang))], className=f"wall-key-{STATES.index(s)}"
         )
         for s, _zh, n in counts
         if n or State(s).is_open
     ]
-    late = t("flag.overdue", lang)
-    items.append(
-        html.Li([html.I(className="wall-swatch wall-late-swatch"), html.Span(late), html.B("")])
-    )
+    items.append(html.Li([t("flag.overdue", lang), html.B("")], className="wall-key-late"))
     return [
         html.Div(
             [t("legend.total", lang), html.B(num(total, lang))], className="wall-legend-total"
@@ -204,18 +205,15 @@ def legend(counts: list[tuple[str, str, int]], total: int, lang: Lang = "zh") ->
 
 
 def feed(value: dict[str, Any], lang: Lang = "zh") -> list[Any]:
-    """The live feed rows; each row is a button that opens the drawer."""
+    """The live feed rows; each row is a button that opens the drawer (six components a row:
+    an overdue row says so by its class and title, drawn by CSS)."""
+    late = t("flag.overdue", lang)
     rows = [
         html.Button(
             [
                 html.Span(r["time"], className="wall-feed-time"),
-                html.Span(
-                    [
-                        html.B(_category(r, lang)),
-                        html.Small(r["address"], className="wall-data"),
-                    ],
-                    className="wall-feed-what",
-                ),
+                html.B(_category(r, lang), className="wall-feed-cat"),
+                html.Small(r["address"], className="wall-feed-addr wall-data"),
                 html.Span(
                     t(f"state.{r['state']}", lang),
                     className=f"wall-chip wall-s{STATES.index(r['state'])}",
@@ -224,10 +222,10 @@ def feed(value: dict[str, Any], lang: Lang = "zh") -> list[Any]:
                     since(r["minutes"], lang) if "minutes" in r else r["since"],
                     className="wall-feed-since",
                 ),
-                html.Span(t("flag.overdue", lang), className="wall-flag") if r["overdue"] else None,
             ],
             id={"type": "wall-feed-row", "id": r["id"]},
             className="wall-feed-row" + (" wall-feed-late" if r["overdue"] else ""),
+            title=late if r["overdue"] else None,
             n_clicks=0,
         )
         for r in value["rows"]
@@ -236,8 +234,7 @@ def feed(value: dict[str, Any], lang: Lang = "zh") -> list[Any]:
         [
             html.H2(t("feed.title", lang)),
             html.Span(
-                [t("feed.due", lang), html.B(num(value["callbacks_due"], lang))],
-                className="wall-due",
+                num(value["callbacks_due"], lang), className="wall-due", **_label("feed.due", lang)
             ),
         ],
         className="wall-panel-head",

@@ -97,6 +97,7 @@ def layout(
             dcc.Store(id="wall-known", data={}),
             dcc.Store(id="wall-selected"),
             dcc.Store(id="wall-rem"),
+            wm.lazy_store(language),
             dcc.Interval(id="wall-tick", interval=DELTA_MS),
             dcc.Interval(id="wall-slow", interval=OVERVIEW_MS),
         ],
@@ -196,6 +197,13 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         Input(wm.MAP_ID, "zoom"),
         Input(wm.MAP_ID, "bounds"),
         State(wm.HISTORY_ID, "url"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("wall", "lazyLayers"),
+        *[Output(i, "url") for i in wm.LAZY_IDS],
+        Input(wh.CONTROL_ID, "overlays"),
+        State(wm.LAZY_ID, "data"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("wall", "mergeDelta"),

@@ -99,7 +99,9 @@ def texts(component: Any) -> list[str]:
             return
         if getattr(c, "id", None) == "wall-lang":
             return
-        for prop in ("placeholder", "start_date_placeholder_text", "end_date_placeholder_text"):
+        # data-label: a label drawn by CSS before the text (app.components.wall_panels)
+        for prop in ("data-label", "title", "placeholder", "start_date_placeholder_text",
+                     "end_date_placeholder_text"):  # fmt: skip
             if getattr(c, prop, None):
                 out.append(str(getattr(c, prop)))
         for option in getattr(c, "options", None) or []:
@@ -150,6 +152,7 @@ def test_panels_in_english_have_no_cjk_but_data() -> None:
     assert [s for s in en if CJK.search(s)] == []
     zh = texts(wp.tiles([tile], "zh"))
     assert "1.2万" in zh and "10万" in zh and "受理" in zh
+    assert {"环比", "同比", "本周", "本月"} <= set(zh) and {"Week", "YoY"} <= set(en)  # CSS labels
     row = {
         "id": "E1",
         "category": "噪音扰民",
@@ -163,6 +166,7 @@ def test_panels_in_english_have_no_cjk_but_data() -> None:
     }
     feed = texts(wp.feed({"rows": [row], "callbacks_due": 12_000}, "en"))
     assert "Noise" in feed and "3 min ago" in feed and "12,000" in feed
+    assert "Overdue" in feed  # the overdue row's title
     assert [s for s in feed if CJK.search(s)] == []
     legend = texts(wp.legend([("received", "受理", 12_000)], 12_000, "en"))
     assert [s for s in legend if CJK.search(s)] == [] and "12,000" in legend

@@ -1,5 +1,6 @@
-"""The wall's hotspot overlays in headless Chromium: off (and not fetched) at load, switched on
-in the layer control, drawn on their canvases with a legend; offline."""
+"""The wall's overlays that are off at load, in headless Chromium: the hotspot overlays (not
+computed until switched on, then drawn on their canvases with a legend; offline) and the town
+layers off by default (villages, 3-minute coverage: fetched once switched on)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.components import wall_hot
+from app.components import wall_hot, wall_map
 from app.config import Settings
+from app.i18n import t
 from app.server import create_app
 from app.server import serve_in_thread as serve
 from tests._signin import with_account
@@ -67,5 +69,39 @@ def test_hotspot_overlays_switch_on_and_draw(browser: Any, wall_app: Any) -> Non
             page.locator(".wall-hot-legend-on").wait_for(state="detached", timeout=10_000)
             assert not errors, errors
             assert not foreign(requests), foreign(requests)
+        finally:
+            context.close()
+
+
+def test_town_overlays_off_at_load_are_fetched_when_switched_on(
+    browser: Any, wall_app: Any
+) -> None:
+    lazy = [wall_map.layer_url(n) for _key, names in wall_map.LAZY for n in names]
+    with serve(wall_app) as url:
+        context, page, requests, errors = open_wall(browser, url, 1920, 1080, "/?window=year")
+        try:
+            drawn = [r for r in requests if "/wall/layers/" in r]
+            assert [r for r in drawn if "/town.geojson" in r], "the layers on at load are fetched"
+            assert not [r for r in drawn if any(r.endswith(u) for u in lazy)], drawn
+            assert page.evaluate(PAINTED, "wall-coverage") == 0
+            control = page.locator(".leaflet-control-layers")
+            control.hover()
+            for key, pane in (
+                ("layer.villages", "wall-villages"),
+                ("layer.coverage", "wall-coverage"),
+            ):
+                control.get_by_text(t(key, "zh"), exact=True).click()
+                page.wait_for_function(f"({PAINTED})('{pane}') > 100", timeout=15_000)
+            page.locator(".ember-village-label").first.wait_for(state="attached", timeout=15_000)
+            assert sorted(r for r in requests if any(r.endswith(u) for u in lazy)) == sorted(
+                url + u for u in lazy
+            ), "each fetched once"
+            # Off and on again: drawn from what it holds, not fetched again.
+            control.get_by_text(t("layer.coverage", "zh"), exact=True).click()
+            page.wait_for_function(f"({PAINTED})('wall-coverage') === 0", timeout=15_000)
+            control.get_by_text(t("layer.coverage", "zh"), exact=True).click()
+            page.wait_for_function(f"({PAINTED})('wall-coverage') > 100", timeout=15_000)
+            assert len([r for r in requests if any(r.endswith(u) for u in lazy)]) == len(lazy)
+            assert not errors, errors
         finally:
             context.close()
