@@ -15,10 +15,11 @@ refuses ``/wall/…`` to roles bound to an area.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import orjson
 from dash import Dash
-from flask import Response, request
+from flask import Response, has_request_context, request
 
 from app import wall_data as wd
 from app import wall_hotspots as wh
@@ -86,20 +87,25 @@ ASYNC_CHUNKS = (
 WALL_PATHS = ("/", "/wall")
 
 
-def register_preload(app: Dash) -> None:
-    """The wall's page answers with ``Link: rel=preload`` headers of the lazily loaded scripts
-    its first render needs: the browser fetches them while it loads the others, instead of
-    once the layout is rendered. (The history layer itself is not preloaded: what it fetches
-    depends on the map's zoom, known once the map is drawn, and is a few kilobytes.)"""
+def register_eager_chunks(app: Dash) -> None:
+    """The wall's page loads the lazily loaded scripts its first render needs
+    (:data:`ASYNC_CHUNKS`) as ordinary scripts of the page, through Dash's documented
+    ``interpolate_index`` hook.
 
-    def preload(response: Response) -> Response:
-        if (
-            request.method == "GET"
-            and request.path in WALL_PATHS
-            and response.mimetype == "text/html"
-        ):
-            for chunk in ASYNC_CHUNKS:  # else fetched only once the layout is rendered
-                response.headers.add("Link", f"<{chunk}>; rel=preload; as=script")
-        return response
+    Lazily, each is asked for only once the layout is rendered; its components then suspend
+    and React commits them only when every suspended one is ready, up to 0.5 s after the first
+    commit (React 18 throttles such retries): the history layer's GeoJSON, and so its request,
+    came ~0.2 s after the page was drawn. Loaded with the page, the chunks are registered
+    (webpack's chunk array takes them before or after its bundle) and the components resolve
+    at once. Other pages load them lazily, as before: the officer's phone needs no date picker.
+    (The history layer itself is not loaded ahead: what it fetches depends on the map's zoom,
+    known once the map is drawn, and is a few kilobytes.)"""
+    base = app.interpolate_index
 
-    app.server.after_request(preload)
+    def interpolate_index(**kwargs: Any) -> str:
+        if has_request_context() and request.path in WALL_PATHS:
+            tags = "".join(f'<script src="{chunk}"></script>' for chunk in ASYNC_CHUNKS)
+            kwargs["scripts"] = tags + kwargs.get("scripts", "")
+        return base(**kwargs)
+
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign]

@@ -114,10 +114,8 @@ def legend(layers: wh.WallHotspots, heat: bool, hot: bool, lang: str) -> list[An
         if not fc["features"]:
             out.append(html.Div(_m("few", lang), className="wall-grid-empty"))
             continue
-        items = [
-            html.Li([html.I(style={"background": colour}), html.Span(text)])
-            for colour, text in part
-        ]
+        # The swatch is the item's ::before, in the colour given as --key (assets/wall_map.css).
+        items = [html.Li(text, style={"--key": colour}) for colour, text in part]
         out.append(html.Ul(items, className="wall-hot-scale"))
     return out
 

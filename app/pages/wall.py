@@ -7,8 +7,8 @@ Every few seconds the browser asks for a delta (incidents new or changed
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
 
-First render: the page's response preloads the lazily loaded scripts (``Link`` headers,
-:func:`app.wall_routes.register_preload`); the layout (built for the page by
+First render: the page loads the lazily loaded scripts its components need with its own
+(:func:`app.wall_routes.register_eager_chunks`); the layout (built for the page by
 :func:`app.server.root_layout`) already holds the tiles, legend, feed and grid shading from one
 cached overview (:mod:`app.wall_render`), so no callback runs before the map is drawn; the
 charts (with plotly.js) come once it is. The hotspot overlays
@@ -118,7 +118,7 @@ def _lang(value: Any) -> Lang:
 def register_callbacks(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
     """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
     ``display`` coordinates (``data`` is already in them)."""
-    wall_routes.register_preload(app)
+    wall_routes.register_eager_chunks(app)
     wall_routes.register(app, url, data, display)  # /wall/layers/…, /wall/hotspots.geojson
     wh.register_callbacks(app, url, display)
     wall_feeds.register(app, url)  # the feeds-stalled alarm (#10)

@@ -59,6 +59,16 @@ def open_wall(
     return context, page, requests, errors
 
 
+#: The ::before pseudo-element of the first match of a selector: content, width, colour.
+BEFORE = """
+(selector) => {
+  const s = getComputedStyle(document.querySelector(selector), '::before');
+  return {content: s.content, width: parseFloat(s.width) || 0, colour: s.backgroundColor};
+}
+"""
+NO_COLOUR = ("", "rgba(0, 0, 0, 0)", "transparent")
+
+
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Any:
     return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
@@ -81,6 +91,12 @@ def test_wall_1080p_click_and_window(browser: Any, wall_app: Any) -> None:
                 README_SHOT.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(ARTIFACTS / "wall_1080p.png", README_SHOT)
             assert len(page.locator(".wall-tile").all()) == 8
+            # What CSS draws: the tiles' small labels and the legends' colour swatches.
+            assert page.evaluate(BEFORE, ".wall-tile .wall-trend")["content"] == '"环比"'
+            for legend in (".wall-legend li", ".wall-grid-scale li"):
+                swatch = page.evaluate(BEFORE, legend)
+                drawn = swatch["content"] not in ("none", "normal")  # else no pseudo-element
+                assert drawn and swatch["width"] >= 8 and swatch["colour"] not in NO_COLOUR, swatch
             # The four charts, drawn by the locally served plotly.js, inside the viewport.
             assert page.locator(".wall-charts .js-plotly-plot").count() >= 4
             assert page.locator(".wall-charts .bars .point").count() >= 24

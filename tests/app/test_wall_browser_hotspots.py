@@ -16,7 +16,7 @@ from app.server import create_app
 from app.server import serve_in_thread as serve
 from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
-from tests.app.test_wall_browser import open_wall
+from tests.app.test_wall_browser import NO_COLOUR, open_wall
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +57,13 @@ def test_hotspot_overlays_switch_on_and_draw(browser: Any, wall_app: Any) -> Non
             page.locator(".wall-hot-legend-on .wall-hot-scale li").first.wait_for(timeout=15_000)
             page.wait_for_function(f"({PAINTED})('wall-heat') > 100", timeout=15_000)
             page.wait_for_function(f"({PAINTED})('wall-hotspots') > 100", timeout=15_000)
+            for item in page.locator(".wall-hot-legend-on .wall-hot-scale li").all():
+                swatch = item.evaluate(
+                    "li => { const s = getComputedStyle(li, '::before');"
+                    " return [s.backgroundColor, parseFloat(s.width) || 0, s.content]; }"
+                )
+                drawn = swatch[2] not in ("none", "normal")  # else no pseudo-element at all
+                assert drawn and swatch[1] >= 8 and swatch[0] not in NO_COLOUR, swatch
             legend = page.locator(".wall-hot-legend").inner_text()
             assert "热力" in legend and "热点" in legend and "件/km²" in legend
             page.mouse.move(900, 600)  # collapse the control for the picture
