@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from app import reports
+from app import report_output, reports
 from app._cli_io import emit, log
 from app.config import Settings
 from store import Scope, open_store
@@ -48,14 +48,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     actor = _actor()
     log(f"生成报表 / building the {args.kind} report for {day} …")
     report = reports.build_report(store, args.kind, day, scope=Scope.everything(actor), as_of=as_of)
-    doc = reports.to_json(report)
-    text = "\n".join(reports.summary_lines(report))
+    doc = report_output.to_json(report)
+    text = "\n".join(report_output.summary_lines(report))
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".xlsx":
             raise ValueError(f"--out 须为 .xlsx 文件 / --out must end in .xlsx: {out}")
         out.parent.mkdir(parents=True, exist_ok=True)
-        reports.to_xlsx(report, out)
+        report_output.to_xlsx(report, out)
         doc["out"] = str(out)
         text += f"\n已写入 / written to {out}"
     store.audit(

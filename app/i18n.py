@@ -69,7 +69,7 @@ MESSAGES: Final[dict[str, Msg]] = {
     "state.returned": Msg("退回", "Returned"),
     "state.reopened": Msg("重开", "Reopened"),
     "state.escalated": Msg("会商", "Escalated"),
-    # KPI tiles (app.wall_data.TILES keys)
+    # KPI tiles (app.wall_kpis.TILES keys)
     "tile.received": Msg("受理", "Received"),
     "tile.dispatched": Msg("派遣", "Dispatched"),
     "tile.arrival": Msg("十分钟到场率", "10-min arrival"),

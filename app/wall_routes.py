@@ -108,4 +108,4 @@ def register_eager_chunks(app: Dash) -> None:
             kwargs["scripts"] = tags + kwargs.get("scripts", "")
         return base(**kwargs)
 
-    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]

@@ -15,6 +15,7 @@ from dash import no_update
 
 from app import wall_chart_data as wcd
 from app import wall_data as wd
+from app import wall_kpis
 from app.components import wall_detail
 from app.i18n import Lang
 from store.base import IncidentQuery
@@ -163,7 +164,7 @@ def _feed(url: str, cut: str, f: wd.WallFilters, now: pd.Timestamp) -> dict[str,
 @lru_cache(maxsize=32)
 def _tiles(url: str, cut: str, f: wd.WallFilters, bucket: str) -> list[dict[str, Any]]:
     now = pd.Timestamp(bucket)
-    return wd.kpi_tiles(current_frame(url, cut, now), now, f)
+    return wall_kpis.kpi_tiles(current_frame(url, cut, now), now, f)
 
 
 @lru_cache(maxsize=32)

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from app import reports
+from app import report_output, reports
 from app.i18n import Lang, t
 from incidents import kpi
 
@@ -74,10 +74,10 @@ def controls(kind: str, day: str, lang: Lang) -> html.Form:
 def _cell(c: kpi.Comparison, name: str, lang: Lang) -> html.Td:
     return html.Td(
         [
-            html.Div(reports.fmt(c, name), className="report-value"),
+            html.Div(report_output.fmt(c, name), className="report-value"),
             html.Div(
-                f"{t('trend.mom', lang)} {reports.fmt_change(c.mom_change, name)} · "
-                f"{t('trend.yoy', lang)} {reports.fmt_change(c.yoy_change, name)}",
+                f"{t('trend.mom', lang)} {report_output.fmt_change(c.mom_change, name)} · "
+                f"{t('trend.yoy', lang)} {report_output.fmt_change(c.yoy_change, name)}",
                 className="report-change",
             ),
         ]
@@ -112,7 +112,7 @@ def level_table(level: str, title: str, rows: list[reports.Row], lang: Lang) -> 
 
 def incident_list(title: str, frame: pd.DataFrame, lang: Lang, list_id: str) -> html.Section:
     """An incident list (masked) with Chinese headers."""
-    table = reports.list_table(frame)
+    table = report_output.list_table(frame)
     if not len(table):
         return html.Section([html.H3(f"{title} (0)"), html.P(t("rep.none", lang))], id=list_id)
     head = html.Tr([html.Th(c) for c in table.columns])

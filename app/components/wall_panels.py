@@ -167,7 +167,7 @@ def tiles(values: list[dict[str, Any]], lang: Lang = "zh") -> list[Any]:
     return out
 
 
-def _label(key: str, lang: Lang) -> dict[str, str]:
+def _label(key: str, lang: Lang) -> dict[str, Any]:
     """A small label drawn before the component's text by CSS (``[data-label]::before``)."""
     return {"data-label": t(key, lang)}
 

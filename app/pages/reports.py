@@ -14,7 +14,7 @@ from typing import Any
 from dash import Dash, Input, Output, html
 from flask import Response, request
 
-from app import reports
+from app import report_output, reports
 from app.auth import current_account, current_scope, require_login
 from app.components import report_tables as tables
 from app.components.officer_shell import allowed, denied, header, protect
@@ -84,7 +84,7 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
         )
         name = f"ember-{kind}-{day.isoformat()}.xlsx"
         return Response(
-            reports.xlsx_bytes(report),
+            report_output.xlsx_bytes(report),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',

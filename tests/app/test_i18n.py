@@ -14,7 +14,8 @@ from app.components import wall_charts as wc
 from app.components import wall_panels as wp
 from app.config import Settings
 from app.server import create_app, page_layout
-from app.wall_data import SOURCES, TILES, WINDOWS
+from app.wall_data import SOURCES, WINDOWS
+from app.wall_kpis import TILES
 from incidents.model import STATE_ZH
 from layers.incidents_layer import CATEGORIES
 

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from app import reports
+from app import report_output, reports
 from app.config import Settings
 from app.server import create_app
 from incidents import kpi
@@ -59,11 +59,11 @@ def test_xlsx_has_a_sheet_per_level(demo: Path, tmp_path: Path) -> None:
         store, "daily", date(2026, 10, 9), scope=Scope.everything(), as_of=AS_OF
     )
     out = tmp_path / "r.xlsx"
-    reports.to_xlsx(report, out)
+    report_output.to_xlsx(report, out)
     book = openpyxl.load_workbook(out)
     assert (
         book.sheetnames
-        == reports.sheet_names()
+        == report_output.sheet_names()
         == ["概览", "村社区", "网格", "处置队伍", "超期事项", "不满意事项"]
     )
     assert book["村社区"]["A1"].value == "代码" and book["村社区"]["C1"].value == "十分钟到场率"

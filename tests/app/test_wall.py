@@ -16,7 +16,7 @@ import pytest
 from dash import Dash
 
 from app import wall_data as wd
-from app import wall_routes, wall_view
+from app import wall_kpis, wall_routes, wall_view
 from app.config import Settings
 from app.server import create_app, page_layout
 from incidents import kpi
@@ -165,7 +165,7 @@ def test_chinese_numbers() -> None:
 def test_tiles_come_from_incidents_kpi(demo_gpkg: Path) -> None:
     cut = wd.cut_of(NOW)
     frame = wd.history_frame(str(demo_gpkg), cut)
-    tiles = {t["key"]: t for t in wd.kpi_tiles(frame, NOW, wd.WallFilters())}
+    tiles = {t["key"]: t for t in wall_kpis.kpi_tiles(frame, NOW, wd.WallFilters())}
     assert len(tiles) == 8
     past = frame.loc[frame["received_at"] <= NOW]
     month = kpi.compute(past, kpi.Window.month(2026, 11), as_of=NOW)
