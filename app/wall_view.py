@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from dash import no_update
 
 from app import wall_chart_data as wcd
 from app import wall_data as wd
@@ -216,25 +215,6 @@ def _changed(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, An
     never mutated)."""
     end = pd.Timestamp(bucket) + pd.Timedelta(seconds=LIVE_SECONDS)  # nothing received after
     return wd.delta(url, cut, {}, end, f)
-
-
-def selected_id(triggered_id: Any, triggered: list[dict[str, Any]]) -> Any:
-    """The incident a click selects: a marker's or a feed row's id; ``None`` closes the drawer.
-
-    Cluster clicks and freshly drawn feed rows (``n_clicks`` 0) select nothing.
-    """
-
-    value = triggered[0].get("value") if triggered else None
-    if isinstance(triggered_id, dict):
-        if not value:
-            return no_update
-        if triggered_id.get("type") == "wall-close":
-            return None
-        return str(triggered_id.get("id"))
-    props = (value or {}).get("properties") or {}
-    if props.get("cluster") or not props.get("id"):
-        return no_update
-    return str(props["id"])
 
 
 def detail(url: str, incident_id: str, cut: str | None, lang: Lang = "zh") -> dict[str, Any]:

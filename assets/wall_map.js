@@ -306,6 +306,21 @@
       /* Which hotspot overlays (app.components.wall_hot) are checked in the layer control;
        * no update when that has not changed (the control reports its overlays at load). */
       lazyLayers: lazyLayers,
+      /* The incident a click selects: a marker's or a feed row's id; null closes the drawer.
+       * Cluster clicks and freshly drawn feed rows (n_clicks 0, after every refresh) select
+       * nothing, without a round trip to the server. */
+      selectedId: function () {
+        var cc = window.dash_clientside.callback_context;
+        var none = window.dash_clientside.no_update;
+        var id = cc.triggered_id;
+        var value = cc.triggered && cc.triggered.length ? cc.triggered[0].value : null;
+        if (id && typeof id === "object") {
+          if (!value) { return none; }
+          return id.type === "wall-close" ? null : String(id.id);
+        }
+        var props = (value && value.properties) || {};
+        return props.cluster || !props.id ? none : String(props.id);
+      },
       hotOverlays: function (_overlays, names, current) {
         var checked = checkedOverlays();
         var on = { heat: !!(names && checked[names.heat]), hot: !!(names && checked[names.hot]) };

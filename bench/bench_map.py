@@ -23,7 +23,7 @@ from bench._timing import Result, median_time
 from layers.demo import build_demo
 from store import open_store
 
-LAYERS = ("town", "villages", "grid_cells", "police_beats", "fire_stations")
+LAYERS: tuple[str, ...] = ("town", "villages", "grid_cells", "police_beats", "fire_stations")
 LAYERS += ("fire_station_coverage", "roads")
 
 

@@ -233,7 +233,8 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         Input("wall-i18n", "data"),  # once, at load
     )
 
-    @app.callback(
+    app.clientside_callback(
+        ClientsideFunction("wall", "selectedId"),
         Output("wall-selected", "data"),
         Input(wm.HISTORY_ID, "clickData"),
         Input(wm.LIVE_ID, "clickData"),
@@ -241,8 +242,6 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         Input({"type": "wall-close", "id": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
-    def select(*_args: Any) -> Any:
-        return wall_view.selected_id(ctx.triggered_id, ctx.triggered)
 
     @app.callback(
         Output("wall-drawer", "children"),

@@ -265,19 +265,6 @@ def test_delta_across_workers_with_different_history_reads(demo_gpkg: Path, tmp_
     assert wall_view.live(url, cut, held, args)["features"] == []
 
 
-def test_selected_id() -> None:
-    from dash import no_update
-
-    marker = [{"value": {"properties": {"id": "E1", "s": 0}}}]
-    assert wall_view.selected_id("wall-incidents", marker) == "E1"
-    cluster = [{"value": {"properties": {"cluster": True, "point_count": 9}}}]
-    assert wall_view.selected_id("wall-incidents", cluster) is no_update
-    row = {"type": "wall-feed-row", "id": "E2"}
-    assert wall_view.selected_id(row, [{"value": 1}]) == "E2"
-    assert wall_view.selected_id(row, [{"value": 0}]) is no_update  # a freshly drawn row
-    assert wall_view.selected_id({"type": "wall-close", "id": "x"}, [{"value": 1}]) is None
-
-
 def test_the_wall_page_loads_its_lazy_scripts_not_every_point(wall_app: Dash) -> None:
     client = sign_in_client(wall_app.server.test_client())
     page = client.get("/?window=year&category=wage&lang=en").get_data(as_text=True)

@@ -91,10 +91,36 @@ def wall_app(demo_gpkg: Path) -> Any:
     return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
+#: wall.selectedId (assets/wall_map.js) for a marker, a cluster, a clicked feed row, a feed
+#: row just drawn (n_clicks 0) and the drawer's close button; "none" for no_update.
+SELECT_CASES = """
+() => {
+  const ns = window.dash_clientside, saved = ns.callback_context;
+  const run = (id, value) => {
+    ns.callback_context = {triggered_id: id, triggered: [{prop_id: "x", value: value}]};
+    const got = ns.wall.selectedId();
+    return got === ns.no_update ? "none" : got;
+  };
+  const out = [
+    run("wall-incidents", {properties: {id: "E1", s: 0}}),
+    run("wall-incidents", {properties: {cluster: true, point_count: 9}}),
+    run({type: "wall-feed-row", id: "E2"}, 1),
+    run({type: "wall-feed-row", id: "E2"}, 0),
+    run({type: "wall-close", id: "x"}, 1),
+  ];
+  ns.callback_context = saved;
+  return out;
+}
+"""
+
+
 def test_click_an_incident_marker_on_the_map(browser: Any, wall_app: Any, demo_gpkg: Path) -> None:
     with serve(wall_app) as url:
         context, page, requests, errors = open_wall(browser, url, 1920, 1080, init_script=KEEP_MAPS)
         try:
+            # What a click selects (wall.selectedId, clientside): a marker or a clicked row;
+            # not a cluster, nor a feed row freshly drawn by a refresh; the close button: none.
+            assert page.evaluate(SELECT_CASES) == ["E1", "none", "E2", "none", None]
             marker = None
             for _ in range(10):  # zoom in like a user: click the smallest cluster
                 page.wait_for_timeout(700)  # the zoom animation
