@@ -241,15 +241,14 @@
   }
 
   /* Town layers fetched once their overlay is first switched on (app.components.wall_map
-   * LAZY): ``lazy`` lists {overlay, url} in the order of the callback's outputs. */
-  var lazyGiven = {};
+   * LAZY): ``lazy`` lists {overlay, url} in the order of the callback's outputs, the further
+   * arguments are the layers' current URLs (a layer keeps its URL, and its data, once given). */
   function lazyLayers(_overlays, lazy) {
     var none = window.dash_clientside.no_update;
     var on = checkedOverlays();
-    return (lazy || []).map(function (row) {
-      if (!on[row.overlay] || lazyGiven[row.url]) { return none; }
-      lazyGiven[row.url] = true;
-      return row.url;
+    var current = Array.prototype.slice.call(arguments, 2);
+    return (lazy || []).map(function (row, i) {
+      return on[row.overlay] && current[i] !== row.url ? row.url : none;
     });
   }
 

@@ -95,11 +95,11 @@ def _overlay(label: str, pane: str, z: int, children: list[Any], checked: bool =
     The control holds one layer per overlay: several children are put in a LayerGroup, a
     single one is that layer itself (one component fewer for the page to render)."""
     if len(children) == 1:
-        return dl.Overlay(pane_of(children[0], pane, z), name=label, checked=checked)
-    return dl.Overlay(dl.LayerGroup(pane_of(children, pane, z)), name=label, checked=checked)
+        return dl.Overlay(_pane(children[0], pane, z), name=label, checked=checked)
+    return dl.Overlay(dl.LayerGroup(_pane(children, pane, z)), name=label, checked=checked)
 
 
-def pane_of(children: Any, name: str, z: int) -> dl.Pane:
+def _pane(children: Any, name: str, z: int) -> dl.Pane:
     """A map pane ``name`` at z-index ``z`` holding ``children``."""
     return dl.Pane(children, name=name, style={"zIndex": z})
 

@@ -203,6 +203,7 @@ def register_callbacks(app: Dash, url: str, data: TownData, display: Display = I
         *[Output(i, "url") for i in wm.LAZY_IDS],
         Input(wh.CONTROL_ID, "overlays"),
         State(wm.LAZY_ID, "data"),
+        *[State(i, "url") for i in wm.LAZY_IDS],
         prevent_initial_call=True,
     )
     app.clientside_callback(
