@@ -92,12 +92,12 @@ def register_eager_chunks(app: Dash) -> None:
     (:data:`ASYNC_CHUNKS`) as ordinary scripts of the page, through Dash's documented
     ``interpolate_index`` hook.
 
-    Lazily, each is asked for only once the layout is rendered; its components then suspend
-    and React commits them only when every suspended one is ready, up to 0.5 s after the first
-    commit (React 18 throttles such retries): the history layer's GeoJSON, and so its request,
-    came ~0.2 s after the page was drawn. Loaded with the page, the chunks are registered
-    (webpack's chunk array takes them before or after its bundle) and the components resolve
-    at once. Other pages load them lazily, as before: the officer's phone needs no date picker.
+    Lazily, each is asked for only once the layout is rendered, and its components are drawn
+    in a later render pass: the history layer's GeoJSON, and so its request, was created
+    ~0.22 s after the page's first commit; with the chunks loaded with the page, ~0.15 s
+    (medians of 8 loads). The chunks register themselves in webpack's chunk array, before or
+    after their bundle. Other pages load them lazily, as before: the officer's phone needs no
+    date picker.
     (The history layer itself is not loaded ahead: what it fetches depends on the map's zoom,
     known once the map is drawn, and is a few kilobytes.)"""
     base = app.interpolate_index

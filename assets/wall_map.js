@@ -302,8 +302,6 @@
         }
         return ["", "wall-stale"];
       },
-      /* Which hotspot overlays (app.components.wall_hot) are checked in the layer control;
-       * no update when that has not changed (the control reports its overlays at load). */
       lazyLayers: lazyLayers,
       /* The incident a click selects: a marker's or a feed row's id; null closes the drawer.
        * Cluster clicks and freshly drawn feed rows (n_clicks 0, after every refresh) select
@@ -320,6 +318,8 @@
         var props = (value && value.properties) || {};
         return props.cluster || !props.id ? none : String(props.id);
       },
+      /* Which hotspot overlays (app.components.wall_hot) are checked in the layer control;
+       * no update when that has not changed (the control reports its overlays at load). */
       hotOverlays: function (_overlays, names, current) {
         var checked = checkedOverlays();
         var on = { heat: !!(names && checked[names.heat]), hot: !!(names && checked[names.hot]) };
