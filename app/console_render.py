@@ -17,13 +17,18 @@ from app.components.console_directory import directory_of, store_of
 from app.components.incident_detail import detail
 from app.i18n import t
 from app.routes_incidents import CONSOLE_ROLES
-from store import IncidentNotFound
+from store import IncidentNotFound, User
+
+
+def console_account() -> User | None:
+    """The signed-in account if it may use the console, else ``None``."""
+    account = current_account()
+    return account if account is not None and account.role in CONSOLE_ROLES else None
 
 
 def allowed() -> bool:
     """Whether the signed-in account may use the console."""
-    account = current_account()
-    return account is not None and account.role in CONSOLE_ROLES
+    return console_account() is not None
 
 
 def lists(url: str, selected: str | None, lang: str) -> tuple[Any, Any]:
@@ -50,8 +55,8 @@ def selected_view(
 ) -> tuple[Any, ...]:
     """Outputs of the detail callback for ``incident_id`` (empty when not allowed or found)."""
     empty: tuple[Any, ...] = (cp.empty_detail(lang), None, None, None, 1, [], [], None, no_update)
-    account = current_account()
-    if not incident_id or account is None or account.role not in CONSOLE_ROLES:
+    account = console_account()
+    if not incident_id or account is None:
         return empty
     try:
         body = detail(

@@ -31,14 +31,15 @@ def overview(
     browser asks for them next, and would otherwise wait while the grid and chart callbacks
     that this answer also triggers compete for the server."""
     view = wall_view.overview(url, filters, cut, advance=refresh)
-    wall_history.prepare(url, view.cut, WallFilters.from_args(filters), display)
+    f = WallFilters.from_args(filters)
+    wall_history.prepare(url, view.cut, f, display)
     return (
         view.cut,
         view.history_url,
         wp.tiles(view.tiles, lang),
         wp.legend(view.states, view.total, lang),
         wp.feed(view.feed, lang),
-        wp.lang_links(WallFilters.from_args(filters), lang),
+        wp.lang_links(f, lang),
     )
 
 

@@ -159,11 +159,18 @@ def _drawn(page: Any, selectors: tuple[str, ...], t0: float) -> tuple[float, flo
     return at / 1000, outer
 
 
+def _wall_context(browser: Any, url: str) -> Any:
+    """A fresh browser context signed in as the wall account (before any clock starts), its
+    pages noting when the wall is drawn (:func:`_drawn_mark`)."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    sign_in_context(context, _origin(url))
+    context.add_init_script(_drawn_mark(*WALL_DRAWN))
+    return context
+
+
 def _wall_render(browser: Any, url: str) -> tuple[float, float]:
     """(in-page, outer) seconds from navigation to drawn clusters, in a fresh context."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    sign_in_context(context, _origin(url))  # as the wall account, before the clock starts
-    context.add_init_script(_drawn_mark(*WALL_DRAWN))
+    context = _wall_context(browser, url)
     page = context.new_page()
     page.on("response", _history_seen)
     try:
@@ -177,9 +184,7 @@ def _wall_render(browser: Any, url: str) -> tuple[float, float]:
 def _wall_reloads(browser: Any, url: str, n: int = 3) -> float:
     """Median in-page seconds to drawn clusters when the wall is reloaded in one context: the
     browser's HTTP cache (and V8's code cache) warm, as on a wall PC reloading the page."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    sign_in_context(context, _origin(url))
-    context.add_init_script(_drawn_mark(*WALL_DRAWN))
+    context = _wall_context(browser, url)
     page = context.new_page()
     times: list[float] = []
     try:
