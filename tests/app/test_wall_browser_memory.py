@@ -154,3 +154,38 @@ def test_heap_does_not_grow_over_1000_live_refreshes(
         assert value <= 1.2 * warm[name], (name, warm[name], value)
     assert not errors, errors
     assert foreign(requests) == [], foreign(requests)
+
+
+#: Dash's undo history as the page holds it: how many entries, and the latest (``present``).
+HISTORY = """
+() => {
+  const h = window.store.getState().history;
+  return {past: h.past.length, present: h.present, keep: window.emberHistory.KEEP};
+}
+"""
+
+
+def test_dash_undo_history_stays_short_as_intervals_tick(browser: Any, demo_gpkg: Path) -> None:
+    """Dash records each tick of a dcc.Interval in its undo history and never drops one
+    (~20,000 a day on the wall); ``assets/ember_history.js`` keeps the last few. The tick is
+    the interval's own (``setProps``, what Dash records), only faster: every 100 ms."""
+    app = with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
+    with serve(app) as url:
+        context, page, requests, errors = open_wall(browser, url, 1920, 1080)
+        try:
+            page.evaluate("window.dash_clientside.set_props('wall-slow', {disabled: true})")
+            start = page.evaluate(HISTORY)
+            page.evaluate("window.dash_clientside.set_props('wall-tick', {interval: 100})")
+            page.wait_for_function(
+                "() => { const p = window.store.getState().history.present;"
+                " return p && p.id === 'wall-tick' && p.props.n_intervals >= 80; }",
+                timeout=60_000,
+            )
+            end = page.evaluate(HISTORY)
+        finally:
+            context.close()
+    ticks = end["present"]["props"]["n_intervals"]
+    print(f"\nundo history: {start['past']} entries at load, {end['past']} after {ticks} ticks")
+    assert ticks >= 80
+    assert end["past"] <= end["keep"] < ticks, end
+    assert not errors, errors
