@@ -189,3 +189,4 @@ def test_dash_undo_history_stays_short_as_intervals_tick(browser: Any, demo_gpkg
     assert ticks >= 80
     assert end["past"] <= end["keep"] < ticks, end
     assert not errors, errors
+    assert foreign(requests) == [], foreign(requests)
