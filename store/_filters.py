@@ -33,6 +33,8 @@ class Dialect:
     time: Callable[[datetime], Any]
     false: str = "FALSE"
     alias: str = "i."
+    #: ``LIMIT`` without a bound (SQLite has no ``LIMIT ALL``, PostgreSQL refuses ``-1``).
+    no_limit: str = "ALL"
 
 
 def scope_clause(scope: Scope, d: Dialect) -> tuple[str, list[Any]]:
@@ -82,3 +84,20 @@ def query_clause(query: IncidentQuery, scope: Scope, d: Dialect) -> tuple[str, l
             parts.append(s)
             params += p
     return " AND ".join(parts), params
+
+
+def order_page(query: IncidentQuery, d: Dialect) -> str:
+    """`` ORDER BY … LIMIT … OFFSET …`` of the query's order and page (integers checked by
+    :class:`IncidentQuery`, so written as literals)."""
+    way = " DESC" if query.newest_first else ""
+    sql = f" ORDER BY {d.alias}received_at{way}, {d.alias}id{way}"
+    if query.limit is not None or query.offset:
+        limit = d.no_limit if query.limit is None else str(int(query.limit))
+        sql += f" LIMIT {limit} OFFSET {int(query.offset)}"
+    return sql
+
+
+def count_sql(query: IncidentQuery, scope: Scope, d: Dialect) -> tuple[str, list[Any]]:
+    """``(sql, params)`` counting the incidents matching ``query`` within ``scope``."""
+    where, params = query_clause(query, scope, d)
+    return f"SELECT count(*) FROM incidents {d.alias.rstrip('.')} WHERE {where}", params

@@ -179,6 +179,10 @@ class IncidentQuery:
     ``received_from <= received_at < received_to`` (aware datetimes); ``changed_since`` keeps
     incidents whose latest event is later than it (the wall's live deltas). Each tuple of values
     matches any of them.
+
+    The matches come oldest first (``received_at``, then ``id``), newest first with
+    ``newest_first``; ``offset`` skips that many of them and ``limit`` keeps at most that many
+    (a page, read as a page: the store does not read the rest).
     """
 
     bbox: tuple[float, float, float, float] | None = None
@@ -195,6 +199,8 @@ class IncidentQuery:
     team_codes: tuple[str, ...] = ()
     department_codes: tuple[str, ...] = ()
     limit: int | None = None
+    offset: int = 0
+    newest_first: bool = False
 
     def __post_init__(self) -> None:
         for name in (*AREA_FIELDS, "categories", "sources", "states"):
@@ -209,6 +215,8 @@ class IncidentQuery:
             raise ValueError(f"范围无效 / bbox must be (west, south, east, north): {self.bbox}")
         if self.limit is not None and self.limit < 0:
             raise ValueError("limit 不能为负 / limit must be >= 0")
+        if self.offset < 0:
+            raise ValueError("offset 不能为负 / offset must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -336,9 +344,13 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         """Incidents matching ``query`` within ``scope`` as a point GeoDataFrame (EPSG:4326),
-        ordered by ``received_at``: the columns of the ``incidents`` layer spec plus ``version``,
-        ``deadline``, ``supervised`` and ``escalation_level``. Personal data as in
+        in the query's order and page: the columns of the ``incidents`` layer spec plus
+        ``version``, ``deadline``, ``supervised`` and ``escalation_level``. Personal data as in
         :meth:`get_incident`."""
+        ...
+
+    def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
+        """How many incidents match ``query`` within ``scope`` (its page and order ignored)."""
         ...
 
     def audit(

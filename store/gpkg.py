@@ -30,7 +30,7 @@ from store import _codec as codec
 from store import _common as common
 from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
-from store._filters import Dialect, query_clause, scope_clause
+from store._filters import Dialect, count_sql, order_page, query_clause, scope_clause
 from store._flat import from_frame
 from store._gpkg_bulk import first_stored, touch, write_received
 from store._gpkg_sql import (
@@ -75,7 +75,7 @@ def _bbox(b: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
     return sql, [east, west, north, south] * 2
 
 
-DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0")
+DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0", no_limit="-1")
 _DATETIMES = [i for i, n in enumerate(codec.NAMES) if codec.TYPES[n] == "datetime"]
 _PROJECTED_DATETIMES = [i for i, n in enumerate(codec.PROJECTED) if codec.TYPES[n] == "datetime"]
 _INSERT_INCIDENT = codec.insert_sql("incidents", ("fid", "geom", *codec.NAMES), "?")
@@ -293,9 +293,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)
-        sql = f"{_QUERY_SELECT} WHERE {where} ORDER BY i.received_at, i.id"
-        if query.limit is not None:
-            sql += f" LIMIT {int(query.limit)}"
+        sql = f"{_QUERY_SELECT} WHERE {where}{order_page(query, DIALECT)}"
         with self._tx("view" if scope.personal_data else None) as conn:
             rows = conn.execute(sql, params).fetchall()
             if scope.personal_data and rows:
@@ -304,6 +302,11 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 conn.executemany(_INSERT_AUDIT, audit)
         frame = common.typed_frame([r[:-1] for r in rows], blobs_to_geometry(r[-1] for r in rows))
         return frame if scope.personal_data else common.mask_frame(frame)
+
+    def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
+        sql, params = count_sql(query, scope, DIALECT)
+        with self._tx(None) as conn:
+            return int(conn.execute(sql, params).fetchone()[0])
 
     # --- audit -----------------------------------------------------------------------------
 

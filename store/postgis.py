@@ -29,7 +29,7 @@ from store import _common as common
 from store import _pg_sql as q
 from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
-from store._filters import query_clause, scope_clause
+from store._filters import count_sql, order_page, query_clause, scope_clause
 from store._flat import from_frame
 from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
@@ -285,9 +285,7 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, q.DIALECT)
-        sql = f"{q.QUERY_SELECT} WHERE {where} ORDER BY i.received_at, i.id"
-        if query.limit is not None:
-            sql += f" LIMIT {int(query.limit)}"
+        sql = f"{q.QUERY_SELECT} WHERE {where}{order_page(query, q.DIALECT)}"
         with self._tx("view" if scope.personal_data else None) as cur:
             rows = cur.execute(sql, params).fetchall()
             if scope.personal_data and rows:
@@ -298,6 +296,11 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows])
         frame = common.typed_frame([r[:-1] for r in rows], geoms)
         return frame if scope.personal_data else common.mask_frame(frame)
+
+    def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
+        sql, params = count_sql(query, scope, q.DIALECT)
+        with self._tx(None) as cur:
+            return int(cur.execute(sql, params).fetchone()[0])
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
 

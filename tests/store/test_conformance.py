@@ -286,6 +286,22 @@ def test_query_by_bbox_time_state_category_area(town_incidents: IncidentStore) -
     assert ids(by_beat) == ["I0002", "I0004", "I0006", "I0008", "I0010", "I0012"]
     by_village = s.query_incidents(IncidentQuery(village_codes=(GRIDS[GRID_A][2],), limit=2), ALL)
     assert ids(by_village) == ["I0001", "I0003"]
+    # pages, in either order, read as pages; the count ignores the page
+    everything = ids(s.query_incidents(IncidentQuery(), ALL))
+    assert len(everything) > 6
+    pages = [
+        ids(s.query_incidents(IncidentQuery(limit=4, offset=k), ALL))
+        for k in range(0, len(everything) + 4, 4)
+    ]
+    assert [i for p in pages for i in p] == everything and pages[-1] == []
+    newest = IncidentQuery(newest_first=True, limit=3, offset=1)
+    assert ids(s.query_incidents(newest, ALL)) == everything[::-1][1:4]
+    assert ids(s.query_incidents(IncidentQuery(offset=len(everything) - 2), ALL)) == everything[-2:]
+    assert s.count_incidents(IncidentQuery(limit=1, offset=3), ALL) == len(everything)
+    assert s.count_incidents(IncidentQuery(categories=("wage",)), ALL) == 2
+    assert s.count_incidents(IncidentQuery(beat_codes=(GRIDS[GRID_B][3],)), ALL) == 6
+    with pytest.raises(ValueError, match="offset"):
+        IncidentQuery(offset=-1)
     combined = IncidentQuery(
         grid_codes=(GRID_B,), states=("received",), received_to=T0 + timedelta(hours=8)
     )
@@ -303,8 +319,10 @@ def test_scope_is_enforced_in_the_store(town_incidents: IncidentStore) -> None:
     seen = s.query_incidents(IncidentQuery(), grid_a)
     assert ids(seen) == ["I0001", "I0003", "I0005", "I0007", "I0009", "I0011"]
     assert set(seen["grid_code"]) == {GRID_A}
+    assert s.count_incidents(IncidentQuery(), grid_a) == 6  # counts see what the scope sees
     # asking for the other grid explicitly does not widen the scope
     assert len(s.query_incidents(IncidentQuery(grid_codes=(GRID_B,)), grid_a)) == 0
+    assert s.count_incidents(IncidentQuery(grid_codes=(GRID_B,)), grid_a) == 0
     with pytest.raises(IncidentNotFound):
         s.get_incident("I0002", grid_a)
     with pytest.raises(IncidentNotFound):
@@ -322,6 +340,7 @@ def test_scope_is_enforced_in_the_store(town_incidents: IncidentStore) -> None:
     hotline = Scope(all=True, sources=("12345",))
     assert ids(s.query_incidents(IncidentQuery(), hotline)) == ["I0006"]
     assert len(s.query_incidents(IncidentQuery(), Scope())) == 0
+    assert s.count_incidents(IncidentQuery(), Scope()) == 0
     assert len(s.query_incidents(IncidentQuery(), Scope(all=True, sources=()))) == 0
     # a dispatch to another team moves the incident into that team's scope
     t9 = Scope(team_codes=("T09",))
