@@ -300,7 +300,8 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
         sql, params = count_sql(query, scope, q.DIALECT)
         with self._tx(None) as cur:
-            return int(cur.execute(sql, params).fetchone()[0])
+            found = cur.execute(sql, params).fetchone()
+        return int(found[0]) if found else 0
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
 
