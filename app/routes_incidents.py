@@ -100,9 +100,10 @@ def register(app: Dash, url: str) -> None:
             states=tuple(args.getlist("state")),
             categories=tuple(args.getlist("category")),
             sources=tuple(args.getlist("source")),
+            newest_first=True,
+            limit=limit,
         )
         found = store_of(url).query_incidents(query, current_scope())
-        found = found.iloc[::-1].head(limit)
         status_only = account.role in STATUS_ONLY_ROLES
         items = []
         for r in found.itertuples():

@@ -210,10 +210,19 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None]:
 
 
 def _incidents(
-    bbox: tuple[float, float, float, float] | None, start: datetime | None, end: datetime | None
-) -> gpd.GeoDataFrame:
-    query = IncidentQuery(bbox=bbox, received_from=start, received_to=end)
-    return query_public(query, caller(state().store).scope)
+    bbox: tuple[float, float, float, float] | None,
+    start: datetime | None,
+    end: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[gpd.GeoDataFrame, int]:
+    """One page of the incidents the caller may see, and how many match (the store reads the
+    page, not every match: a harvester paging through 10^5 incidents asks for 10^3 pages)."""
+    scope = caller(state().store).scope
+    query = IncidentQuery(
+        bbox=bbox, received_from=start, received_to=end, offset=offset, limit=limit
+    )
+    return query_public(query, scope), state().store.count_incidents(query, scope)
 
 
 def _page_link(cid: str, rel: str, offset: int, limit: int) -> dict[str, str]:
@@ -234,15 +243,15 @@ def items(cid: str) -> Response:
         raise BadRequest(f"只支持 CRS84 / only bbox-crs {CRS84} is supported")
     start, end = parse_datetime(request.args.get("datetime"))
     if cid == "incidents":
-        frame = _incidents(bbox, start, end)
+        page, matched = _incidents(bbox, start, end, offset, limit)
         id_column = "id"
     else:
         frame = state().layer(cid)
         if bbox is not None:
             frame = frame[frame.intersects(box(*bbox))]
         id_column = "code"
-    matched = len(frame)
-    page = frame.iloc[offset : offset + limit]
+        matched = len(frame)
+        page = frame.iloc[offset : offset + limit]
     links = [_page_link(cid, "self", offset, limit)]
     if offset + limit < matched:
         links.append(_page_link(cid, "next", offset + limit, limit))

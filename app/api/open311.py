@@ -263,14 +263,21 @@ def requests_list(fmt: str) -> Response:
                 continue
         docs = [d for f in frames for d in _docs(f)]
         return _respond(docs, "service_requests", "request")
-    query = IncidentQuery(received_from=start, received_to=end, categories=codes)
-    frame = query_public(query, who.scope)
-    if statuses and statuses != {"open", "closed"}:
-        closed = frame["state"].isin(CLOSED)
-        frame = frame[closed] if statuses == {"closed"} else frame[~closed]
-    frame = frame.iloc[::-1]  # newest first
-    chunk = frame.iloc[(page - 1) * page_size : page * page_size]
-    return _respond(_docs(chunk), "service_requests", "request")
+    states: tuple[str, ...] = ()
+    if statuses == {"closed"}:
+        states = tuple(sorted(CLOSED))
+    elif statuses == {"open"}:
+        states = tuple(s.value for s in State if s.value not in CLOSED)
+    query = IncidentQuery(
+        received_from=start,
+        received_to=end,
+        categories=codes,
+        states=states,
+        newest_first=True,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+    )
+    return _respond(_docs(query_public(query, who.scope)), "service_requests", "request")
 
 
 @bp.get(f"/requests/<rid>.{FMT}")

@@ -80,6 +80,16 @@ def test_items_paging_datetime_and_errors(base_url: str, town: Town) -> None:
     assert doc["features"][0]["id"] in [f["id"] for f in one["features"]]
     later = requests.get(items, params={"datetime": f"{when}/.."}, headers=head, timeout=30)
     assert later.json()["numberMatched"] == doc["numberMatched"]
+    # the pages make up the whole collection, each page read as a page by the store
+    whole = requests.get(items, params={"limit": 10_000}, headers=head, timeout=30).json()
+    assert whole["numberReturned"] == whole["numberMatched"] == doc["numberMatched"]
+    paged, href = [], f"{items}?limit=7"
+    while href:
+        step = requests.get(href, headers=head, timeout=30).json()
+        assert step["numberMatched"] == whole["numberMatched"]
+        paged += [f["id"] for f in step["features"]]
+        href = next((link["href"] for link in step["links"] if link["rel"] == "next"), "")
+    assert paged == [f["id"] for f in whole["features"]]
     fid = doc["features"][0]["id"]
     assert requests.get(f"{items}/{fid}", headers=head, timeout=30).json()["id"] == fid
     assert requests.get(f"{items}/{fid}", timeout=30).status_code == 404  # anonymous

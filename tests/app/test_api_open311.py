@@ -173,6 +173,17 @@ def test_paging_scope_and_no_personal_data(root: str, town: Town) -> None:
     everything = requests.get(url, headers=head, timeout=30)
     assert 0 < len(everything.json()) <= 1000
     assert_no_phone(everything.text, town.phones)
+    # pages (read as pages by the store) make up the whole list, in its order, per status too
+    every_id = [r["service_request_id"] for r in everything.json()]
+    for status in (None, "open", "closed"):
+        want = [r for r in everything.json() if status is None or r["status"] == status]
+        got: list[dict[str, Any]] = []
+        for n in range(1, len(want) // 7 + 3):
+            params = {"page_size": 7, "page": n, **({"status": status} if status else {})}
+            got += requests.get(url, params=params, headers=head, timeout=30).json()
+        assert [r["service_request_id"] for r in got] == [r["service_request_id"] for r in want]
+        assert {r["status"] for r in got} <= ({status} if status else {"open", "closed"})
+    assert len(every_id) == len(set(every_id))
     grid = requests.get(url, headers={"X-API-Key": town.keys["gridapp"]}, timeout=30).json()
     assert 0 < len(grid) < len(everything.json())
 
