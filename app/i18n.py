@@ -291,8 +291,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     "rep.town": Msg("全镇", "Whole town"),
     "rep.none": Msg("无", "None"),
     "rep.period": Msg(
-        "统计期 {period}，截至 {as_of}，共 {n} 件事项",
-        "Period {period}, as of {as_of}, {n} incidents",
+        "统计期 {period}，截至 {as_of}，本期受理 {n} 件",
+        "Period {period}, as of {as_of}: {n} incidents received",
     ),
     "rep.overdue": Msg("超期事项", "Overdue incidents"),
     "rep.unsatisfied": Msg("不满意事项", "Unsatisfied incidents"),

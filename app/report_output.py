@@ -53,6 +53,7 @@ def to_json(report: Report) -> dict[str, Any]:
         },
         "as_of": report.as_of.isoformat(),
         "incidents": report.frame_size,
+        "received": report.received,
         "kpis": {k: {"zh": d.zh, "en": d.en, "kind": d.kind} for k, d in kpi.KPIS.items()},
         "levels": {
             level: [

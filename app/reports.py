@@ -72,7 +72,8 @@ class Report:
     levels: dict[str, list[Row]]
     overdue: pd.DataFrame
     unsatisfied: pd.DataFrame
-    frame_size: int = 0
+    frame_size: int = 0  # incidents read (the scope's whole store), not the period's
+    received: int = 0  # received within the period, up to ``as_of``
 
     @property
     def heading(self) -> tuple[str, str]:
@@ -226,6 +227,9 @@ def build_report(
         ).to_numpy(bool)
     else:
         late = unsat = pd.Series([], dtype=bool).to_numpy(bool)
+    # the same count as the repeat-call rate's denominator (docs/kpi.md): received in the window
+    town = levels["town"][0].kpis if levels.get("town") else {}
+    received = town["repeat"].current.denominator if "repeat" in town else 0
     return Report(
         kind=kind,
         window=window,
@@ -234,6 +238,7 @@ def build_report(
         overdue=_list(base, late, extra),
         unsatisfied=_list(base, unsat, extra),
         frame_size=len(df),
+        received=int(received),
     )
 
 

@@ -135,7 +135,7 @@ def report_body(report: reports.Report, lang: Lang) -> list[Any]:
     as_of = report.as_of.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
     out: list[Any] = [
         html.H2([zh, html.Small(f" {en}")], className="report-heading"),
-        html.P(t("rep.period", lang, period=report.period, as_of=as_of, n=report.frame_size)),
+        html.P(t("rep.period", lang, period=report.period, as_of=as_of, n=report.received)),
     ]
     for level, zh_name, en_name, _layer in reports.LEVELS:
         out.append(

@@ -48,6 +48,10 @@ def test_numbers_are_those_of_incidents_kpi(demo: Path, kind: str, day: date) ->
         {k: v.value for k, v in one.items()}, nan_ok=True
     )
     assert len(report.overdue) == town["overdue"].current.value
+    # the period's incidents, not the store's
+    at = frame["received_at"]
+    assert report.received == ((at >= window.start) & (at < min(window.end, AS_OF))).sum()
+    assert 0 < report.received < report.frame_size == len(frame)
     assert (report.unsatisfied["satisfaction"] == "不满意").all()
     assert "caller_phone" not in report.overdue.columns
     assert report.levels["grid"] and report.levels["team"]
