@@ -229,7 +229,7 @@ def build_report(
         late = unsat = pd.Series([], dtype=bool).to_numpy(bool)
     # the same count as the repeat-call rate's denominator (docs/kpi.md): received in the window
     town = levels["town"][0].kpis if levels.get("town") else {}
-    received = town["repeat"].current.denominator if "repeat" in town else 0
+    received = (town["repeat"].current.denominator or 0) if "repeat" in town else 0
     return Report(
         kind=kind,
         window=window,
@@ -238,7 +238,7 @@ def build_report(
         overdue=_list(base, late, extra),
         unsatisfied=_list(base, unsat, extra),
         frame_size=len(df),
-        received=int(received),
+        received=received,
     )
 
 
