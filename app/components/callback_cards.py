@@ -74,7 +74,7 @@ def card(
         {"label": t("cb.reached", lang), "value": "yes"},
         {"label": t("cb.unreached", lang), "value": "no"},
     ]
-    sat = [{"label": f"{s} {t(SAT_KEYS[s], 'en')}", "value": s} for s in SATISFACTION]
+    sat = [{"label": t(SAT_KEYS[s], lang), "value": s} for s in SATISFACTION]
     return html.Article(
         [
             html.Div(

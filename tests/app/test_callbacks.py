@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import officer_actions as actions
+from app.components import callback_cards as cards
 from app.auth import scope_for
 from app.config import Settings
 from app.server import create_app
@@ -17,6 +19,8 @@ from incidents._time import local_date
 from incidents.model import State
 from store import IncidentStore, Scope
 from tests.app._officer_fixtures import GRID_A, build_store, login
+
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 CLERK = scope_for("callback", [], "hui")
 
@@ -40,6 +44,18 @@ def test_due_today_lists_commitment_callbacks(store: IncidentStore) -> None:
     assert [r.incident.id for r, _ in due] == ["E-A1", "E-A2"]
     assert all(d <= today for _, d in due)
     assert actions.due_callbacks(store, scope_for("grid", ["X"], "x"), today) == []
+
+
+@pytest.mark.parametrize(("lang", "want"), [("zh", "满意"), ("en", "satisfied")])
+def test_the_card_speaks_one_language(store: IncidentStore, lang: str, want: str) -> None:
+    today = local_date(datetime.now(UTC))
+    record, due = actions.due_callbacks(store, CLERK, today)[0]
+    page = cards.card(record, due, today, lang, may_unmask=False)  # type: ignore[arg-type]
+    radios = [n for n in page._traverse() if getattr(n, "className", "") == "cb-radio"]
+    labels = [o["label"] for r in radios for o in r.options]
+    assert want in labels, labels
+    if lang == "en":  # values stay as stored (满意 …), labels are English only
+        assert not [x for x in labels if CJK.search(x)], labels
 
 
 def test_broken_commitment_reopens_in_one_step(store: IncidentStore) -> None:
