@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from app import officer_actions as actions
-from app.components import callback_cards as cards
 from app.auth import scope_for
+from app.components import callback_cards as cards
 from app.config import Settings
 from app.server import create_app
 from incidents._time import local_date
