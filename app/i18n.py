@@ -207,6 +207,7 @@ MESSAGES: Final[dict[str, Msg]] = {
     "act.unsupervise": Msg("撤销督办", "Supervision lifted"),
     # officer view, callbacks and reports (app.pages.officer, app.pages.callbacks, .reports)
     "me.title": Msg("我的网格", "My area"),
+    "me.title.tasks": Msg("我的任务", "My tasks"),  # teams, departments: no area of their own
     "me.logout": Msg("退出", "Sign out"),
     "me.login": Msg("登录", "Sign in"),
     "me.denied": Msg("请先以有权限的账号登录", "Please sign in with an account that may open this"),

@@ -1,4 +1,5 @@
-"""The officer view's pieces: the area map, the three task lists and their cards.
+"""The officer view's pieces: the three task lists and their cards (the map:
+:mod:`app.components.officer_map`).
 
 Phone first: one column, large touch targets (at least 48 px), high contrast for outdoors
 (``assets/officer.css``). Buttons carry the incident id and the version the officer saw
@@ -10,119 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import dash_leaflet as dl
 from dash import dcc, html
 
-from app.basemap import Basemap
-from app.components.town_map import TownData, basemap_overlays
 from app.i18n import Lang, t
 from app.officer_actions import Task, Tasks
 from incidents._time import LOCAL_TZ
-from store import User
 
-MAP_ID = "officer-map"
-POINTS_ID = "officer-points"
-#: Role -> (layer, property holding the area code) drawn as "my area".
-AREA_LAYERS = {
-    "grid": ("grid_cells", "code"),
-    "beat": ("police_beats", "code"),
-    "station": ("fire_station_coverage", "station_code"),
-}
 LISTS = ("to_arrive", "to_handle", "callbacks")
 
 
 def _local(ts: datetime | None) -> str:
     return "" if ts is None else ts.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
-
-
-def area_collection(data: TownData, account: User) -> dict[str, Any]:
-    """The account's areas as GeoJSON (grid cells, beat, station coverage; none for teams and
-    departments, whose area is where their incidents are)."""
-    layer = AREA_LAYERS.get(account.role)
-    if layer is None:
-        return {"type": "FeatureCollection", "features": []}
-    name, prop = layer
-    codes = set(account.areas)
-    features = data.layers.get(name, {"features": []})["features"]
-    return {
-        "type": "FeatureCollection",
-        "features": [f for f in features if str(f["properties"].get(prop)) in codes],
-    }
-
-
-def task_points(tasks: Tasks, display: Any) -> dict[str, Any]:
-    """The tasks as display-coordinate points, tagged with their list."""
-    features = []
-    for list_name, items in zip(
-        LISTS, (tasks.to_arrive, tasks.to_handle, tasks.callbacks), strict=True
-    ):
-        for task in items:
-            if task.lon is None or task.lat is None:
-                continue
-            x, y = display.point(task.lon, task.lat)
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [x, y]},
-                    "properties": {"id": task.id, "list": list_name, "label": task.category_zh},
-                }
-            )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _bounds(area: dict[str, Any], points: dict[str, Any], data: TownData) -> list[list[float]]:
-    xs: list[float] = []
-    ys: list[float] = []
-
-    def walk(c: Any) -> None:
-        if isinstance(c[0], (int, float)):
-            xs.append(float(c[0]))
-            ys.append(float(c[1]))
-        else:
-            for part in c:
-                walk(part)
-
-    for f in [*area["features"], *points["features"]]:
-        if f.get("geometry"):
-            walk(f["geometry"]["coordinates"])
-    if not xs:
-        west, south, east, north = data.bounds
-    else:
-        west, south, east, north = min(xs), min(ys), max(xs), max(ys)
-    pad = 0.002
-    return [[south - pad, west - pad], [north + pad, east + pad]]
-
-
-def area_map(
-    data: TownData, basemap: Basemap | str, area: dict[str, Any], points: dict[str, Any]
-) -> dl.Map:
-    """A light map of my area with my task points (red: to arrive, orange: to handle, blue:
-    callbacks)."""
-    layers: list[Any] = [
-        dl.GeoJSON(
-            data=area,
-            style={"color": "#003f88", "weight": 3, "fillColor": "#4cc9f0", "fillOpacity": 0.15},
-            interactive=False,
-            id="officer-area",
-        ),
-        dl.GeoJSON(
-            data=points,
-            pointToLayer={"variable": "dashExtensions.officer.taskToLayer"},
-            id=POINTS_ID,
-        ),
-    ]
-    overlays = basemap_overlays(basemap)
-    children = [dl.LayersControl(overlays, collapsed=True)] if overlays else []
-    return dl.Map(
-        [*children, *layers, dl.ScaleControl(position="bottomleft", imperial=False)],
-        id=MAP_ID,
-        className="officer-map",
-        bounds=_bounds(area, points, data),
-        trackViewport=False,
-        zoomSnap=0.5,
-        maxZoom=20,
-        attributionControl=False,
-    )
 
 
 def _field(kind: str, task: Task, label: str, **props: Any) -> html.Label:

@@ -18,6 +18,7 @@ from app import officer_actions as actions
 from app.auth import current_scope, require_login
 from app.basemap import Basemap
 from app.components import officer_cards as cards
+from app.components import officer_map as omap
 from app.components.officer_shell import allowed, denied, header, message, protect
 from app.components.town_map import TownData
 from app.config import Settings
@@ -43,12 +44,12 @@ def layout(
     if account is None:
         return denied(lang, PATH, PREFIX)
     tasks = actions.my_tasks(store, current_scope())
-    area = cards.area_collection(data, account)
-    points = cards.task_points(tasks, basemap.display)
+    area = omap.area_collection(data, account)
+    points = omap.task_points(tasks, basemap.display)
     return html.Div(
         [
-            header("me.title", account, lang, PATH, PREFIX),
-            html.Div(cards.area_map(data, basemap, area, points), className="officer-map-box"),
+            header(omap.title_key(account), account, lang, PATH, PREFIX),
+            html.Div(omap.area_map(data, basemap, area, points), className="officer-map-box"),
             html.Div(id="officer-msg", className="officer-msg-box"),
             html.Div(
                 cards.task_lists(tasks, lang, settings.photo_max_bytes),
@@ -153,7 +154,7 @@ def register_callbacks(
     @app.callback(
         Output("officer-msg", "children"),
         Output("officer-tasks", "children"),
-        Output(cards.POINTS_ID, "data"),
+        Output(omap.POINTS_ID, "data"),
         Input("officer-arrival", "data"),
         Input({"type": "officer-resolve", "id": ALL, "v": ALL}, "n_clicks"),
         Input({"type": "officer-photo", "id": ALL}, "contents"),
@@ -176,7 +177,7 @@ def register_callbacks(
         return (
             msg,
             cards.task_lists(tasks, lang, settings.photo_max_bytes),
-            cards.task_points(tasks, basemap.display),
+            omap.task_points(tasks, basemap.display),
         )
 
 

@@ -41,6 +41,7 @@ def client(store: IncidentStore) -> FlaskClient:
     ("user", "path", "marks"),
     [
         ("wang", "/me", ("我的网格", "待到场 (1)", "待回访 (1)", "E-A2")),
+        ("team1", "/me", ("我的任务",)),  # a team has tasks, not an area
         ("hui", "/callbacks", ("今日待回访 1 件", "cb-card-E-A1", "138****5678")),
         ("boss", "/reports", ("天天推进", "十分钟到场率", "全镇")),
         ("ana", "/reports", ("天天推进", "report-level-grid")),
