@@ -253,6 +253,7 @@ MESSAGES: Final[dict[str, Msg]] = {
     "cb.resolved": Msg("处置完毕", "Resolved"),
     "cb.day": Msg("应回访", "Due"),
     "cb.due": Msg("期限", "due"),
+    "cb.amount": Msg("{amount} 元", "CNY {amount}"),
     "cb.contact": Msg("联系人：", "Contact: "),
     "cb.unmask": Msg("显示号码（留痕）", "Show number (audited)"),
     "cb.reached.q": Msg("是否接通", "Reached?"),

@@ -35,8 +35,11 @@ def _radio(kind: str, incident_id: str, options: list[dict[str, Any]], **extra: 
 
 def _commitment(record: IncidentRecord, index: int, lang: Lang) -> html.Div:
     c = next(r for r in record.status.commitments if r.index == index)
-    amount = f" · {c.commitment.amount:,.0f} 元" if c.commitment.amount is not None else ""
-    label = f"{c.commitment.who}：{c.commitment.what}{amount} · {t('cb.due', lang)} {c.due_date}"
+    amount = c.commitment.amount
+    amount_text = "" if amount is None else f" · {t('cb.amount', lang, amount=f'{amount:,.0f}')}"
+    label = (
+        f"{c.commitment.who}：{c.commitment.what}{amount_text} · {t('cb.due', lang)} {c.due_date}"
+    )
     options = [
         {"label": t("cb.kept", lang), "value": "kept"},
         {"label": t("cb.broken", lang), "value": "broken"},

@@ -13,7 +13,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from app.i18n import Lang, t
+from app.i18n import Lang, t, t_or
 from app.officer_actions import Task, Tasks
 from incidents._time import LOCAL_TZ
 
@@ -22,6 +22,11 @@ LISTS = ("to_arrive", "to_handle", "callbacks")
 
 def _local(ts: datetime | None) -> str:
     return "" if ts is None else ts.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")
+
+
+def category_name(task: Task, lang: Lang) -> str:
+    """The task's category in ``lang`` (a category outside the table as stored)."""
+    return t_or(f"cat.{task.category}", lang, task.category_zh or task.category)
 
 
 def _field(kind: str, task: Task, label: str, **props: Any) -> html.Label:
@@ -107,7 +112,10 @@ def card(task: Task, list_name: str, lang: Lang, max_bytes: int) -> html.Article
     """One task: what, where, since when; its buttons."""
     facts = [
         html.Div(
-            [html.Strong(task.category_zh or task.category), html.Span(task.id)],
+            [
+                html.Strong(category_name(task, lang)),
+                html.Span(task.id),
+            ],
             className="officer-card-head",
         ),
         html.Div(task.address, className="officer-card-addr"),

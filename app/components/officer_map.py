@@ -16,8 +16,9 @@ import shapely
 from shapely.geometry import shape
 
 from app.basemap import Basemap
-from app.components.officer_cards import LISTS
+from app.components.officer_cards import LISTS, category_name
 from app.components.town_map import TownData, basemap_overlays
+from app.i18n import Lang
 from app.officer_actions import Tasks
 from store import User
 
@@ -61,8 +62,9 @@ def area_collection(data: TownData, account: User) -> dict[str, Any]:
     }
 
 
-def task_points(tasks: Tasks, display: Any) -> dict[str, Any]:
-    """The tasks as display-coordinate points, tagged with their list."""
+def task_points(tasks: Tasks, display: Any, lang: Lang = "zh") -> dict[str, Any]:
+    """The tasks as display-coordinate points, tagged with their list and labelled with their
+    category in ``lang``."""
     features = []
     for list_name, items in zip(
         LISTS, (tasks.to_arrive, tasks.to_handle, tasks.callbacks), strict=True
@@ -75,7 +77,11 @@ def task_points(tasks: Tasks, display: Any) -> dict[str, Any]:
                 {
                     "type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [x, y]},
-                    "properties": {"id": task.id, "list": list_name, "label": task.category_zh},
+                    "properties": {
+                        "id": task.id,
+                        "list": list_name,
+                        "label": category_name(task, lang),
+                    },
                 }
             )
     return {"type": "FeatureCollection", "features": features}

@@ -45,7 +45,7 @@ def layout(
         return denied(lang, PATH, PREFIX)
     tasks = actions.my_tasks(store, current_scope())
     area = omap.area_collection(data, account)
-    points = omap.task_points(tasks, basemap.display)
+    points = omap.task_points(tasks, basemap.display, lang)
     return html.Div(
         [
             header(omap.title_key(account), account, lang, PATH, PREFIX),
@@ -177,7 +177,7 @@ def register_callbacks(
         return (
             msg,
             cards.task_lists(tasks, lang, settings.photo_max_bytes),
-            omap.task_points(tasks, basemap.display),
+            omap.task_points(tasks, basemap.display, lang),
         )
 
 

@@ -59,6 +59,11 @@ def test_pages_render_in_both_languages(
     assert PHONE not in page and "罗大明" not in page
     english = render(client, path, "?lang=en")
     assert '"lang": "en"' in english.replace('"lang":"en"', '"lang": "en"')
+    if path in ("/me", "/callbacks"):  # the incidents' categories in the page's language
+        page_text = json.loads(json.dumps(english))
+        assert "Unpaid wages" in page_text and "劳资纠纷" not in page_text
+    if user == "hui":  # a commitment's amount
+        assert "CNY 3,000" in english and "3,000 元" in page
 
 
 def test_other_roles_see_nothing(client: FlaskClient) -> None:
