@@ -38,6 +38,7 @@ from app.basemap import IDENTITY, Display, basemap_of
 from app.components.town_map import load_town
 from app.config import Settings
 from app.health import init_health
+from app.i18n import lang_of
 from app.pages import callbacks as callbacks_page
 from app.pages import console as console_page
 from app.pages import incident as incident_page
@@ -99,7 +100,9 @@ def create_app(settings: Settings) -> Dash:
         "wall": lambda args: wall_page.layout(
             data, villages, basemap, args, settings.lang, settings.db
         ),
-        "map": lambda _args: town_map_page.layout(data, basemap),
+        "map": lambda args: town_map_page.layout(
+            data, basemap, lang_of(args.get("lang"), settings.lang)
+        ),
         "console": lambda args: console_page.layout(
             data, basemap, settings.db, args, settings.lang
         ),

@@ -18,6 +18,7 @@ import shapely
 from dash import html
 
 from app.basemap import Basemap, custom
+from app.i18n import Lang, Msg, t
 from store import LayerNotFound, Store
 
 log = logging.getLogger(__name__)
@@ -53,42 +54,80 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "roads": ("name", "kind"),
 }
 
-#: Overlays in the layer control, top to bottom: (layer, Chinese name, pane z-index).
-OVERLAYS: tuple[tuple[str, str, int], ...] = (
-    ("town", "镇界", 450),
-    ("villages", "村社区", 410),
-    ("grid_cells", "网格", 420),
-    ("police_beats", "警格", 440),
-    ("fire_stations", "消防站", 460),
-    ("fire_station_coverage", "3分钟覆盖", 405),
-    ("roads", "道路", 430),
-)
-
-#: Tooltip content per layer: title field and (label, field) rows, drawn by ember_map.js.
-TOOLTIPS: dict[str, dict[str, Any]] = {
-    "grid_cells": {"title": "name", "rows": [["编码", "code"], ["网格员", "officer_name"]]},
-    "police_beats": {"title": "name", "rows": [["民警", "officer_name"]]},
-    "fire_stations": {"title": "name", "rows": [["类型", "kind"]], "sticky": False},
+#: The map's own labels (the layer control's share the wall's ``layer.*`` messages).
+MESSAGES = {
+    "town": Msg("镇界", "Town boundary"),
+    "villages": Msg("村社区", "Villages"),
+    "grid_cells": Msg("网格", "Grid cells"),
+    "police_beats": Msg("警格", "Police beats"),
+    "fire_stations": Msg("消防站", "Fire stations"),
+    "fire_station_coverage": Msg("3分钟覆盖", "3-min coverage"),
+    "roads": Msg("道路", "Roads"),
+    "grid": Msg("网格", "Grid cell"),
+    "beat": Msg("警格", "Police beat"),
+    "station": Msg("智慧消防站", "Smart fire station"),
+    "code": Msg("编码", "Code"),
+    "officer_name": Msg("网格员", "Grid officer"),
+    "beat_officer": Msg("民警", "Officer"),
+    "kind": Msg("类型", "Type"),
+    "registered_pop": Msg("户籍人口", "Registered residents"),
+    "migrant_pop": Msg("流动人口", "Migrant residents"),
+    "households": Msg("户数", "Households"),
+    "police_station": Msg("派出所", "Police station"),
+    "crew": Msg("队员", "Crew"),
+    "basemap": Msg("底图", "Basemap"),
 }
 
-#: What the feature card shows per layer: kind label, then (label, field) rows.
+
+def _m(key: str, lang: Lang) -> str:
+    msg = MESSAGES[key]
+    return msg.en if lang == "en" else msg.zh
+
+
+#: Overlays in the layer control, top to bottom: (layer, pane z-index); named by MESSAGES.
+OVERLAYS: tuple[tuple[str, int], ...] = (
+    ("town", 450),
+    ("villages", 410),
+    ("grid_cells", 420),
+    ("police_beats", 440),
+    ("fire_stations", 460),
+    ("fire_station_coverage", 405),
+    ("roads", 430),
+)
+
+#: Tooltip content per layer: title field and (label message, field) rows, drawn by
+#: ember_map.js once the labels are in the page's language (:func:`tooltip`).
+TOOLTIPS: dict[str, dict[str, Any]] = {
+    "grid_cells": {"title": "name", "rows": [["code", "code"], ["officer_name", "officer_name"]]},
+    "police_beats": {"title": "name", "rows": [["beat_officer", "officer_name"]]},
+    "fire_stations": {"title": "name", "rows": [["kind", "kind"]], "sticky": False},
+}
+
+#: What the feature card shows per layer: kind message, then (label message, field) rows.
 CARDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "grid_cells": (
-        "网格",
+        "grid",
         (
-            ("编码", "code"),
-            ("网格员", "officer_name"),
-            ("户籍人口", "registered_pop"),
-            ("流动人口", "migrant_pop"),
-            ("户数", "households"),
+            ("code", "code"),
+            ("officer_name", "officer_name"),
+            ("registered_pop", "registered_pop"),
+            ("migrant_pop", "migrant_pop"),
+            ("households", "households"),
         ),
     ),
     "police_beats": (
-        "警格",
-        (("编码", "code"), ("民警", "officer_name"), ("派出所", "police_station")),
+        "beat",
+        (("code", "code"), ("beat_officer", "officer_name"), ("police_station", "police_station")),
     ),
-    "fire_stations": ("智慧消防站", (("编码", "code"), ("类型", "kind"), ("队员", "crew"))),
+    "fire_stations": ("station", (("code", "code"), ("kind", "kind"), ("crew", "crew"))),
 }
+
+
+def tooltip(layer: str, lang: Lang) -> dict[str, Any]:
+    """The tooltip spec of ``layer`` with its labels in ``lang``."""
+    spec = TOOLTIPS[layer]
+    return {**spec, "rows": [[_m(label, lang), f] for label, f in spec["rows"]]}
+
 
 COVERAGE_MINUTES = 3
 
@@ -129,10 +168,9 @@ class TownData:
         """Number of features in ``layer`` (0 when absent)."""
         return len(self.layers.get(layer, empty_collection())["features"])
 
-    @property
-    def title(self) -> str:
+    def title(self, lang: Lang = "zh") -> str:
         """Page title shown in the header, e.g. ``演示镇 · 非警务事项态势``."""
-        return f"{self.name} · 非警务事项态势"
+        return f"{self.name} · {t('title', lang)}"
 
 
 def _prepare(frame: Any, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -197,11 +235,11 @@ def load_town(store: Store) -> TownData:
     )
 
 
-def _geojson(data: TownData, name: str, pane: str, **props: Any) -> dl.GeoJSON:
+def _geojson(data: TownData, name: str, pane: str, lang: Lang, **props: Any) -> dl.GeoJSON:
     """One GeoJSON layer styled by ``ember.style``; ``hideout.kind`` tells the JS which."""
     hideout = {"kind": name, **props.pop("hideout", {})}
     if name in TOOLTIPS:
-        hideout["tooltip"] = TOOLTIPS[name]
+        hideout["tooltip"] = tooltip(name, lang)
         props.setdefault("onEachFeature", _js("onEachFeature"))
     if name in LAYER_IDS:
         props.setdefault("id", LAYER_IDS[name])
@@ -214,7 +252,7 @@ def _geojson(data: TownData, name: str, pane: str, **props: Any) -> dl.GeoJSON:
     )
 
 
-def _overlay_children(data: TownData, name: str, pane: str) -> list[Any]:
+def _overlay_children(data: TownData, name: str, pane: str, lang: Lang) -> list[Any]:
     """The layers inside one overlay of the layer control."""
     if name == "villages":
         # Polygons are shading only; the permanent labels name them.
@@ -225,14 +263,14 @@ def _overlay_children(data: TownData, name: str, pane: str) -> list[Any]:
             interactive=False,
             id="town-map-village-labels",
         )
-        return [_geojson(data, name, pane, interactive=False), labels]
+        return [_geojson(data, name, pane, lang, interactive=False), labels]
     if name == "grid_cells":
-        return [_geojson(data, name, pane, hoverStyle=_js("hoverStyle"))]
+        return [_geojson(data, name, pane, lang, hoverStyle=_js("hoverStyle"))]
     if name == "fire_stations":
-        return [_geojson(data, name, pane, pointToLayer=_js("stationToLayer"))]
+        return [_geojson(data, name, pane, lang, pointToLayer=_js("stationToLayer"))]
     if name in ("town", "fire_station_coverage", "roads"):
-        return [_geojson(data, name, pane, interactive=False)]
-    return [_geojson(data, name, pane)]
+        return [_geojson(data, name, pane, lang, interactive=False)]
+    return [_geojson(data, name, pane, lang)]
 
 
 def basemap_overlays(basemap: Basemap | str, label: str = "底图") -> list[Any]:
@@ -250,8 +288,8 @@ def has_attribution(basemap: Basemap | str) -> bool:
     return not isinstance(basemap, str) and bool(basemap.attribution)
 
 
-def town_map(data: TownData, basemap: Basemap | str = "") -> dl.Map:
-    """The dark town map fitted to the town's bounds, with a Chinese layer control.
+def town_map(data: TownData, basemap: Basemap | str = "", lang: Lang = "zh") -> dl.Map:
+    """The dark town map fitted to the town's bounds, with a layer control in ``lang``.
 
     Parameters
     ----------
@@ -261,16 +299,16 @@ def town_map(data: TownData, basemap: Basemap | str = "") -> dl.Map:
         The basemap (:func:`app.basemap.basemap_of`) or a tile URL template; the default draws
         no tiles at all.
     """
-    overlays: list[Any] = basemap_overlays(basemap)
-    for name, label, z in OVERLAYS:
+    overlays: list[Any] = basemap_overlays(basemap, _m("basemap", lang))
+    for name, z in OVERLAYS:
         pane = f"ember-{name.replace('_', '-')}"
-        children = _overlay_children(data, name, pane)
+        children = _overlay_children(data, name, pane, lang)
         overlays.append(
             # One LayerGroup per overlay: an Overlay registers each direct child layer as its own
             # entry in the control.
             dl.Overlay(
                 dl.LayerGroup(dl.Pane(children, name=pane, style={"zIndex": z})),
-                name=label,
+                name=_m(name, lang),
                 checked=True,
             )
         )
@@ -296,21 +334,33 @@ def town_map(data: TownData, basemap: Basemap | str = "") -> dl.Map:
     )
 
 
-def header(data: TownData) -> html.Header:
-    """Header bar: the town's title and its layer counts."""
-    counts = (
-        ("村社区", "villages"),
-        ("网格", "grid_cells"),
-        ("警格", "police_beats"),
-        ("消防站", "fire_stations"),
-    )
+def header(data: TownData, lang: Lang = "zh", path: str = "/map") -> html.Header:
+    """Header bar: the town's title, its layer counts and the language switch."""
+    counts = ("villages", "grid_cells", "police_beats", "fire_stations")
+    other: Lang = "zh" if lang == "en" else "en"
     return html.Header(
         [
-            html.H1([html.Span("●", className="ember-dot"), data.title], className="ember-title"),
+            html.H1(
+                [html.Span("●", className="ember-dot"), data.title(lang)], className="ember-title"
+            ),
             html.Ul(
                 [
-                    html.Li([html.Span(label), html.B(str(data.count(layer)), id=f"count-{layer}")])
-                    for label, layer in counts
+                    html.Li(
+                        [
+                            html.Span(_m(layer, lang)),
+                            html.B(str(data.count(layer)), id=f"count-{layer}"),
+                        ]
+                    )
+                    for layer in counts
+                ]
+                + [
+                    html.Li(
+                        html.A(
+                            t(f"lang.{other}", lang),
+                            href=f"{path}?lang={other}",
+                            className="ember-lang",
+                        )
+                    )
                 ],
                 className="ember-counts",
             ),
@@ -319,7 +369,7 @@ def header(data: TownData) -> html.Header:
     )
 
 
-def feature_card(layer: str | None, feature: dict[str, Any] | None) -> list[Any]:
+def feature_card(layer: str | None, feature: dict[str, Any] | None, lang: Lang = "zh") -> list[Any]:
     """The info card of a clicked feature; empty when there is nothing to show.
 
     Parameters
@@ -338,9 +388,9 @@ def feature_card(layer: str | None, feature: dict[str, Any] | None) -> list[Any]
         value = props.get(key)
         if value is None or value == "":
             continue
-        items += [html.Dt(label), html.Dd(str(value))]
+        items += [html.Dt(_m(label, lang)), html.Dd(str(value))]
     return [
-        html.Div(kind, className="ember-info-kind"),
+        html.Div(_m(kind, lang), className="ember-info-kind"),
         html.H2(str(props.get("name") or "—")),
         html.Dl(items),
     ]

@@ -170,3 +170,25 @@ def test_feature_card() -> None:
 
 def test_serve_is_importable() -> None:
     assert callable(serve)
+
+
+def test_the_map_in_english(town_app: Dash) -> None:
+    """``/map?lang=en``: layer control, header, tooltips and the feature card in English (the
+    places keep their Chinese names: they are data)."""
+    root = page_layout(town_app, "/map", "?lang=en")
+    nodes = [root, *root._traverse()]
+    names = [n.name for n in nodes if isinstance(n, dl.Overlay)]
+    assert names == ["Town boundary", "Villages", "Grid cells", "Police beats", "Fire stations",
+                     "3-min coverage", "Roads"]  # fmt: skip
+    (header,) = [n for n in nodes if isinstance(n, html.Header)]
+    text = text_of(header)
+    assert "Non-police affairs" in text and "Grid cells" in text and "中文" in text
+    assert not re.search(r"[\u3400-\u9fff]", text.replace("测试镇", "").replace("中文", ""))
+    grid = next(n for n in nodes if getattr(n, "id", None) == tm.LAYER_IDS["grid_cells"])
+    assert grid.hideout["tooltip"]["rows"] == [["Code", "code"], ["Grid officer", "officer_name"]]
+    feature = {"properties": {"name": "东山村第1网格", "code": "330784199001001", "households": 0}}
+    card = "".join(text_of(c) for c in tm.feature_card("grid_cells", feature, "en"))
+    assert "Grid cell" in card and "Households0" in card and "户数" not in card
+    # and the Chinese page switches to English
+    zh = text_of(next(n for n in components(town_app) if isinstance(n, html.Header)))
+    assert "EN" in zh
