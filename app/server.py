@@ -236,6 +236,12 @@ def serve(settings: Settings) -> None:
     """Run the app on ``settings.host:settings.port`` (no reloader; blocks until stopped)."""
     app = create_app(settings)
     wall_data.warm(settings.db)  # the wall's first page then needs no store read
+    if settings.port == 0:
+        # Dash's run() reads 0 as "no port given" and serves on 8050; Flask's (werkzeug) binds
+        # a free port and its "Running on" line says which (tests read it there).
+        app.enable_dev_tools(debug=settings.debug, dev_tools_hot_reload=False)
+        app.server.run(host=settings.host, port=0, debug=settings.debug, use_reloader=False)
+        return
     app.run(
         host=settings.host,
         port=settings.port,
