@@ -74,7 +74,8 @@ def _counts(low: float, high: float, *, last: bool) -> str:
 
 
 def legend(choro: Choropleth, window: str, lang: str = "zh") -> list[Any]:
-    """Title (which measure, over which window) and the six classes with their bounds."""
+    """Title (which measure, over which window) and the six classes with their bounds (for
+    counts, only the classes some count can be drawn in: with at most 3 open, 0 1 2 3)."""
     key = f"win.{window}"
     title = _m(f"title.{choro.mode}", lang, window=t(key, lang) if window else "")
     rows: list[Any] = [html.Div(title, className="wall-grid-title", id="wall-grid-title")]
@@ -85,6 +86,8 @@ def legend(choro: Choropleth, window: str, lang: str = "zh") -> list[Any]:
     for i, (low, high) in enumerate(classes(choro.max), start=1):
         if choro.mode == "open":  # counts are whole: say which counts fall in each class
             text = _counts(low, high, last=i == 5)
+            if text == "—":
+                continue  # no count is drawn in this colour (a small maximum): not shown
         else:
             text = (
                 _fmt(high, choro.mode) if i == 5 else f"{_fmt(low, choro.mode)}–" if low else ">0"

@@ -54,6 +54,11 @@ def test_legend_says_which_measure() -> None:
     assert "per 1,000 residents" in en and "30 days" in en
     opened = choro.Choropleth("open", {"A": 12.0})
     assert "在办" in text_of(wall_grid.legend(opened, "7d", "zh"))
+    # a small maximum: the classes no count falls in are left out, not shown as "—"
+    few = wall_grid.legend(choro.Choropleth("open", {"A": 3.0, "B": 1.0}), "7d", "zh")
+    items = [(li.className, li.children) for li in few[1].children]
+    assert items == [("wall-ckey-0", "0"), ("wall-ckey-2", "1"), ("wall-ckey-3", "2"),
+                     ("wall-ckey-5", "3")]  # fmt: skip
     assert "open incidents" in text_of(wall_grid.legend(opened, "7d", "en"))
     assert "无人口数据" in text_of(wall_grid.legend(choro.Choropleth("rate"), "7d", "zh"))
 
