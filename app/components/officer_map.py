@@ -30,8 +30,9 @@ AREA_LAYERS = {
     "beat": ("police_beats", "code"),
     "station": ("fire_station_coverage", "station_code"),
 }
-#: The town's layers drawn under the area when there is no tile basemap, bottom first, in
-#: greys that leave the area (blue) and the task points (red, orange, blue) standing out.
+#: The town's layers drawn under the area when there is no tile basemap, bottom first: white
+#: roads and grey outlines on the light ground, leaving the area (blue) and the task points
+#: (red, orange, blue) standing out.
 CONTEXT = {
     "villages": {"color": "#868e96", "weight": 1.5, "dashArray": "5 5", "fill": False},
     "roads": {"color": "#ffffff", "weight": 5, "opacity": 1},

@@ -54,7 +54,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "roads": ("name", "kind"),
 }
 
-#: The map's own labels (the layer control's share the wall's ``layer.*`` messages).
+#: The map's labels in Chinese and English (layer names, the card's and tooltips' fields).
 MESSAGES = {
     "town": Msg("镇界", "Town boundary"),
     "villages": Msg("村社区", "Villages"),
@@ -298,6 +298,8 @@ def town_map(data: TownData, basemap: Basemap | str = "", lang: Lang = "zh") -> 
     basemap : Basemap or str
         The basemap (:func:`app.basemap.basemap_of`) or a tile URL template; the default draws
         no tiles at all.
+    lang : {"zh", "en"}
+        Language of the layer control and the tooltips.
     """
     overlays: list[Any] = basemap_overlays(basemap, _m("basemap", lang))
     for name, z in OVERLAYS:
@@ -378,6 +380,8 @@ def feature_card(layer: str | None, feature: dict[str, Any] | None, lang: Lang =
         Layer name (``grid_cells``, ``police_beats`` or ``fire_stations``).
     feature : dict or None
         The GeoJSON feature from the layer's ``clickData``.
+    lang : {"zh", "en"}
+        Language of the labels (the values are the layer's own).
     """
     if not layer or not feature or layer not in CARDS:
         return []
