@@ -14,8 +14,9 @@ from typing import Any
 
 from store.base import AREA_FIELDS, IncidentQuery, Scope
 
-_QUERY_CODES = (*AREA_FIELDS, "categories", "sources", "states")
+_QUERY_CODES = (*AREA_FIELDS, "categories", "sources", "states", "ids")
 _COLUMN = {
+    "ids": "id",
     "categories": "category",
     "sources": "source",
     "states": "state",

@@ -198,12 +198,13 @@ class IncidentQuery:
     station_codes: tuple[str, ...] = ()
     team_codes: tuple[str, ...] = ()
     department_codes: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
     limit: int | None = None
     offset: int = 0
     newest_first: bool = False
 
     def __post_init__(self) -> None:
-        for name in (*AREA_FIELDS, "categories", "sources", "states"):
+        for name in (*AREA_FIELDS, "categories", "sources", "states", "ids"):
             if isinstance(getattr(self, name), str):
                 raise TypeError(f"{name} 须为序列 / {name} must be a tuple, not a string")
         for t in (self.received_from, self.received_to, self.changed_since):

@@ -26,7 +26,15 @@ import pandas as pd
 from flask import Blueprint, Response, request
 
 from app.api._auth import Caller, KeyRefused, caller
-from app.api._common import incident_by_id, iso, json_response, plain, query_public, state
+from app.api._common import (
+    incident_by_id,
+    incidents_by_id,
+    iso,
+    json_response,
+    plain,
+    query_public,
+    state,
+)
 from app.api._xml import document
 from incidents.model import State
 from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
@@ -255,14 +263,8 @@ def requests_list(fmt: str) -> Response:
     page = _positive("page", 1, 10**6)
     ids = _split("service_request_id")
     if ids:  # overrides the other filters (which must still be well-formed)
-        frames = []
-        for rid in ids[:MAX_ROWS]:
-            try:
-                frames.append(incident_by_id(rid, who.scope))
-            except IncidentNotFound:
-                continue
-        docs = [d for f in frames for d in _docs(f)]
-        return _respond(docs, "service_requests", "request")
+        found = incidents_by_id(ids[:MAX_ROWS], who.scope)
+        return _respond(_docs(found), "service_requests", "request")
     states: tuple[str, ...] = ()
     if statuses == {"closed"}:
         states = tuple(sorted(CLOSED))

@@ -186,6 +186,20 @@ def test_paging_scope_and_no_personal_data(root: str, town: Town) -> None:
     assert len(every_id) == len(set(every_id))
     grid = requests.get(url, headers={"X-API-Key": town.keys["gridapp"]}, timeout=30).json()
     assert 0 < len(grid) < len(everything.json())
+    # by id: in the order asked, unknown ids and ids outside the key's scope left out
+    outside = next(i for i in every_id if i not in {r["service_request_id"] for r in grid})
+    asked = [every_id[-1], "nope", every_id[0], outside]
+    got = requests.get(
+        url, params={"service_request_id": ",".join(asked)}, headers=head, timeout=30
+    )
+    assert [r["service_request_id"] for r in got.json()] == [every_id[-1], every_id[0], outside]
+    mine = requests.get(
+        url,
+        params={"service_request_id": ",".join(asked)},
+        headers={"X-API-Key": town.keys["gridapp"]},
+        timeout=30,
+    ).json()
+    assert outside not in [r["service_request_id"] for r in mine]
 
 
 def test_tokens(root: str, town: Town) -> None:

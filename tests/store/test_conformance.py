@@ -302,6 +302,10 @@ def test_query_by_bbox_time_state_category_area(town_incidents: IncidentStore) -
     assert s.count_incidents(IncidentQuery(beat_codes=(GRIDS[GRID_B][3],)), ALL) == 6
     with pytest.raises(ValueError, match="offset"):
         IncidentQuery(offset=-1)
+    # by id (any order asked, the query's order given; unknown ids left out)
+    by_id = IncidentQuery(ids=("I0005", "I0002", "nope"))
+    assert ids(s.query_incidents(by_id, ALL)) == ["I0002", "I0005"]
+    assert s.count_incidents(by_id, ALL) == 2
     combined = IncidentQuery(
         grid_codes=(GRID_B,), states=("received",), received_to=T0 + timedelta(hours=8)
     )
@@ -323,6 +327,7 @@ def test_scope_is_enforced_in_the_store(town_incidents: IncidentStore) -> None:
     # asking for the other grid explicitly does not widen the scope
     assert len(s.query_incidents(IncidentQuery(grid_codes=(GRID_B,)), grid_a)) == 0
     assert s.count_incidents(IncidentQuery(grid_codes=(GRID_B,)), grid_a) == 0
+    assert ids(s.query_incidents(IncidentQuery(ids=("I0001", "I0002")), grid_a)) == ["I0001"]
     with pytest.raises(IncidentNotFound):
         s.get_incident("I0002", grid_a)
     with pytest.raises(IncidentNotFound):
