@@ -176,12 +176,13 @@ def test_dash_undo_history_stays_short_as_intervals_tick(browser: Any, demo_gpkg
             page.evaluate("window.dash_clientside.set_props('wall-slow', {disabled: true})")
             start = page.evaluate(HISTORY)
             page.evaluate("window.dash_clientside.set_props('wall-tick', {interval: 100})")
-            page.wait_for_function(
-                "() => { const p = window.store.getState().history.present;"
-                " return p && p.id === 'wall-tick' && p.props.n_intervals >= 80; }",
+            # the history as it was when the 80th tick was its latest entry, read in the same
+            # evaluation (the next change, a tick or the map's, moves ``present`` on)
+            end = page.wait_for_function(
+                f"() => {{ const h = ({HISTORY})(); const p = h.present;"
+                " return p && p.id === 'wall-tick' && p.props.n_intervals >= 80 && h; }",
                 timeout=60_000,
-            )
-            end = page.evaluate(HISTORY)
+            ).json_value()
         finally:
             context.close()
     ticks = end["present"]["props"]["n_intervals"]
