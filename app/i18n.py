@@ -22,6 +22,11 @@ class Msg(NamedTuple):
     zh: str
     en: str
 
+    def text(self, lang: str, **fields: object) -> str:
+        """The label in ``lang`` (English for ``en``, else Chinese), ``{fields}`` filled in."""
+        text = self.en if lang == "en" else self.zh
+        return text.format(**fields) if fields else text
+
 
 MESSAGES: Final[dict[str, Msg]] = {
     # header, filters, language switch
@@ -315,9 +320,7 @@ def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
 
     An unknown key raises :class:`KeyError` (a typo shows in tests, not on the wall).
     """
-    msg = MESSAGES[key]
-    text = msg.en if lang == "en" else msg.zh
-    return text.format(**fields) if fields else text
+    return MESSAGES[key].text(lang, **fields)
 
 
 def t_or(key: str, lang: str, fallback: str) -> str:

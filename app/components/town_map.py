@@ -80,8 +80,7 @@ MESSAGES = {
 
 
 def _m(key: str, lang: Lang) -> str:
-    msg = MESSAGES[key]
-    return msg.en if lang == "en" else msg.zh
+    return MESSAGES[key].text(lang)
 
 
 #: Overlays in the layer control, top to bottom: (layer, pane z-index); named by MESSAGES.

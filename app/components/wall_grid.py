@@ -34,9 +34,7 @@ MESSAGES = {
 
 
 def _m(key: str, lang: str, **fields: Any) -> str:
-    msg = MESSAGES[key]
-    text = msg.en if lang == "en" else msg.zh
-    return text.format(**fields) if fields else text
+    return MESSAGES[key].text(lang, **fields)
 
 
 def control(lang: str = "zh", mode: str = DEFAULT_MODE, legend: Any = None) -> html.Div:

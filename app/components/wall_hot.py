@@ -44,8 +44,7 @@ MESSAGES = {
 
 
 def _m(key: str, lang: str) -> str:
-    msg = MESSAGES[key]
-    return msg.en if lang == "en" else msg.zh
+    return MESSAGES[key].text(lang)
 
 
 def overlays(lang: str = "zh") -> list[Any]:
