@@ -1,6 +1,6 @@
 """The wall's layers over HTTP: the town's (``GET /wall/layers/<name>.geojson``) and the
-hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``); and the wall page's preload
-headers of the scripts its first render needs (:func:`register_preload`).
+hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``); and the lazily loaded scripts
+the wall page's first render needs, loaded with the page (:func:`register_eager_chunks`).
 
 The town's layers (grid cells, beats, stations, roads…) are fixed while the server runs: each is
 gzipped once, in the display's coordinates, and answered with an ETag (a reload gets a 304).

@@ -1,11 +1,13 @@
 """The printable review: period controls, one KPI table per level, the incident lists.
 
-Plain HTML tables (``assets/report.css`` lays them out for the screen and for A4 paper). Each KPI
-cell shows the value with its 环比 and 同比 changes underneath; the lists are masked.
+Plain HTML tables written as one HTML fragment (:func:`report_body`); ``assets/report.css``
+lays them out for the screen and for A4 paper. Each KPI cell shows the value with its 环比 and
+同比 changes underneath; the lists are masked.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 import pandas as pd
@@ -71,78 +73,95 @@ def controls(kind: str, day: str, lang: Lang) -> html.Form:
     )
 
 
-def _cell(c: kpi.Comparison, name: str, lang: Lang) -> html.Td:
-    return html.Td(
-        [
-            html.Div(report_output.fmt(c, name), className="report-value"),
-            html.Div(
-                f"{t('trend.mom', lang)} {report_output.fmt_change(c.mom_change, name)} · "
-                f"{t('trend.yoy', lang)} {report_output.fmt_change(c.yoy_change, name)}",
-                className="report-change",
-            ),
-        ]
+def _text(value: Any) -> str:
+    """``value`` as escaped HTML text on one line (a blank line would end Markdown's HTML
+    block and let the rest be read as Markdown)."""
+    return escape(" ".join(("" if value is None else str(value)).split()))
+
+
+def _cell(c: kpi.Comparison, name: str, lang: Lang) -> str:
+    change = (
+        f"{t('trend.mom', lang)} {report_output.fmt_change(c.mom_change, name)} · "
+        f"{t('trend.yoy', lang)} {report_output.fmt_change(c.yoy_change, name)}"
+    )
+    return (
+        f'<td><div class="report-value">{_text(report_output.fmt(c, name))}</div>'
+        f'<div class="report-change">{_text(change)}</div></td>'
     )
 
 
-def level_table(level: str, title: str, rows: list[reports.Row], lang: Lang) -> html.Section:
-    """One level's KPIs: a row per area, a column per KPI."""
-    head = [html.Th(t("rep.area", lang))] + [
-        html.Th(d.en if lang == "en" else d.zh) for d in kpi.KPIS.values()
-    ]
-    body = [
-        html.Tr(
-            [
-                html.Th(r.name if r.code else t("rep.town", lang), scope="row"),
-                *[_cell(c, n, lang) for n, c in r.kpis.items()],
-            ]
-        )
+def level_table(level: str, title: str, rows: list[reports.Row], lang: Lang) -> str:
+    """One level's KPIs (HTML): a row per area, a column per KPI."""
+    head = f"<th>{_text(t('rep.area', lang))}</th>" + "".join(
+        f"<th>{_text(d.en if lang == 'en' else d.zh)}</th>" for d in kpi.KPIS.values()
+    )
+    body = "".join(
+        f'<tr><th scope="row">{_text(r.name if r.code else t("rep.town", lang))}</th>'
+        + "".join(_cell(c, n, lang) for n, c in r.kpis.items())
+        + "</tr>"
         for r in rows
-    ]
-    return html.Section(
-        [
-            html.H3(title),
-            html.Table([html.Thead(html.Tr(head)), html.Tbody(body)], className="report-table")
-            if rows
-            else html.P(t("rep.none", lang)),
-        ],
-        className=f"report-level report-level-{level}",
-        id=f"report-level-{level}",
+    )
+    table = (
+        f'<table class="report-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        if rows
+        else f"<p>{_text(t('rep.none', lang))}</p>"
+    )
+    return (
+        f'<section class="report-level report-level-{level}" id="report-level-{level}">'
+        f"<h3>{_text(title)}</h3>{table}</section>"
     )
 
 
-def incident_list(title: str, frame: pd.DataFrame, lang: Lang, list_id: str) -> html.Section:
-    """An incident list (masked) with Chinese headers."""
+def incident_list(title: str, frame: pd.DataFrame, lang: Lang, list_id: str) -> str:
+    """An incident list (HTML, masked) with Chinese headers."""
     table = report_output.list_table(frame)
     if not len(table):
-        return html.Section([html.H3(f"{title} (0)"), html.P(t("rep.none", lang))], id=list_id)
-    head = html.Tr([html.Th(c) for c in table.columns])
-    rows = [
-        html.Tr([html.Td("" if v is None else str(v)) for v in row])
+        return (
+            f'<section id="{list_id}"><h3>{_text(title)} (0)</h3>'
+            f"<p>{_text(t('rep.none', lang))}</p></section>"
+        )
+    head = "".join(f"<th>{_text(c)}</th>" for c in table.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_text(v)}</td>" for v in row) + "</tr>"
         for row in table.itertuples(index=False)
-    ]
-    return html.Section(
-        [
-            html.H3(f"{title} ({len(table)})"),
-            html.Table([html.Thead(head), html.Tbody(rows)], className="report-table report-list"),
-        ],
-        id=list_id,
+    )
+    return (
+        f'<section id="{list_id}"><h3>{_text(title)} ({len(table)})</h3>'
+        f'<table class="report-table report-list"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></section>"
     )
 
 
-def report_body(report: reports.Report, lang: Lang) -> list[Any]:
-    """The heading (天天推进 / 周周闭环 / 月月改进), the level tables and the two lists."""
+def body_html(report: reports.Report, lang: Lang) -> str:
+    """The heading (天天推进 / 周周闭环 / 月月改进), the level tables and the two lists, as one
+    HTML fragment on one line, every text escaped."""
     zh, en = report.heading
     as_of = report.as_of.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
-    out: list[Any] = [
-        html.H2([zh, html.Small(f" {en}")], className="report-heading"),
-        html.P(t("rep.period", lang, period=report.period, as_of=as_of, n=report.received)),
+    period = t("rep.period", lang, period=report.period, as_of=as_of, n=report.received)
+    out = [
+        f'<h2 class="report-heading">{_text(zh)}<small> {_text(en)}</small></h2>',
+        f"<p>{_text(period)}</p>",
     ]
     for level, zh_name, en_name, _layer in reports.LEVELS:
-        out.append(
-            level_table(level, en_name if lang == "en" else zh_name, report.levels[level], lang)
-        )
+        title = en_name if lang == "en" else zh_name
+        out.append(level_table(level, title, report.levels[level], lang))
     out.append(incident_list(t("rep.overdue", lang), report.overdue, lang, "report-overdue"))
     out.append(
         incident_list(t("rep.unsatisfied", lang), report.unsatisfied, lang, "report-unsatisfied")
     )
-    return out
+    return "".join(out)
+
+
+def report_body(report: reports.Report, lang: Lang) -> dcc.Markdown:
+    """The review's body as one component holding its HTML (:func:`body_html`).
+
+    Not built from ``html.Table``/``html.Td`` components: the demo town's review is ~7,000
+    cells, and Dash's renderer does work per component on every change of its store, so a page
+    of 7,000 components kept the browser busy for ~160 s after loading (measured here, Dash
+    4.4). One component of HTML is drawn in a blink and prints the same."""
+    return dcc.Markdown(
+        body_html(report, lang),
+        dangerously_allow_html=True,  # our own HTML, every text escaped (_text)
+        className="report-body",
+        id="report-body",
+    )
