@@ -254,6 +254,10 @@ MESSAGES: Final[dict[str, Msg]] = {
     "cb.title": Msg("回访", "Callbacks"),
     "cb.count": Msg("今日待回访 {n} 件", "{n} callbacks due today"),
     "cb.empty": Msg("今日无待回访事项", "No callbacks due today"),
+    "cb.shown": Msg(
+        "按到期先后显示前 {shown} 件，每记录一件补上下一件",
+        "The {shown} due earliest are shown; each one recorded brings in the next",
+    ),
     "cb.late": Msg("已逾期", "Overdue"),
     "cb.resolved": Msg("处置完毕", "Resolved"),
     "cb.day": Msg("应回访", "Due"),

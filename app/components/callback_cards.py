@@ -140,11 +140,24 @@ def preview(result: str, lang: Lang) -> html.Div:
     )
 
 
+#: Cards on the page at once: the clerk works the queue from the top, and a page of every
+#: due callback (hundreds at a city's volume) kept the browser busy for ~50 s (Dash's renderer
+#: works per component, ~30 a card). Recording one brings in the next.
+CARDS_SHOWN = 20
+
+
 def card_list(
-    due: list[tuple[IncidentRecord, date]], today: date, lang: Lang, may_unmask: bool
+    due: list[tuple[IncidentRecord, date]],
+    today: date,
+    lang: Lang,
+    may_unmask: bool,
+    shown: int = CARDS_SHOWN,
 ) -> list[Any]:
-    """Every due callback, the overdue first; or a line saying there is none."""
+    """The ``shown`` callbacks due earliest (the overdue first), under the count of all that
+    are due; or a line saying there is none."""
     if not due:
         return [html.P(t("cb.empty", lang), className="cb-empty")]
-    head = html.H2(t("cb.count", lang, n=len(due)), className="cb-count")
-    return [head, *[card(r, d, today, lang, may_unmask) for r, d in due]]
+    head: list[Any] = [html.H2(t("cb.count", lang, n=len(due)), className="cb-count")]
+    if len(due) > shown:
+        head.append(html.P(t("cb.shown", lang, shown=shown), className="cb-shown"))
+    return [*head, *[card(r, d, today, lang, may_unmask) for r, d in due[:shown]]]

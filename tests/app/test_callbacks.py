@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -95,3 +96,23 @@ def test_callbacks_page_is_for_clerks(store: IncidentStore, tmp_path: Path) -> N
     assert client.get("/callbacks").status_code == 403
     login(client, "hui")
     assert client.get("/callbacks").status_code == 200
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_shows_the_queue_s_first_cards_under_the_full_count(
+    store: IncidentStore, lang: str
+) -> None:
+    today = local_date(datetime.now(UTC))
+    due = actions.due_callbacks(store, CLERK, today)
+    assert len(due) == 2
+    whole = cards.card_list(due, today, lang, may_unmask=False)  # type: ignore[arg-type]
+
+    def kinds(items: list[Any]) -> list[str]:
+        return [getattr(c, "className", "").split()[0] for c in items]
+
+    assert kinds(whole) == ["cb-count", "cb-card", "cb-card"]
+    first = cards.card_list(due, today, lang, may_unmask=False, shown=1)  # type: ignore[arg-type]
+    assert kinds(first) == ["cb-count", "cb-shown", "cb-card"]
+    assert "2" in first[0].children and "1" in first[1].children  # all due; how many shown
+    assert first[2].id == whole[1].id  # the one due earliest
+    assert 0 < cards.CARDS_SHOWN <= 30
