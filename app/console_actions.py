@@ -305,9 +305,10 @@ def queue(
 
 
 def supervision(
-    store: IncidentStore, scope: Scope, now: datetime | None = None, limit: int = 200
+    store: IncidentStore, scope: Scope, now: datetime | None = None, limit: int | None = 200
 ) -> pd.DataFrame:
-    """Open incidents that are overdue or supervised (督办 list), most overdue first.
+    """Open incidents that are overdue or supervised (督办 list), most overdue first (the first
+    ``limit``; all with ``None``).
 
     Columns: id, state, category, received_at, deadline, supervised, escalation_level, version,
     flags (overdue flags, e.g. ``("resolution",)``) and needs_supervision.
@@ -337,7 +338,8 @@ def supervision(
     out["needs_supervision"] = flags.loc[out.index, "needs_supervision"].to_numpy(bool)
     out["version"] = found.loc[out.index, "version"].astype(int).to_numpy()
     out = out.sort_values("deadline")
-    return out[cols].head(limit).reset_index(drop=True)
+    out = out[cols] if limit is None else out[cols].head(limit)
+    return out.reset_index(drop=True)
 
 
 @dataclass(frozen=True)

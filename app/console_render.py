@@ -4,9 +4,11 @@ scope, and renders the result with :mod:`app.components.console_panels`."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from dash import no_update
+from plotly.io.json import to_json_plotly
 
 from app import console_actions as ca
 from app.auth import current_account, current_scope
@@ -31,15 +33,31 @@ def allowed() -> bool:
     return console_account() is not None
 
 
-def lists(url: str, selected: str | None, lang: str) -> tuple[Any, Any]:
-    """The queue and the supervision list, ``selected`` marked (empty when not allowed)."""
+def lists(
+    url: str, selected: str | None, lang: str, shown: list[str] | None = None
+) -> tuple[Any, Any, list[str]]:
+    """The queue and the supervision list, ``selected`` marked (empty when not allowed), and
+    their digests.
+
+    ``shown`` holds the digests of the lists the page shows: a list that has not changed is
+    ``no_update``, so a refresh re-renders only what changed (the renderer's work grows with
+    the number of components; a re-sent list is rebuilt whole)."""
     if not allowed():
-        return [], []
+        return [], [], ["", ""]
     scope, store = current_scope(), store_of(url)
-    return (
+    new = [
         cp.queue(ca.queue(store, scope), selected, lang),
-        cp.supervision(ca.supervision(store, scope), selected, lang),
-    )
+        cp.supervision(ca.supervision(store, scope, limit=None), selected, lang),
+    ]
+    keys = [_digest(components) for components in new]
+    old = [*(shown or []), "", ""]
+    out = [no_update if key == was else c for c, key, was in zip(new, keys, old, strict=False)]
+    return out[0], out[1], keys
+
+
+def _digest(components: Any) -> str:
+    """A digest of components as the page receives them (Dash's own JSON encoding)."""
+    return hashlib.sha256(to_json_plotly(components).encode()).hexdigest()[:32]
 
 
 def pin(click: Any, display: Display) -> tuple[Any, Any]:

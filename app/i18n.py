@@ -163,6 +163,9 @@ MESSAGES: Final[dict[str, Msg]] = {
     "con.queue": Msg("待受理", "Incoming"),
     "con.supervision": Msg("督办", "Supervision"),
     "con.sv_empty": Msg("暂无超期事项", "Nothing overdue"),
+    "con.sv_more": Msg(
+        "共 {n} 件，显示最久超期的 {shown} 件", "{n} in all; the {shown} most overdue shown"
+    ),
     "con.select": Msg("请在左侧选择一个事项", "Select an incident on the left"),
     "con.needs_place": Msg("需人工定位", "Needs placement"),
     "con.place_hint": Msg("在地图上点击设置位置", "Click the map to set the point"),

@@ -115,6 +115,7 @@ def layout(
             dcc.Store(id="console-current"),
             dcc.Store(id="console-pin-at"),
             dcc.Store(id="console-changed", data=0),
+            dcc.Store(id="console-lists-key"),
             dcc.Interval(id="console-refresh", interval=REFRESH_MS),
         ],
         className="console-page console-theme",
@@ -128,13 +129,15 @@ def register_callbacks(app: Dash, url: str, display: Display) -> None:
     @app.callback(
         Output("console-queue", "children"),
         Output("console-supervision", "children"),
+        Output("console-lists-key", "data"),
         Input("console-refresh", "n_intervals"),
         Input("console-changed", "data"),
         State("console-selected", "data"),
         State("console-lang", "data"),
+        State("console-lists-key", "data"),
     )
-    def lists(_n: Any, _changed: Any, selected: str | None, lang: str | None) -> Any:
-        return render.lists(url, selected, lang_of(lang))
+    def lists(_n: Any, _changed: Any, selected: str | None, lang: str | None, shown: Any) -> Any:
+        return render.lists(url, selected, lang_of(lang), shown)
 
     # Clientside: a click is never lost to a list refresh replacing the rows mid-request.
     app.clientside_callback(

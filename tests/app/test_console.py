@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from dash import Dash
 from flask.testing import FlaskClient
 
 from app import console_actions as ca
 from app.auth.roles import scope_for
+from app.components import console_panels as cp
 from app.components.console_directory import build_directory
 from app.pages.console import BUTTONS
 from store import GeoPackageStore, IncidentStore, ReadOnlyScope, Scope, StaleVersion
@@ -84,14 +86,26 @@ def test_lists_show_the_queue_newest_first_and_the_overdue(fresh_world: Dash) ->
     state = [
         {"id": "console-selected", "property": "data", "value": None},
         {"id": "console-lang", "property": "data", "value": "zh"},
+        {"id": "console-lists-key", "property": "data", "value": None},
     ]
     key = callback_key(fresh_world, "console-queue.children")
-    text = callback(client, key, inputs, state).get_data(as_text=True)
+    first = callback(client, key, inputs, state)
+    text = first.get_data(as_text=True)
     queue, supervision = text.split("console-supervision")
     order = [queue.index(i) for i in (A, B, LOW, REPEAT)]
     assert order == sorted(order)  # received 1, 2, 3, 5 hours ago: newest first
     assert LATE not in queue and LATE in supervision and "办理超期" in supervision
     assert "需人工定位" in queue and "1小时前" in queue
+    # A refresh sends only the lists that changed: none here (the page holds these digests).
+    shown = first.get_json()["response"]["console-lists-key"]["data"]
+    assert len(shown) == 2 and all(shown)
+    state[-1]["value"] = shown
+    again = callback(client, key, inputs, state).get_json()["response"]
+    assert set(again) == {"console-lists-key"} and again["console-lists-key"]["data"] == shown
+    # ... and the one that did: another row selected marks the queue, not the supervision list
+    state[0]["value"] = A
+    moved = callback(client, key, inputs, state).get_json()["response"]
+    assert set(moved) == {"console-queue", "console-lists-key"}
 
 
 def test_accept_dispatch_and_stale_version(fresh_world: Dash) -> None:
@@ -207,6 +221,13 @@ def test_use_cases_directly(world_path: Path, tmp_path: Path) -> None:
     assert s.station is not None and s.station_distance_m is not None
     sv = ca.supervision(store, Scope.everything())
     assert list(sv["id"]) == [LATE] and sv.loc[0, "flags"] == ("resolution",)
+    assert ca.supervision(store, Scope.everything(), limit=None).equals(sv)
+    # The panel shows the first rows under a count of all of them.
+    two = pd.concat([sv, sv.assign(id="E-OTHER")], ignore_index=True)
+    shown = cp.supervision(two, None, "zh", shown=1)
+    assert [type(c).__name__ for c in shown] == ["P", "Button"]
+    assert "共 2 件" in shown[0].children and shown[1].id["id"] == LATE
+    assert len(cp.supervision(two, None, "en")) == 2  # within the default: no count line
     store.close()
 
 
