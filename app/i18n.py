@@ -223,6 +223,10 @@ MESSAGES: Final[dict[str, Msg]] = {
     "me.list.to_handle": Msg("待处置", "To handle"),
     "me.list.callbacks": Msg("待回访", "Callbacks due"),
     "me.empty": Msg("暂无", "Nothing"),
+    "me.shown": Msg(
+        "显示最早的 {shown} 件，其余可在地图上点开；办完一件补上下一件",
+        "The {shown} oldest shown, the rest open from the map; each one done brings in the next",
+    ),
     "me.received": Msg("受理", "Received"),
     "me.deadline": Msg("期限", "Due"),
     "me.due": Msg("回访日", "Callback day"),

@@ -55,8 +55,19 @@
       radius: 11, color: "#ffffff", weight: 3, fillColor: COLOURS[list] || "#000", fillOpacity: 1,
     });
     var label = feature.properties && feature.properties.label;
+    var id = feature.properties && feature.properties.id;
     if (label) {
       marker.bindTooltip(String(label), { direction: "top" });
+    }
+    if (id) {
+      /* A tap opens a link to the task's page: the lists show only their first cards. */
+      marker.bindPopup(function () {
+        var link = document.createElement("a");
+        link.href = "/incidents/" + encodeURIComponent(String(id));
+        link.textContent = (label ? String(label) + " · " : "") + String(id);
+        link.className = "officer-link";
+        return link;
+      });
     }
     return marker;
   }

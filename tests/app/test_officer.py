@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from app import officer_actions as actions
 from app.auth import scope_for
+from app.components import officer_cards as cards
 from app.config import Settings
 from app.server import create_app
 from incidents.model import State
@@ -44,6 +45,22 @@ def test_tasks_are_those_of_my_grid(store: IncidentStore) -> None:
     assert tasks.to_handle == () and tasks.callbacks == ()
     team = actions.my_tasks(store, scope_for("team", ["T01"], "team1"))
     assert len(team.to_arrive) == 3
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_long_list_shows_its_first_cards_under_the_full_count(
+    store: IncidentStore, lang: str
+) -> None:
+    team = actions.my_tasks(store, scope_for("team", ["T01"], "team1"))
+    arrive = cards.task_lists(team, lang, 1000)[0]  # type: ignore[arg-type]
+    shown = cards.task_lists(team, lang, 1000, shown=2)[0]  # type: ignore[arg-type]
+    assert arrive.children[0].children == shown.children[0].children  # "(3)": all of them
+    assert "(3)" in shown.children[0].children
+    assert [getattr(c, "className", "").split()[0] for c in shown.children[1:]] == [
+        "officer-shown", "officer-card", "officer-card",
+    ]  # fmt: skip
+    assert [c.id for c in shown.children[2:]] == [c.id for c in arrive.children[1:3]]
+    assert len(arrive.children) == 4  # within the default: every card, no line
 
 
 def test_arrive_near_and_far(store: IncidentStore) -> None:
