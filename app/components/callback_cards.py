@@ -37,8 +37,10 @@ def _commitment(record: IncidentRecord, index: int, lang: Lang) -> html.Div:
     c = next(r for r in record.status.commitments if r.index == index)
     amount = c.commitment.amount
     amount_text = "" if amount is None else f" · {t('cb.amount', lang, amount=f'{amount:,.0f}')}"
+    colon = "：" if lang == "zh" else ": "  # full-width in Chinese only
     label = (
-        f"{c.commitment.who}：{c.commitment.what}{amount_text} · {t('cb.due', lang)} {c.due_date}"
+        f"{c.commitment.who}{colon}{c.commitment.what}{amount_text} · "
+        f"{t('cb.due', lang)} {c.due_date}"
     )
     options = [
         {"label": t("cb.kept", lang), "value": "kept"},

@@ -57,6 +57,8 @@ def test_the_card_speaks_one_language(store: IncidentStore, lang: str, want: str
     assert want in labels, labels
     if lang == "en":  # values stay as stored (满意 …), labels are English only
         assert not [x for x in labels if CJK.search(x)], labels
+    commitment = "某厂: 补发工资 · CNY 3,000" if lang == "en" else "某厂：补发工资 · 3,000 元"
+    assert commitment in str(page.to_plotly_json()), commitment
 
 
 def test_broken_commitment_reopens_in_one_step(store: IncidentStore) -> None:
