@@ -134,6 +134,7 @@ MESSAGES: Final[dict[str, Msg]] = {
     "chart.category": Msg("类别构成", "Category mix"),
     "chart.hours": Msg("24小时分布", "24-hour profile"),
     "chart.trend": Msg("近30天趋势", "30-day trend"),
+    "chart.today": Msg("今日", "today"),
     "chart.migrant": Msg("涉流动人口占比", "Involving migrants"),
     "chart.total": Msg("共 {n} 件", "{n} in all"),
     "chart.by_hour": Msg("按受理时刻", "by time received"),

@@ -28,13 +28,16 @@ def trend_filters(f: WallFilters, now: pd.Timestamp) -> WallFilters:
     )
 
 
-def chart_data(window: pd.DataFrame, trend: pd.DataFrame, last_day: str) -> dict[str, Any]:
+def chart_data(
+    window: pd.DataFrame, trend: pd.DataFrame, last_day: str, today: str | None = None
+) -> dict[str, Any]:
     """What the four charts show, from already filtered frames (pure).
 
     ``window`` is the incidents of the filters' window: the category mix (counts, descending,
     beyond :data:`TOP_CATEGORIES` summed as 其他), the 24-hour profile (local hour received) and
     the share involving migrants (``None`` with no incidents). ``trend`` is those of the
-    :data:`TREND_DAYS` local days ending on ``last_day`` (``YYYY-MM-DD``): one count a day.
+    :data:`TREND_DAYS` local days ending on ``last_day`` (``YYYY-MM-DD``): one count a day;
+    ``partial`` says the last of them is ``today`` (local), a day not over yet.
     """
     counts = window["category"].value_counts()
     ranked = [(str(c), CATEGORIES.get(str(c), str(c)), int(n)) for c, n in counts.items() if n]
@@ -59,6 +62,7 @@ def chart_data(window: pd.DataFrame, trend: pd.DataFrame, last_day: str) -> dict
         "categories": ranked,
         "hours": [int(n) for n in hours],
         "days": [(f"{d:%Y-%m-%d}", int(per_day.get(f"{d:%Y-%m-%d}", 0))) for d in days],
+        "partial": today is not None and last_day == today,
         "migrant": {
             "n": involved,
             "total": total,

@@ -17,6 +17,7 @@ from app import wall_data as wd
 from app import wall_kpis
 from app.components import wall_detail
 from app.i18n import Lang
+from incidents._time import LOCAL_TZ
 from store.base import IncidentQuery
 
 #: Tiles, choropleth and recent incidents are recomputed at most this often (seconds).
@@ -179,7 +180,8 @@ def _charts(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, Any
     frame = frame.loc[frame["received_at"] <= now]  # nothing "received" after the clock
     trend = wcd.trend_filters(f, now)
     window = wd.filtered(frame, f, now)
-    return wcd.chart_data(window, wd.filtered(frame, trend, now), str(trend.end))
+    today = f"{now.tz_convert(LOCAL_TZ):%Y-%m-%d}"
+    return wcd.chart_data(window, wd.filtered(frame, trend, now), str(trend.end), today)
 
 
 def live(url: str, cut: str, known: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:

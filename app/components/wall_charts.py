@@ -125,7 +125,7 @@ def figures(data: dict[str, Any], rem: float | None, lang: Lang = "zh") -> list[
     return [
         _categories(data, rem, lang),
         _hours(data, rem, lang),
-        _trend(data, rem),
+        _trend(data, rem, lang),
         _migrant(data, rem, lang),
     ]
 
@@ -187,40 +187,62 @@ def _hours(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:
     return go.Figure(bar, layout)
 
 
-def _trend(data: dict[str, Any], rem: float) -> go.Figure:
+def _trend(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:
+    """One count a day. Today, a day not over yet (``partial``), is not drawn as part of the
+    line: a dotted step to a hollow point, its tick 今日, so that a morning's few calls do not
+    read as a fall."""
     days = [d for d, _ in data["days"]]
     counts = [n for _, n in data["days"]]
-    line = go.Scatter(
-        x=days,
-        y=counts,
-        mode="lines",
-        line={"color": ACCENT, "width": max(2.0, 0.18 * rem)},
-        fill="tozeroy",
-        fillcolor="rgba(94, 231, 255, 0.16)",
-    )
-    last = go.Scatter(
-        x=days[-1:],
-        y=counts[-1:],
-        mode="markers",
-        marker={
-            "color": ACCENT,
-            "size": round(0.55 * rem),
-            "line": {"color": "#050912", "width": 2},
-        },
+    partial = bool(data.get("partial")) and len(days) > 1
+    whole = len(days) - 1 if partial else len(days)
+    width = max(2.0, 0.18 * rem)
+    traces = [
+        go.Scatter(
+            x=days[:whole],
+            y=counts[:whole],
+            mode="lines",
+            line={"color": ACCENT, "width": width},
+            fill="tozeroy",
+            fillcolor="rgba(94, 231, 255, 0.16)",
+        )
+    ]
+    if partial:
+        traces.append(
+            go.Scatter(
+                x=days[-2:],
+                y=counts[-2:],
+                mode="lines",
+                line={"color": ACCENT, "width": width, "dash": "dot"},
+            )
+        )
+    traces.append(
+        go.Scatter(
+            x=days[-1:],
+            y=counts[-1:],
+            mode="markers",
+            marker={
+                "color": "#050912" if partial else ACCENT,
+                "size": round(0.55 * rem),
+                "line": {"color": ACCENT if partial else "#050912", "width": 2},
+            },
+        )
     )
     ticks = days[::-7][::-1]
+    labels = [d[5:] for d in ticks]
+    if partial:
+        labels[-1] = t("chart.today", lang)
     layout = _layout(
         rem,
         xaxis=_axis(
             rem,
             type="category",
             tickvals=ticks,
-            ticktext=[d[5:] for d in ticks],
+            ticktext=labels,
             range=[-0.5, len(days) - 0.5],
         ),
         yaxis=_value_axis(rem, max(counts, default=0)),
     )
-    return go.Figure([line, last], layout)
+    return go.Figure(traces, layout)
 
 
 def _migrant(data: dict[str, Any], rem: float, lang: Lang = "zh") -> go.Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from app import wall_chart_data as wcd
 from app import wall_data as wd
@@ -110,7 +111,30 @@ def test_figures_are_styled_for_the_wall(demo_gpkg: Path) -> None:
     labels = list(figs[0].data[0].y)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in s) for s in labels)  # Chinese
     assert len(figs[1].data[0].y) == 24
-    assert len(figs[2].data[0].y) == 30
+    assert data["partial"]  # the demo ends now: the trend's last day is today
+    assert len(figs[2].data[0].y) == 29  # the complete days; today drawn apart
     assert wc.CONFIG == {"displayModeBar": False, "staticPlot": True}
     notes = wc.notes(data)
     assert len(notes) == 4 and "件" in notes[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_today_is_drawn_apart_from_the_complete_days(lang: str) -> None:
+    frame = small_frame()
+    f = wd.WallFilters("30d")
+    trend_f = wcd.trend_filters(f, NOW)
+    window = wd.filtered(frame, f, NOW)
+    trend = wd.filtered(frame, trend_f, NOW)
+    today = wcd.chart_data(window, trend, str(trend_f.end), "2026-11-20")
+    assert today["partial"]
+    line, step, point = wc.figures(today, 16, lang)[2].data
+    assert list(line.x) == [d for d, _ in today["days"][:-1]] and line.fill == "tozeroy"
+    assert list(step.x) == [d for d, _ in today["days"][-2:]] and step.line.dash == "dot"
+    assert list(point.x) == ["2026-11-20"] and point.marker.color == "#050912"  # hollow
+    ticks = wc.figures(today, 16, lang)[2].layout.xaxis.ticktext
+    assert ticks[-1] == ("今日" if lang == "zh" else "today") and ticks[-2] == "11-13"
+    # A window that ended before today: every day is whole.
+    past = wcd.chart_data(window, trend, str(trend_f.end), "2026-11-21")
+    line, point = wc.figures(past, 16, lang)[2].data
+    assert not past["partial"] and len(line.x) == 30 and point.marker.color != "#050912"
+    assert wc.figures(past, 16, lang)[2].layout.xaxis.ticktext[-1] == "11-20"
