@@ -148,18 +148,41 @@ def preview(result: str, lang: Lang) -> html.Div:
 CARDS_SHOWN = 20
 
 
+#: The search field above the list: an incident id or part of an address.
+FIND_ID = "cb-find"
+
+
+def find_box(lang: Lang) -> dcc.Input:
+    """The field that narrows the list to the callbacks whose id or address holds its text."""
+    return dcc.Input(
+        id=FIND_ID,
+        type="search",
+        debounce=True,
+        placeholder=t("cb.find", lang),
+        className="cb-input cb-find",
+    )
+
+
+def matches(record: IncidentRecord, text: str) -> bool:
+    """Whether ``text`` is in the incident's id (any case) or in its (masked) address."""
+    address = record.status.address or record.incident.address or ""
+    return text.upper() in record.incident.id.upper() or text in address
+
+
 def card_list(
     due: list[tuple[IncidentRecord, date]],
     today: date,
     lang: Lang,
     may_unmask: bool,
     shown: int = CARDS_SHOWN,
+    found: bool = False,
 ) -> list[Any]:
     """The ``shown`` callbacks due earliest (the overdue first), under the count of all that
-    are due; or a line saying there is none."""
+    are due (``found``: of those a search found); or a line saying there is none."""
     if not due:
-        return [html.P(t("cb.empty", lang), className="cb-empty")]
-    head: list[Any] = [html.H2(t("cb.count", lang, n=len(due)), className="cb-count")]
+        return [html.P(t("cb.none_found" if found else "cb.empty", lang), className="cb-empty")]
+    count = t("cb.found", lang, n=len(due)) if found else t("cb.count", lang, n=len(due))
+    head: list[Any] = [html.H2(count, className="cb-count")]
     if len(due) > shown:
         head.append(html.P(t("cb.shown", lang, shown=shown), className="cb-shown"))
     return [*head, *[card(r, d, today, lang, may_unmask) for r, d in due[:shown]]]

@@ -35,10 +35,15 @@ def _may_unmask(account: User) -> bool:
     return ROLE_TABLE[account.role].may_unmask if account.role in ROLE_TABLE else False
 
 
-def _list(store: IncidentStore, account: User, lang: Lang) -> list[Any]:
+def _list(store: IncidentStore, account: User, lang: Lang, find: str | None = None) -> list[Any]:
+    """The due cards; with ``find``, those whose id or address contains it (the page shows only
+    the first of a long queue: a clerk finds the one a caller rings back about)."""
     today = local_date(actions.utc_now())
     due = actions.due_callbacks(store, current_scope(), today)
-    return cards.card_list(due, today, lang, _may_unmask(account))
+    text = (find or "").strip()
+    if text:
+        due = [(r, d) for r, d in due if cards.matches(r, text)]
+    return cards.card_list(due, today, lang, _may_unmask(account), found=bool(text))
 
 
 def layout(store: IncidentStore, settings: Settings, args: dict[str, str] | None = None) -> Any:
@@ -51,6 +56,7 @@ def layout(store: IncidentStore, settings: Settings, args: dict[str, str] | None
         [
             header("cb.title", account, lang, PATH, PREFIX),
             html.Div(id="cb-msg", className="cb-msg-box"),
+            cards.find_box(lang),
             html.Div(_list(store, account, lang), id="cb-list"),
             html.Div(lang, id="cb-lang", hidden=True),
         ],
@@ -113,13 +119,17 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
         State({"type": "cb-check", "id": ALL, "i": ALL}, "value"),
         State({"type": "cb-note", "id": ALL}, "value"),
         State("cb-lang", "children"),
+        Input(cards.FIND_ID, "value"),
         prevent_initial_call=True,
     )
-    def on_submit(_clicks: Any, *args: Any) -> tuple[Any, Any]:
+    def on_submit(_clicks: Any, *rest: Any) -> tuple[Any, Any]:
+        *args, find = rest
         lang = lang_of(args[-1])
         account = allowed(ROLES)
         if account is None:
             return message(t("me.denied", lang), "error", PREFIX), no_update
+        if ctx.triggered_id == cards.FIND_ID:
+            return no_update, _list(store, account, lang, find)
         trig = ctx.triggered[0] if ctx.triggered else None
         if not trig or not trig.get("value"):
             return no_update, no_update
@@ -134,7 +144,7 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
             "note": _value_of(note_s, iid),
         }
         msg = submit(store, trigger, values, lang)
-        return msg, _list(store, account, lang)
+        return msg, _list(store, account, lang, find)
 
     @app.callback(
         Output({"type": "cb-contact", "id": MATCH}, "children"),

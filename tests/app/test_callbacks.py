@@ -118,3 +118,16 @@ def test_the_page_shows_the_queue_s_first_cards_under_the_full_count(
     assert "2" in first[0].children and "1" in first[1].children  # all due; how many shown
     assert first[2].id == whole[1].id  # the one due earliest
     assert 0 < cards.CARDS_SHOWN <= 30
+
+
+def test_find_narrows_the_list_by_id_or_address(store: IncidentStore) -> None:
+    today = local_date(datetime.now(UTC))
+    due = actions.due_callbacks(store, CLERK, today)
+    a2 = next(r for r, _ in due if r.incident.id == "E-A2")
+    assert cards.matches(a2, "e-a2") and not cards.matches(a2, "E-A1")
+    address = a2.status.address or a2.incident.address
+    assert address and cards.matches(a2, address[-3:])
+    found = cards.card_list(due[1:], today, "en", may_unmask=False, found=True)  # type: ignore[arg-type]
+    assert found[0].children == "1 due callbacks found"
+    none = cards.card_list([], today, "zh", may_unmask=False, found=True)
+    assert none[0].children == "没有找到相符的待回访事项"

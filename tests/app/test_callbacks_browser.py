@@ -80,6 +80,35 @@ def test_callback_reopens_and_report_prints(
     assert [c.status for c in status.commitments] == ["broken"]
 
 
+def test_find_narrows_the_callbacks_list(
+    browser: Any, town_gpkg: Path, tmp_path: Path,
+    live_server: Callable[[Dash], AbstractContextManager[str]],
+) -> None:  # fmt: skip
+    store = build_store(town_gpkg, tmp_path)
+    officer = scope_for("grid", [GRID_A], "wang")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    for iid in ("E-A1", "E-A2"):  # due today: a commitment due yesterday
+        actions.arrive(store, officer, iid, 2, None)
+        promise = actions.parse_commitment("某厂", "补发工资", 3000, yesterday)
+        actions.resolve(store, officer, iid, 3, "调解成功", [promise] if promise else [])
+    app = create_app(Settings(db=store.url).validate())
+    with live_server(app) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        _sign_in(page, url, "/callbacks", "hui")
+        page.locator("#cb-card-E-A1").wait_for(timeout=20_000)
+        assert page.locator("#cb-card-E-A2").count() == 1
+        page.fill("#cb-find", "e-a2")
+        page.press("#cb-find", "Enter")
+        page.locator("#cb-card-E-A1").wait_for(state="detached", timeout=20_000)
+        assert page.locator("#cb-card-E-A2").count() == 1
+        assert "找到待回访 1 件" in page.inner_text(".cb-count")
+        page.fill("#cb-find", "")
+        page.press("#cb-find", "Enter")
+        page.locator("#cb-card-E-A1").wait_for(timeout=20_000)
+        context.close()
+
+
 def _resolve(page: Any, iid: str, what: str, amount: str, due: str) -> None:
     card = page.locator(f"#officer-list-to_handle #officer-task-{iid}")
     card.wait_for(timeout=20_000)
