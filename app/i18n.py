@@ -267,7 +267,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     "cb.none_found": Msg("没有找到相符的待回访事项", "No due callback matches"),
     "cb.shown": Msg(
         "按到期先后显示前 {shown} 件，其余可在上方查找；每记录一件补上下一件",
-        "The {shown} due earliest are shown, the rest found above; each one recorded brings in the next",
+        "The {shown} due earliest are shown, the rest found above; "
+        "each one recorded brings in the next",
     ),
     "cb.late": Msg("已逾期", "Overdue"),
     "cb.resolved": Msg("处置完毕", "Resolved"),

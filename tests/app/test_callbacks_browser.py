@@ -33,16 +33,22 @@ def _sign_in(page: Any, url: str, path: str, username: str) -> None:
     page.wait_for_url(lambda u: "/login" not in u)
 
 
+def _due_today(store: Any, ids: tuple[str, ...], who: str, amount: int) -> None:
+    """Arrive at and resolve ``ids`` with a commitment due yesterday: callbacks due today."""
+    officer = scope_for("grid", [GRID_A], "wang")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    for iid in ids:
+        actions.arrive(store, officer, iid, 2, None)
+        promise = actions.parse_commitment(who, "补发工资", amount, yesterday)
+        actions.resolve(store, officer, iid, 3, "调解成功", [promise] if promise else [])
+
+
 def test_callback_reopens_and_report_prints(
     browser: Any, town_gpkg: Path, tmp_path: Path,
     live_server: Callable[[Dash], AbstractContextManager[str]],
 ) -> None:  # fmt: skip
     store = build_store(town_gpkg, tmp_path)
-    officer = scope_for("grid", [GRID_A], "wang")
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    actions.arrive(store, officer, "E-A1", 2, None)
-    promise = actions.parse_commitment("某五金厂", "补发工资", 7000, yesterday)
-    actions.resolve(store, officer, "E-A1", 3, "调解成功", [promise] if promise else [])
+    _due_today(store, ("E-A1",), "某五金厂", 7000)
     app = create_app(Settings(db=store.url).validate())
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as url:
@@ -85,12 +91,7 @@ def test_find_narrows_the_callbacks_list(
     live_server: Callable[[Dash], AbstractContextManager[str]],
 ) -> None:  # fmt: skip
     store = build_store(town_gpkg, tmp_path)
-    officer = scope_for("grid", [GRID_A], "wang")
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-    for iid in ("E-A1", "E-A2"):  # due today: a commitment due yesterday
-        actions.arrive(store, officer, iid, 2, None)
-        promise = actions.parse_commitment("某厂", "补发工资", 3000, yesterday)
-        actions.resolve(store, officer, iid, 3, "调解成功", [promise] if promise else [])
+    _due_today(store, ("E-A1", "E-A2"), "某厂", 3000)
     app = create_app(Settings(db=store.url).validate())
     with live_server(app) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
