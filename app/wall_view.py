@@ -17,7 +17,7 @@ from app import wall_data as wd
 from app import wall_kpis
 from app.components import wall_detail
 from app.i18n import Lang
-from incidents._time import LOCAL_TZ
+from incidents._time import local_date
 from store.base import IncidentQuery
 
 #: Tiles, choropleth and recent incidents are recomputed at most this often (seconds).
@@ -180,7 +180,7 @@ def _charts(url: str, cut: str, f: wd.WallFilters, bucket: str) -> dict[str, Any
     frame = frame.loc[frame["received_at"] <= now]  # nothing "received" after the clock
     trend = wcd.trend_filters(f, now)
     window = wd.filtered(frame, f, now)
-    today = f"{now.tz_convert(LOCAL_TZ):%Y-%m-%d}"
+    today = local_date(now).isoformat()
     return wcd.chart_data(window, wd.filtered(frame, trend, now), str(trend.end), today)
 
 
