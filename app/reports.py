@@ -203,8 +203,11 @@ def build_report(
     df = load_frame(store, scope) if frame is None else frame
     names = area_names(store)
     levels: dict[str, list[Row]] = {}
+    # A period not over yet is counted so far and compared with the same stretch of the period
+    # before and of a year earlier (kpi.Window.to_date), not with their whole.
+    so_far = window.to_date(ts)
     for level, zh, _en, _layer in LEVELS:
-        by = _compare_by(df, window, level, ts)
+        by = _compare_by(df, so_far, level, ts)
         lookup = names.get(level, {})
         levels[level] = [
             Row(code, lookup.get(code, code) if code else zh, comps) for code, comps in by.items()

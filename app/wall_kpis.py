@@ -35,12 +35,17 @@ def _part(v: kpi.KpiValue, part: str) -> float | None:
 
 
 def _window(unit: str, now: pd.Timestamp) -> kpi.Window:
+    """Today, this week or this month so far: their 环比 and 同比 are the same stretch of the
+    period before and of a year earlier (at 00:46 today's calls are compared with yesterday's
+    until 00:46, not with all of yesterday's, which read as a fall of 100% every night)."""
     local = now.tz_convert(LOCAL_TZ)
     if unit == "day":
-        return kpi.Window.day(local.date())
-    if unit == "week":
-        return kpi.Window.week(local.date())
-    return kpi.Window.month(local.year, local.month)
+        window = kpi.Window.day(local.date())
+    elif unit == "week":
+        window = kpi.Window.week(local.date())
+    else:
+        window = kpi.Window.month(local.year, local.month)
+    return window.to_date(now)
 
 
 def kpi_tiles(frame: pd.DataFrame, now: pd.Timestamp, f: WallFilters) -> list[dict[str, Any]]:

@@ -81,12 +81,23 @@ class KpiValue:
     value: float | None
 
 
+#: How far :meth:`Window.previous` steps back per calendar unit.
+_STEPS: dict[str, pd.DateOffset | pd.Timedelta] = {
+    "day": pd.Timedelta(days=1),
+    "week": pd.Timedelta(days=7),
+    "month": pd.DateOffset(months=1),
+    "year": pd.DateOffset(years=1),
+}
+
+
 @dataclass(frozen=True)
 class Window:
     """A half-open time window [start, end) of aware timestamps.
 
-    ``unit`` (set by the calendar constructors) makes :meth:`previous` step whole calendar
-    months or years; otherwise the previous window has the same length.
+    ``unit`` (set by the calendar constructors) makes :meth:`previous` step back one calendar
+    day, week, month or year; otherwise the previous window has the same length. A calendar
+    window cut short at "now" (:meth:`to_date`) keeps its unit, so it is compared with the same
+    stretch of the previous period: today until 09:30 with yesterday until 09:30.
     """
 
     start: pd.Timestamp
@@ -129,12 +140,24 @@ class Window:
         start = _aware(pd.Timestamp(year=year, month=1, day=1))
         return cls(start, start + pd.DateOffset(years=1), "year")
 
+    def to_date(self, as_of: datetime | pd.Timestamp) -> Window:
+        """The window up to ``as_of`` when that falls inside it (a period so far), else itself.
+
+        A period just begun (``as_of`` at its start) keeps its first millisecond, so that it is
+        still a window."""
+        at = _aware(as_of)
+        if at >= self.end:
+            return self
+        return Window(self.start, max(at, self.start + pd.Timedelta(milliseconds=1)), self.unit)
+
     def previous(self) -> Window:
-        """环比: the window just before (the previous calendar month/year for those units)."""
-        if self.unit in ("month", "year"):
-            step = pd.DateOffset(months=1) if self.unit == "month" else pd.DateOffset(years=1)
-            return Window(self.start - step, self.start, self.unit)
-        return Window(self.start - (self.end - self.start), self.start, self.unit)
+        """环比: the window one calendar unit earlier (day, week, month or year: both ends move,
+        so a period so far is compared with the same stretch of the one before); without a
+        unit, the window of the same length just before."""
+        if self.unit is None:
+            return Window(self.start - (self.end - self.start), self.start)
+        step = _STEPS[self.unit]
+        return Window(self.start - step, self.end - step, self.unit)
 
     def year_earlier(self) -> Window:
         """同比: the same window one year earlier (29 February maps to 28 February)."""

@@ -174,6 +174,24 @@ def test_tiles_come_from_incidents_kpi(demo_gpkg: Path) -> None:
     assert tiles["overdue"]["bad_up"] and not tiles["received"]["bad_up"]
 
 
+def test_tiles_compare_today_so_far_with_yesterday_until_the_same_time() -> None:
+    from incidents.frame import prepare
+
+    # 00:46 in Asia/Shanghai: one call so far today; yesterday one by 00:46 and five later
+    local = ["2026-11-19 00:10", *(f"2026-11-19 1{h}:00" for h in range(5)), "2026-11-20 00:20"]
+    received = [pd.Timestamp(t, tz="Asia/Shanghai").tz_convert("UTC") for t in local]
+    frame = prepare(
+        pd.DataFrame(
+            {"id": [f"E{i}" for i in range(7)], "category": "noise", "state": "received",
+             "received_at": received}
+        )
+    )  # fmt: skip
+    now = pd.Timestamp("2026-11-20 00:46", tz="Asia/Shanghai").tz_convert("UTC")
+    tile = {t["key"]: t for t in wall_kpis.kpi_tiles(frame, now, wd.WallFilters())}["received"]
+    assert tile["raw"]["day"] == 1
+    assert tile["mom"] == ("flat", "+0%"), "yesterday until 00:46, not all of yesterday (-83%)"
+
+
 def test_overview_feed_and_drawer_are_masked(demo_gpkg: Path) -> None:
     view = wall_view.overview(str(demo_gpkg), {"window": "30d"}, None)
     assert view.history_url.startswith("/wall/history.geojson?cut=")

@@ -173,6 +173,7 @@ def test_windows_and_comparisons() -> None:
     assert any_.previous() == Window.between("2026-03-07", "2026-03-10")
     with pytest.raises(KpiInputError):
         Window.between("2026-03-13", "2026-03-10")
+
     with pytest.raises(KpiInputError):
         Window(pd.Timestamp("2026-03-01"), pd.Timestamp("2026-03-02"))
 
@@ -189,6 +190,29 @@ def test_windows_and_comparisons() -> None:
     assert c.mom_pct == pytest.approx(-0.5) and c.yoy_pct is None  # base 0
     recs = as_records(compute(frame(*rows), w, as_of=AS_OF))
     assert [r["name"] for r in recs] == list(KPIS) and recs[0]["zh"] == "十分钟到场率"
+
+
+def test_a_period_so_far_is_compared_with_the_same_stretch_before() -> None:
+    today = Window.day("2026-03-31").to_date(ts("2026-03-31 00:46"))
+    assert (today.start, today.end, today.unit) == (ts("2026-03-31"), ts("2026-03-31 00:46"), "day")
+    assert today.previous() == Window(ts("2026-03-30"), ts("2026-03-30 00:46"), "day")
+    assert today.year_earlier() == Window(ts("2025-03-31"), ts("2025-03-31 00:46"), "day")
+    week = Window.week("2026-03-04").to_date(ts("2026-03-04 12:00"))  # Wednesday noon
+    assert week.previous() == Window(ts("2026-02-23"), ts("2026-02-25 12:00"), "week")
+    month = Window.month(2026, 3).to_date(ts("2026-03-10 08:00"))
+    assert month.previous() == Window(ts("2026-02-01"), ts("2026-02-10 08:00"), "month")
+    # over, or not begun: the whole window; just begun: its first millisecond
+    assert Window.day("2026-03-30").to_date(ts("2026-03-31 00:46")) == Window.day("2026-03-30")
+    begun = Window.day("2026-03-31").to_date(ts("2026-03-31"))
+    assert begun.end - begun.start == pd.Timedelta(milliseconds=1)
+    # the counts: 1 call so far today against 1 in the same stretch of yesterday (of 6)
+    times = ["2026-03-30T00:10", *(f"2026-03-30T1{h}:00" for h in range(5)), "2026-03-31T00:20"]
+    calls = frame(*({"received_at": t} for t in times))
+    at = ts("2026-03-31 00:46")
+    got = compare(calls, Window.day("2026-03-31").to_date(at), as_of=at)["repeat"]
+    assert (got.current.denominator, got.previous.denominator) == (1, 1)
+    whole = compare(calls, Window.day("2026-03-31"), as_of=at)["repeat"]
+    assert whole.previous.denominator == 6  # the whole of yesterday: what the wall showed
 
 
 def test_input_checks() -> None:
