@@ -359,15 +359,12 @@ def compute_by(
         out = kpi_sums_by(frame, window, ts, policy, AREA_LEVELS[level])
     else:
         keys = frame[AREA_LEVELS[level]]
-        sums: dict[str, pd.Series] = {}
+        per_row: dict[str, np.ndarray] = {}
         for name, (num, den) in _parts(frame, window, ts, policy).items():
-            sums[f"{name}_num"] = (
-                pd.Series(num.astype(float), index=frame.index).groupby(keys).sum()
-            )
-            sums[f"{name}_den"] = (
-                pd.Series(den.astype(np.int64), index=frame.index).groupby(keys).sum()
-            )
-        out = pd.DataFrame(sums)
+            per_row[f"{name}_num"] = num.astype(float)
+            per_row[f"{name}_den"] = den.astype(np.int64)
+        # one groupby for every column: the codes are factorised once, not once a column
+        out = pd.DataFrame(per_row, index=frame.index).groupby(keys).sum()
     for name in KPIS:
         v = [
             _value(name, n, int(d))

@@ -11,6 +11,7 @@ from store._apikeys import ApiKeyNotFound, DuplicateApiKey
 from store.accounts import AccountStore, User
 from store.apikeys import ApiKey, ApiKeyStore
 from store.base import (
+    QUERY_COLUMNS,
     AuditEntry,
     DuplicateIncident,
     DuplicateUser,
@@ -45,6 +46,7 @@ def open_store(url: str) -> IncidentStore:
 
 
 __all__ = [
+    "QUERY_COLUMNS",
     "AccountStore",
     "ApiKey",
     "ApiKeyNotFound",

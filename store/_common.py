@@ -82,10 +82,22 @@ def duplicate_error(found: tuple[str, str, str] | None) -> DuplicateIncident:
     )
 
 
-def typed_frame(rows: Sequence[Sequence[Any]], geometry: Any) -> gpd.GeoDataFrame:
-    """A query result (rows in :data:`QUERY_COLUMNS` order) as a typed point GeoDataFrame."""
-    frame = pd.DataFrame.from_records(list(rows), columns=list(QUERY_COLUMNS))
-    for name in QUERY_COLUMNS:
+def query_columns(wanted: Sequence[str]) -> tuple[str, ...]:
+    """The columns a query reads: ``id`` and ``wanted`` in :data:`QUERY_COLUMNS` order (every
+    column when ``wanted`` is empty)."""
+    if not wanted:
+        return QUERY_COLUMNS
+    keep = {"id", *wanted}
+    return tuple(c for c in QUERY_COLUMNS if c in keep)
+
+
+def typed_frame(
+    rows: Sequence[Sequence[Any]], geometry: Any, columns: Sequence[str] = QUERY_COLUMNS
+) -> gpd.GeoDataFrame:
+    """A query result (rows in ``columns`` order, by default :data:`QUERY_COLUMNS`) as a typed
+    point GeoDataFrame."""
+    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    for name in columns:
         kind = TYPES[name]
         col = frame[name]
         if kind == "datetime":

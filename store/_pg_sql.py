@@ -42,7 +42,8 @@ INSERT_AUDIT = codec.insert_sql("audit_log", codec.AUDIT_COLUMNS, "%s")
 UPDATE = codec.update_sql("%s", "%s::geometry")
 INCIDENT_SELECT = codec.select_sql(codec.NAMES, "ST_X(i.geom)", "ST_Y(i.geom)")
 EVENT_SELECT = codec.events_sql("%s")
-QUERY_SELECT = codec.select_sql(codec.QUERY_COLUMNS, "ST_AsBinary(i.geom)")
+#: The geometry of query_incidents' rows, after the columns asked for.
+QUERY_GEOMETRY = "ST_AsBinary(i.geom)"
 FIRST_STORED = (
     "SELECT id, source, source_id FROM incidents WHERE id = ANY(%s) OR (source, source_id) IN "
     "(SELECT * FROM unnest(%s::text[], %s::text[])) LIMIT 1"

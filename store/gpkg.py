@@ -83,7 +83,6 @@ _INSERT_EVENT = codec.insert_sql("events", codec.EVENT_COLUMNS, "?")
 _INSERT_AUDIT = codec.insert_sql("audit_log", ("at", *codec.AUDIT_COLUMNS), "?")
 _UPDATE = codec.update_sql("?", "?")
 _INCIDENT_SELECT = codec.select_sql(codec.NAMES, "ST_MinX(i.geom)", "ST_MinY(i.geom)")
-_QUERY_SELECT = codec.select_sql(codec.QUERY_COLUMNS, "i.geom")
 
 
 def _sqlite_values(values: Sequence[Any], datetimes: Sequence[int]) -> list[Any]:
@@ -293,14 +292,18 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)
-        sql = f"{_QUERY_SELECT} WHERE {where}{order_page(query, DIALECT)}"
+        columns = common.query_columns(query.columns)
+        select = codec.select_sql(columns, "i.geom")
+        sql = f"{select} WHERE {where}{order_page(query, DIALECT)}"
         with self._tx("view" if scope.personal_data else None) as conn:
             rows = conn.execute(sql, params).fetchall()
             if scope.personal_data and rows:
                 now, detail = _now(), codec.to_json({"via": "query_incidents"})
                 audit = [(now, scope.actor, "view_personal", r[0], detail) for r in rows]
                 conn.executemany(_INSERT_AUDIT, audit)
-        frame = common.typed_frame([r[:-1] for r in rows], blobs_to_geometry(r[-1] for r in rows))
+        frame = common.typed_frame(
+            [r[:-1] for r in rows], blobs_to_geometry(r[-1] for r in rows), columns
+        )
         return frame if scope.personal_data else common.mask_frame(frame)
 
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:

@@ -285,7 +285,9 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, q.DIALECT)
-        sql = f"{q.QUERY_SELECT} WHERE {where}{order_page(query, q.DIALECT)}"
+        columns = common.query_columns(query.columns)
+        select = codec.select_sql(columns, q.QUERY_GEOMETRY)
+        sql = f"{select} WHERE {where}{order_page(query, q.DIALECT)}"
         with self._tx("view" if scope.personal_data else None) as cur:
             rows = cur.execute(sql, params).fetchall()
             if scope.personal_data and rows:
@@ -294,7 +296,7 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
                     for r in rows:
                         copy.write_row((scope.actor, "view_personal", r[0], detail))
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows])
-        frame = common.typed_frame([r[:-1] for r in rows], geoms)
+        frame = common.typed_frame([r[:-1] for r in rows], geoms, columns)
         return frame if scope.personal_data else common.mask_frame(frame)
 
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:

@@ -317,6 +317,29 @@ def test_query_by_bbox_time_state_category_area(town_incidents: IncidentStore) -
         IncidentQuery(received_from=datetime(2026, 1, 1))
 
 
+def test_a_query_reads_the_columns_asked_for(town_incidents: IncidentStore) -> None:
+    s = town_incidents
+    everything = s.query_incidents(IncidentQuery(), ALL)
+    asked = IncidentQuery(columns=("state", "received_at", "grid_code"), newest_first=True)
+    some = s.query_incidents(asked, ALL)
+    # id always, then the columns in the store's order, then the geometry
+    assert list(some.columns) == ["id", "received_at", "grid_code", "state", "geometry"]
+    assert list(some["id"]) == list(everything["id"])[::-1]
+    whole = everything.set_index("id").loc[list(some["id"])]
+    for c in ("received_at", "grid_code", "state"):
+        assert list(some[c]) == list(whole[c]), c
+    assert list(some.geometry) == list(whole.geometry)
+    assert str(some["received_at"].dtype) == "datetime64[ms, UTC]"
+    # masked as a whole frame is: the address asked for without personal data
+    masked_view = replace(ALL, personal_data=False)
+    addr = s.query_incidents(IncidentQuery(columns=("address",)), masked_view)
+    assert list(addr["address"]) == list(s.query_incidents(IncidentQuery(), masked_view)["address"])
+    with pytest.raises(ValueError, match="no such columns: caller_age"):
+        IncidentQuery(columns=("state", "caller_age"))
+    with pytest.raises(TypeError):
+        IncidentQuery(columns="state")  # type: ignore[arg-type]
+
+
 def test_scope_is_enforced_in_the_store(town_incidents: IncidentStore) -> None:
     s = town_incidents
     grid_a = Scope(actor="grid-officer-A", grid_codes=(GRID_A,))
