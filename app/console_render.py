@@ -11,6 +11,7 @@ from dash import no_update
 from plotly.io.json import to_json_plotly
 
 from app import console_actions as ca
+from app import console_find
 from app.auth import current_account, current_scope
 from app.basemap import Display
 from app.components import console_panels as cp
@@ -53,6 +54,15 @@ def lists(
     old = [*(shown or []), "", ""]
     out = [no_update if key == was else c for c, key, was in zip(new, keys, old, strict=False)]
     return out[0], out[1], keys
+
+
+def found(url: str, text: str | None, selected: str | None, lang: str) -> list[Any]:
+    """The incidents the find field's ``text`` matches within the account's scope (nothing when
+    not allowed or nothing asked)."""
+    if not allowed() or not (text or "").strip():
+        return []
+    frame = console_find.find(store_of(url), current_scope(), text or "")
+    return cp.found(frame, text or "", selected, lang)
 
 
 def _digest(components: Any) -> str:

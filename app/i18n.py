@@ -167,6 +167,12 @@ MESSAGES: Final[dict[str, Msg]] = {
     "con.sv_more": Msg(
         "共 {n} 件，显示最久超期的 {shown} 件", "{n} in all; the {shown} most overdue shown"
     ),
+    "con.find": Msg("查找事项：编号或地址", "Find an incident: id or address"),
+    "con.found": Msg("找到 {n} 件", "{n} found"),
+    "con.found_more": Msg(
+        "找到 {n} 件，显示最新的 {shown} 件", "{n} found; the newest {shown} shown"
+    ),
+    "con.none_found": Msg("没有相符的事项", "No incident matches"),
     "con.select": Msg("请在左侧选择一个事项", "Select an incident on the left"),
     "con.needs_place": Msg("需人工定位", "Needs placement"),
     "con.place_hint": Msg("在地图上点击设置位置", "Click the map to set the point"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from app.components.incident_panels import find_field
 from app.i18n import Lang, t, t_or
 from incidents._time import LOCAL_TZ
 from incidents.status import SATISFACTION
@@ -154,13 +155,7 @@ FIND_ID = "cb-find"
 
 def find_box(lang: Lang) -> dcc.Input:
     """The field that narrows the list to the callbacks whose id or address holds its text."""
-    return dcc.Input(
-        id=FIND_ID,
-        type="search",
-        debounce=True,
-        placeholder=t("cb.find", lang),
-        className="cb-input cb-find",
-    )
+    return find_field(FIND_ID, t("cb.find", lang), "cb-input cb-find")
 
 
 def matches(record: IncidentRecord, text: str) -> bool:

@@ -17,6 +17,10 @@ from app.i18n import since, t, t_or
 
 ROW = "console-row"
 SUPERVISION_ROW = "console-sv-row"
+FOUND_ROW = "console-found-row"
+#: The find field (app.console_find) and how many of its matches are shown.
+FIND_ID = "console-find"
+FOUND_SHOWN = 20
 #: Rows of the supervision list on the page, the most overdue first. At a city's volume
 #: (~200 overdue) the whole list was ~1,500 components, and the renderer spent ~1.8 s on it at
 #: every 15-s refresh, the console frozen meanwhile.
@@ -92,6 +96,40 @@ def supervision(
             )
         )
     return out
+
+
+def find_box(lang: str) -> dcc.Input:
+    """The field that finds an incident by id or address (searched on Enter or a pause)."""
+    return ip.find_field(FIND_ID, t("con.find", lang), "console-find")
+
+
+def found(
+    frame: pd.DataFrame, text: str, selected: str | None, lang: str, shown: int = FOUND_SHOWN
+) -> list[Any]:
+    """What the find field found, newest first, under a count: each row selects the incident
+    (nothing at all when nothing was asked)."""
+    if not text.strip():
+        return []
+    if frame.empty:
+        return [html.P(t("con.none_found", lang), className="console-muted")]
+    many = len(frame) > shown
+    count = t("con.found_more" if many else "con.found", lang, n=len(frame), shown=shown)
+    rows = [
+        html.Button(
+            [
+                html.B(r.id),
+                ip.state(str(r.state), lang),
+                ip.category(str(r.category), lang),
+                html.Span(local(iso(r.received_at)), className="console-time"),
+                html.Span(str(r.address or ""), className="console-addr"),
+            ],
+            id={"type": FOUND_ROW, "id": r.id},
+            className="console-queue-row" + (" selected" if r.id == selected else ""),
+            n_clicks=0,
+        )
+        for r in frame.head(shown).itertuples()
+    ]
+    return [html.P(count, className="console-muted"), *rows]
 
 
 def _options(codes: dict[str, str]) -> list[dict[str, str]]:

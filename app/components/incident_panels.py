@@ -231,3 +231,11 @@ def audit(body: dict[str, Any], lang: str) -> html.Div:
     return html.Div(
         [html.H2(t("inc.audit", lang)), html.Ul(items or [html.Li("—")])], className="console-card"
     )
+
+
+def find_field(id_: str, placeholder: str, class_name: str) -> dcc.Input:
+    """A search field that reports its text on Enter or a pause (the callbacks page's and the
+    console's finding of an incident by id or address)."""
+    return dcc.Input(
+        id=id_, type="search", debounce=True, placeholder=placeholder, className=class_name
+    )

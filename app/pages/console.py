@@ -1,9 +1,11 @@
 """The dispatcher console 坐席台 at ``/console`` (dispatcher, commander, admin; desktop).
 
-Left: the incoming queue (state received, newest first). Centre: the selected incident with the
-trinity suggestion, the actions (accept, dispatch, return with a reason, supervise, escalate to
-consultation 1–3) and a small map: click on it to set a pin, then "place here" moves the incident
-(amend with re-derived trinity codes). Right: the supervision list (overdue and supervised).
+Left: a field that finds any incident of the account's scope by id or address (a caller rings
+back about one in neither list), then the incoming queue (state received, newest first).
+Centre: the selected incident with the trinity suggestion, the actions (accept, dispatch, return
+with a reason, supervise, escalate to consultation 1–3) and a small map: click on it to set a
+pin, then "place here" moves the incident (amend with re-derived trinity codes). Right: the
+supervision list (overdue and supervised).
 
 Every callback parses its input and calls one function of :mod:`app.console_render`, which
 checks the signed-in account's role, calls :mod:`app.console_actions` (or reads through the
@@ -87,6 +89,8 @@ def layout(
                 [
                     html.Section(
                         [
+                            cp.find_box(language),
+                            html.Div(id="console-found", className="console-list console-found"),
                             html.H2(t("con.queue", language)),
                             html.Div(id="console-queue", className="console-list"),
                         ],
@@ -139,12 +143,23 @@ def register_callbacks(app: Dash, url: str, display: Display) -> None:
     def lists(_n: Any, _changed: Any, selected: str | None, lang: str | None, shown: Any) -> Any:
         return render.lists(url, selected, lang_of(lang), shown)
 
+    @app.callback(
+        Output("console-found", "children"),
+        Input(cp.FIND_ID, "value"),
+        State("console-selected", "data"),
+        State("console-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def find(text: str | None, selected: str | None, lang: str | None) -> Any:
+        return render.found(url, text, selected, lang_of(lang))
+
     # Clientside: a click is never lost to a list refresh replacing the rows mid-request.
     app.clientside_callback(
         SELECT_JS,
         Output("console-selected", "data"),
         Input({"type": cp.ROW, "id": ALL}, "n_clicks"),
         Input({"type": cp.SUPERVISION_ROW, "id": ALL}, "n_clicks"),
+        Input({"type": cp.FOUND_ROW, "id": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
 

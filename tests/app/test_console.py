@@ -242,3 +242,36 @@ def test_map_clicks_come_back_to_wgs84_under_amap() -> None:
     assert (x, y) != (120.01, 30.005)  # GCJ-02 is shifted by a few hundred metres
     assert clicked({"latlng": [30.005, 120.01]}, Display()) == (120.01, 30.005)
     assert clicked(None, amap) is None and clicked({"latlng": "x"}, amap) is None
+
+
+def test_find_an_incident_in_neither_list(fresh_world: Dash) -> None:
+    from app import console_find
+
+    store = _store(fresh_world)
+    everyone = Scope.everything("dispatcher")
+    # by id (any case) or by the address as the console shows it; newest first
+    assert list(console_find.find(store, everyone, A.lower())["id"]) == [A]
+    assert list(console_find.find(store, everyone, "西溪社区")["id"]) == [B]
+    assert list(console_find.find(store, everyone, "东山村")["id"]) == [A, LOW, REPEAT, LATE]
+    assert list(console_find.find(store, everyone, "东山村", limit=2)["id"]) == [A, LOW]
+    assert console_find.find(store, everyone, "  ").empty
+    # the caller is not searched, and the scope holds: grid A does not find B
+    assert console_find.find(store, everyone, "罗小明").empty
+    assert console_find.find(store, Scope(actor="g", grid_codes=(world.GRID_A,)), B).empty
+
+    client = login(fresh_world.server.test_client(), "dispatcher")
+    key = callback_key(fresh_world, "console-found.children")
+    state = [
+        {"id": "console-selected", "property": "data", "value": None},
+        {"id": "console-lang", "property": "data", "value": "zh"},
+    ]
+    asked = [{"id": cp.FIND_ID, "property": "value", "value": "西溪"}]
+    text = callback(client, key, asked, state).get_data(as_text=True)
+    assert B in text and A not in text and "找到 1 件" in text and cp.FOUND_ROW in text
+    assert world.PHONE_B not in text and "陈大文" not in text  # no caller on a found row
+    asked[0]["value"] = "nowhere"
+    assert "没有相符的事项" in callback(client, key, asked, state).get_data(as_text=True)
+    # a role without the console finds nothing
+    other = login(fresh_world.server.test_client(), "analyst")
+    asked[0]["value"] = A
+    assert A not in callback(other, key, asked, state).get_data(as_text=True)

@@ -15,6 +15,7 @@ from tests.app.test_console_world import (
     LOW,
     PASSWORD,
     A,
+    B,
 )
 from tests.app.test_town_map_browser import ARTIFACTS
 
@@ -98,3 +99,24 @@ def test_console_place_dispatch_and_incident_page(browser: Any, fresh_world: Das
         context.close()
     assert not errors, errors
     assert not outside, outside
+
+
+def test_console_finds_an_incident_by_address(browser: Any, fresh_world: Dash) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serve_in_thread(fresh_world) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(page, url, "dispatcher", "/console")
+        page.locator(".console-queue-row", has_text=LOW).wait_for(timeout=30_000)
+        page.fill("#console-find", "西溪")
+        page.press("#console-find", "Enter")
+        found = page.locator(".console-found .console-queue-row")
+        found.filter(has_text=B).wait_for(timeout=15_000)
+        assert found.count() == 1 and "找到 1 件" in page.inner_text(".console-found")
+        page.screenshot(path=str(ARTIFACTS / "console_found.png"))
+        found.click()
+        page.locator("#console-detail h2", has_text=B).wait_for(timeout=15_000)
+        context.close()
+    assert not errors, errors
