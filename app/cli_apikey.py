@@ -24,6 +24,7 @@ def _doc(key: ApiKey) -> dict[str, Any]:
         "areas": list(key.areas),
         "disabled": key.disabled,
         "created_at": key.created_at.isoformat() if key.created_at else None,
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
     }
 
 
@@ -32,7 +33,9 @@ def _line(key: ApiKey) -> str:
     label = f"{key.role}（{spec.zh}）" if spec else key.role
     state = "停用 disabled" if key.disabled else "启用 active"
     made = key.created_at.strftime("%Y-%m-%d %H:%M") if key.created_at else "-"
-    return f"  {key.name:<18}{label:<22}{state:<14}{','.join(key.areas) or '-':<28}{made}"
+    used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "从未 never"
+    areas = ",".join(key.areas) or "-"
+    return f"  {key.name:<18}{label:<22}{state:<14}{areas:<28}{made:<18}{used}"
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,7 @@ only; hashing is the caller's (:func:`app.api._auth.hash_key`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store import _codec as codec
@@ -16,7 +16,9 @@ from store._users import AccountsMixin
 from store.apikeys import ApiKey
 from store.base import StoreError
 
-_COLUMNS = "name, role, areas, disabled, created_at"
+_COLUMNS = "name, role, areas, disabled, created_at, last_used_at"
+#: How long a noted use stands before the next use is written (apikey_touch).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 class ApiKeyNotFound(StoreError, KeyError):
@@ -31,13 +33,14 @@ class DuplicateApiKey(StoreError):
 
 
 def _key(row: Sequence[Any]) -> ApiKey:
-    name, role, areas, disabled, created_at = row[:5]
+    name, role, areas, disabled, created_at, last_used_at = row[:6]
     return ApiKey(
         name=str(name),
         role=str(role),
         areas=tuple(str(a) for a in codec.from_json(areas) or ()),
         disabled=bool(disabled),
         created_at=codec.parse_time(created_at),
+        last_used_at=codec.parse_time(last_used_at),
     )
 
 
@@ -109,3 +112,15 @@ class ApiKeysMixin(AccountsMixin):
             action = "apikey_disable" if disabled else "apikey_enable"
             self._audit_user(db, actor, action, {"name": name})
         return self.apikey_get(name)
+
+    def apikey_touch(self, name: str, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("使用时间须带时区 / the time of use must be aware")
+        with self._tx("apikey_touch") as db:
+            db.execute(
+                self._sql(
+                    "UPDATE api_keys SET last_used_at = ? WHERE name = ? "
+                    "AND (last_used_at IS NULL OR last_used_at <= ?)"
+                ),
+                (self._time(at), name, self._time(at - TOUCH_EVERY)),
+            )

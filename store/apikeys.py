@@ -32,6 +32,8 @@ class ApiKey:
         A disabled key is refused (403).
     created_at : datetime or None
         UTC.
+    last_used_at : datetime or None
+        UTC, to the minute (None: never used).
     """
 
     name: str
@@ -39,6 +41,7 @@ class ApiKey:
     areas: tuple[str, ...] = ()
     disabled: bool = False
     created_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 @runtime_checkable
@@ -67,4 +70,10 @@ class ApiKeyStore(Protocol):
 
     def apikey_set_disabled(self, name: str, disabled: bool, *, actor: str) -> ApiKey:
         """Disable or enable a key (audited). Raises :class:`ApiKeyNotFound`."""
+        ...
+
+    def apikey_touch(self, name: str, at: datetime) -> None:
+        """Note that the key was used at ``at`` (aware): written only when the last use noted is
+        a minute or more earlier, so a client polling every second costs one write a minute.
+        An unknown name is ignored (not audited: a use is not a change)."""
         ...

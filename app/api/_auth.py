@@ -12,14 +12,18 @@ Personal data is never unmasked through the APIs: every scope made here has
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import request
 
 from app.auth.roles import scope_for, user_scope
 from app.auth.session import current_account
 from store import ApiKeyNotFound, ApiKeyStore, Scope
+
+log = logging.getLogger(__name__)
 
 #: Prefix of every key (makes a leaked key easy to recognise in logs and scanners).
 PREFIX = "ek_"
@@ -61,6 +65,16 @@ def given_key() -> str | None:
     return key.strip() if key and key.strip() else None
 
 
+def _note_use(store: ApiKeyStore, name: str) -> None:
+    """Note the key's use (``ember apikey list`` shows when each was last used). Bookkeeping:
+    a store too busy to note it does not refuse the request; the failure is logged (the key's
+    name, never the key)."""
+    try:
+        store.apikey_touch(name, datetime.now(UTC))
+    except Exception:  # any store failure: the request goes on
+        log.warning("could not note the use of API key %s", name, exc_info=True)
+
+
 def caller(store: ApiKeyStore, key: str | None = None) -> Caller:
     """The caller of the current request and its scope (anonymous: the empty scope).
 
@@ -77,6 +91,7 @@ def caller(store: ApiKeyStore, key: str | None = None) -> Caller:
             raise KeyRefused("API 密钥无效 / invalid api_key") from None
         if found.disabled:
             raise KeyRefused("API 密钥已停用 / this api_key is disabled")
+        _note_use(store, found.name)
         actor = f"apikey:{found.name}"
         return Caller("apikey", found.name, scope_for(found.role, found.areas, actor))
     account = current_account()

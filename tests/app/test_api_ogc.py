@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pyogrio
 import pytest
@@ -97,6 +98,11 @@ def test_items_paging_datetime_and_errors(base_url: str, town: Town) -> None:
     assert requests.get(items, headers=bad, timeout=30).status_code == 403
     old = {"X-API-Key": town.keys["old"]}
     assert requests.get(items, headers=old, timeout=30).status_code == 403
+    # each key's last use is noted for `ember apikey list`; a refused key's is not
+    keys = open_store(str(town.db))
+    used = keys.apikey_get("hub").last_used_at
+    assert used is not None and datetime.now(UTC) - used < timedelta(minutes=10)
+    assert keys.apikey_get("old").last_used_at is None
     for params in ({"bbox": "1,2,3"}, {"limit": "0"}, {"datetime": "yesterday"}):
         r = requests.get(items, params=params, headers=head, timeout=30)
         assert r.status_code == 400 and r.json()["code"]

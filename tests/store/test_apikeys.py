@@ -75,3 +75,22 @@ def test_disable_enable_is_audited(store: IncidentStore) -> None:
         ("admin", "apikey_enable", "hub"),
     ]
     assert all(_hash("hub") not in str(e.detail) for e in store.audit_log())
+
+
+def test_a_use_is_noted_at_most_once_a_minute(store: IncidentStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    store.apikey_add("poller", "analyst", [], _hash("p"), actor="admin")
+    assert store.apikey_get("poller").last_used_at is None  # never used
+    t0 = datetime(2026, 12, 4, 8, 0, 0, 123000, tzinfo=UTC)
+    store.apikey_touch("poller", t0)
+    assert store.apikey_get("poller").last_used_at == t0
+    store.apikey_touch("poller", t0 + timedelta(seconds=59))  # polled again within the minute
+    assert store.apikey_get("poller").last_used_at == t0
+    store.apikey_touch("poller", t0 + timedelta(minutes=1, seconds=5))
+    assert store.apikey_get("poller").last_used_at == t0 + timedelta(minutes=1, seconds=5)
+    assert store.apikey_list()[0].last_used_at == t0 + timedelta(minutes=1, seconds=5)
+    store.apikey_touch("nobody", t0)  # unknown: nothing to note, no error
+    assert [e.action for e in store.audit_log()] == ["apikey_add"]  # a use is not a change
+    with pytest.raises(ValueError, match="aware"):
+        store.apikey_touch("poller", datetime(2026, 12, 4, 8, 0))
