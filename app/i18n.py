@@ -323,6 +323,11 @@ MESSAGES: Final[dict[str, Msg]] = {
         "统计期 {period}，截至 {as_of}，本期受理 {n} 件",
         "Period {period}, as of {as_of}: {n} incidents received",
     ),
+    "rep.so_far": Msg(
+        "本期尚未结束：环比、同比与上期、去年同期的同一时段比较",
+        "The period is not over: 环比 and 同比 compare the same stretch of the period before "
+        "and of a year earlier",
+    ),
     "rep.overdue": Msg("超期事项", "Overdue incidents"),
     "rep.unsatisfied": Msg("不满意事项", "Unsatisfied incidents"),
 }

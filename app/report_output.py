@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.i18n import t
 from app.reports import LEVELS, LIST_COLUMNS, Report, Row
 from incidents import kpi
 from incidents._time import LOCAL_TZ
@@ -52,6 +53,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "label": report.period,
         },
         "as_of": report.as_of.isoformat(),
+        "so_far": report.so_far,
         "incidents": report.frame_size,
         "received": report.received,
         "kpis": {k: {"zh": d.zh, "en": d.en, "kind": d.kind} for k, d in kpi.KPIS.items()},
@@ -137,9 +139,13 @@ def to_xlsx(report: Report, out: str | Path | io.BytesIO) -> None:
     overdue and unsatisfied lists; Chinese headers."""
     heading = f"{report.heading[0]} · {report.period}"
     with pd.ExcelWriter(out, engine="openpyxl") as xl:
-        title = pd.DataFrame({"Ember": [heading, f"统计截至 {_local(report.as_of)}"]})
+        lines = [heading, f"统计截至 {_local(report.as_of)}"]
+        if report.so_far:
+            lines.append(t("rep.so_far", "zh"))
+        title = pd.DataFrame({"Ember": lines})
         title.to_excel(xl, sheet_name="概览", index=False)
-        level_table(report.levels["town"]).to_excel(xl, sheet_name="概览", index=False, startrow=4)
+        town = level_table(report.levels["town"])
+        town.to_excel(xl, sheet_name="概览", index=False, startrow=len(lines) + 2)
         for level, zh, _en, _layer in LEVELS:
             if level != "town":
                 level_table(report.levels[level]).to_excel(xl, sheet_name=zh, index=False)
@@ -161,6 +167,8 @@ def xlsx_bytes(report: Report) -> bytes:
 def summary_lines(report: Report) -> list[str]:
     """A plain-text summary for the terminal: the town's KPIs with 环比 and 同比."""
     lines = [f"{report.heading[0]} {report.heading[1]} · {report.period}"]
+    if report.so_far:
+        lines.append(f"  {t('rep.so_far', 'zh')} / {t('rep.so_far', 'en')}")
     town = report.levels["town"][0].kpis if report.levels["town"] else {}
     for name, c in town.items():
         spec = kpi.KPIS[name]

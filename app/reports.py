@@ -81,6 +81,12 @@ class Report:
         return HEADINGS[self.kind]
 
     @property
+    def so_far(self) -> bool:
+        """Whether the period was not over at ``as_of``: its figures are so far, and 环比 / 同比
+        compare the same stretch of the period before and of a year earlier."""
+        return bool(self.as_of < self.window.end)
+
+    @property
     def period(self) -> str:
         """The period as local days, e.g. ``2026-05-25 – 2026-05-31``."""
         start = self.window.start.tz_convert(LOCAL_TZ).date()

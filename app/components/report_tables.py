@@ -142,6 +142,8 @@ def body_html(report: reports.Report, lang: Lang) -> str:
         f'<h2 class="report-heading">{_text(zh)}<small> {_text(en)}</small></h2>',
         f"<p>{_text(period)}</p>",
     ]
+    if report.so_far:
+        out.append(f'<p class="report-so-far">{_text(t("rep.so_far", lang))}</p>')
     for level, zh_name, en_name, _layer in reports.LEVELS:
         title = en_name if lang == "en" else zh_name
         out.append(level_table(level, title, report.levels[level], lang))

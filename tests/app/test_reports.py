@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from app import report_output, reports
+from app.components import report_tables as tables
 from app.config import Settings
 from app.server import create_app
 from incidents import kpi
@@ -59,6 +60,12 @@ def test_numbers_are_those_of_incidents_kpi(demo: Path, kind: str, day: date) ->
     assert (report.unsatisfied["satisfaction"] == "不满意").all()
     assert "caller_phone" not in report.overdue.columns
     assert report.levels["grid"] and report.levels["team"]
+    # a period not over says so, on the page, in the JSON and in the terminal's summary
+    note = "本期尚未结束"
+    assert report.so_far == (day == date(2026, 11, 3))
+    assert (note in tables.body_html(report, "zh")) == report.so_far
+    assert report_output.to_json(report)["so_far"] == report.so_far
+    assert any(note in line for line in report_output.summary_lines(report)) == report.so_far
 
 
 def test_xlsx_has_a_sheet_per_level(demo: Path, tmp_path: Path) -> None:
