@@ -22,7 +22,7 @@ from flask import Response, current_app
 
 from incidents.masking import mask_phone
 from ingest.context import IngestContext
-from store import IncidentNotFound, IncidentQuery, IncidentStore, Scope
+from store import QUERY_COLUMNS, IncidentNotFound, IncidentQuery, IncidentStore, Scope
 
 STATE_KEY = "ember_api"
 #: The layers the APIs publish: id -> (中文, English).
@@ -36,6 +36,10 @@ LAYERS: dict[str, tuple[str, str]] = {
 MASKED_LAYER_COLUMNS = ("officer_phone",)
 #: Incident columns never sent through the APIs, even masked.
 PRIVATE_INCIDENT_COLUMNS = ("caller_name", "caller_phone", "caller_id_number")
+#: The properties of an incident the APIs give (besides its id): ``properties=`` picks from these.
+PUBLIC_INCIDENT_COLUMNS = tuple(
+    c for c in QUERY_COLUMNS if c != "id" and c not in PRIVATE_INCIDENT_COLUMNS
+)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Collections: the published layers (villages, grid cells, police beats, fire stations) and
 ``incidents``. Items take ``bbox`` (CRS84), ``datetime`` (incidents: ``received_at``; ignored by
 the layers, which have no time), ``limit`` (default 100, at most 10,000) and ``offset``, with
-``next``/``prev`` links that keep the other parameters. Output is GeoJSON in CRS84.
+``next``/``prev`` links that keep the other parameters, and ``properties`` (a comma-separated
+list of the properties wanted, as OGC API – Features Part 6 has it; the id and the geometry
+always come; for incidents the store reads only those columns). Output is GeoJSON in CRS84.
 
 Who sees what: signed-in users (session cookie) and API keys (``?api_key=`` or ``X-API-Key``)
 see incidents within their scope, personal data left out; anonymous callers see the layers and an
@@ -15,6 +17,7 @@ dataset fail to open. An unknown or disabled key is refused with 403.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +30,7 @@ from shapely.geometry import box
 from app.api._auth import KeyRefused, caller
 from app.api._common import (
     LAYERS,
+    PUBLIC_INCIDENT_COLUMNS,
     features,
     incident_by_id,
     iso,
@@ -209,19 +213,42 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None]:
     return start, (end + step if end is not None else None)
 
 
+def parse_properties(text: str | None, known: Sequence[str]) -> tuple[str, ...] | None:
+    """The ``properties`` asked for (``None``: every one; empty: none but the id).
+
+    Raises
+    ------
+    BadRequest
+        A name that is not a property of the collection.
+    """
+    if text is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BadRequest(
+            f"没有这些属性 / no such properties: {', '.join(unknown)} "
+            f"(可选 / one of: {', '.join(known)})"
+        )
+    return names
+
+
 def _incidents(
     bbox: tuple[float, float, float, float] | None,
     start: datetime | None,
     end: datetime | None,
     offset: int,
     limit: int,
+    properties: tuple[str, ...] | None = None,
 ) -> tuple[gpd.GeoDataFrame, int]:
     """One page of the incidents the caller may see, and how many match (the store reads the
     page, not every match: a harvester paging through 10^5 incidents asks for 10^3 pages)."""
     scope = caller(state().store).scope
+    columns = () if properties is None else (properties or ("id",))
     query = IncidentQuery(
-        bbox=bbox, received_from=start, received_to=end, offset=offset, limit=limit
-    )
+        bbox=bbox, received_from=start, received_to=end, offset=offset, limit=limit,
+        columns=columns,
+    )  # fmt: skip
     return query_public(query, scope), state().store.count_incidents(query, scope)
 
 
@@ -242,14 +269,20 @@ def items(cid: str) -> Response:
     if crs is not None and crs != CRS84:
         raise BadRequest(f"只支持 CRS84 / only bbox-crs {CRS84} is supported")
     start, end = parse_datetime(request.args.get("datetime"))
+    wanted = request.args.get("properties")
     if cid == "incidents":
-        page, matched = _incidents(bbox, start, end, offset, limit)
+        props = parse_properties(wanted, PUBLIC_INCIDENT_COLUMNS)
+        page, matched = _incidents(bbox, start, end, offset, limit, props)
         id_column = "id"
     else:
         frame = state().layer(cid)
+        id_column = "code"
+        known = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
+        props = parse_properties(wanted, known)
+        if props is not None:
+            frame = frame[[id_column, *props, frame.geometry.name]]
         if bbox is not None:
             frame = frame[frame.intersects(box(*bbox))]
-        id_column = "code"
         matched = len(frame)
         page = frame.iloc[offset : offset + limit]
     links = [_page_link(cid, "self", offset, limit)]

@@ -81,6 +81,16 @@ def _ogc_paths() -> dict[str, Any]:
         {**_query("datetime", "instant or interval (incidents: received_at)"), "style": "form"},
         _query("limit", "page size", type="integer", minimum=1, maximum=10000, default=100),
         _query("offset", "items to skip", type="integer", minimum=0, default=0),
+        {
+            **_query(
+                "properties",
+                "the properties wanted, comma-separated (the id and geometry always come)",
+                type="array",
+                items={"type": "string"},
+            ),
+            "style": "form",
+            "explode": False,
+        },
     ]
     items_params[1].update(style="form", explode=False)
     return {

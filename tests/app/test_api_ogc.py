@@ -109,6 +109,31 @@ def test_items_paging_datetime_and_errors(base_url: str, town: Town) -> None:
     assert requests.get(f"{base_url}/ogc/collections/nope", timeout=30).status_code == 404
 
 
+def test_items_give_the_properties_asked_for(base_url: str, town: Town) -> None:
+    items = f"{base_url}/ogc/collections/incidents/items"
+    head = {"X-API-Key": town.keys["hub"]}
+    asked = {"limit": 3, "properties": "state,received_at"}
+    doc = requests.get(items, params=asked, headers=head, timeout=30).json()
+    assert doc["numberReturned"] == 3
+    assert all(set(f["properties"]) == {"id", "state", "received_at"} for f in doc["features"])
+    assert all(f["geometry"]["type"] == "Point" for f in doc["features"])
+    nxt = next(link["href"] for link in doc["links"] if link["rel"] == "next")
+    assert "properties=state%2Creceived_at" in nxt  # the next page asks for the same
+    whole = requests.get(items, params={"limit": 3}, headers=head, timeout=30).json()
+    assert [f["properties"]["state"] for f in whole["features"]] == [
+        f["properties"]["state"] for f in doc["features"]
+    ]
+    bare = requests.get(items, params={"limit": 2, "properties": ""}, headers=head, timeout=30)
+    assert all(set(f["properties"]) == {"id"} for f in bare.json()["features"])
+    # a caller's phone is not a property of the API (never sent), so it cannot be asked for
+    refused = requests.get(items, params={"properties": "caller_phone"}, headers=head, timeout=30)
+    assert refused.status_code == 400 and "caller_phone" in refused.json()["description"]
+    cells = f"{base_url}/ogc/collections/grid_cells/items"
+    layer = requests.get(cells, params={"limit": 2, "properties": "name"}, timeout=30).json()
+    assert all(set(f["properties"]) == {"code", "name"} for f in layer["features"])
+    assert requests.get(cells, params={"properties": "nope"}, timeout=30).status_code == 400
+
+
 def test_session_sees_its_scope(town: Town) -> None:
     client = town.app.server.test_client()
     sign_in(client)
