@@ -325,8 +325,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     ),
     "rep.so_far": Msg(
         "本期尚未结束：环比、同比与上期、去年同期的同一时段比较",
-        "The period is not over: 环比 and 同比 compare the same stretch of the period before "
-        "and of a year earlier",
+        "The period is not over: its changes on the period before and on a year earlier "
+        "compare the same stretch of each",
     ),
     "rep.overdue": Msg("超期事项", "Overdue incidents"),
     "rep.unsatisfied": Msg("不满意事项", "Unsatisfied incidents"),
