@@ -91,6 +91,12 @@ def query_columns(wanted: Sequence[str]) -> tuple[str, ...]:
     return tuple(c for c in QUERY_COLUMNS if c in keep)
 
 
+def reads_personal(columns: Sequence[str]) -> bool:
+    """Whether a query of ``columns`` reads personal data (what :func:`mask_frame` masks): only
+    such a read by a scope that sees personal data is audited as ``view_personal``."""
+    return any(c in masking.PERSONAL_COLUMNS for c in columns)
+
+
 def typed_frame(
     rows: Sequence[Sequence[Any]], geometry: Any, columns: Sequence[str] = QUERY_COLUMNS
 ) -> gpd.GeoDataFrame:

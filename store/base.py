@@ -188,6 +188,8 @@ class IncidentQuery:
     ``columns`` names the columns to read, as OGC API Features' ``properties`` does (``id`` and
     the geometry always come; empty: every column): a KPI frame of a year of a city needs
     neither the callers nor the descriptions, whose reading and masking cost more than the rest.
+    A scope that sees personal data leaves a ``view_personal`` audit line per incident only when
+    the columns read hold personal data.
     """
 
     bbox: tuple[float, float, float, float] | None = None

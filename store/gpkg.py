@@ -295,9 +295,10 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         columns = common.query_columns(query.columns)
         select = codec.select_sql(columns, "i.geom")
         sql = f"{select} WHERE {where}{order_page(query, DIALECT)}"
-        with self._tx("view" if scope.personal_data else None) as conn:
+        audited = scope.personal_data and common.reads_personal(columns)
+        with self._tx("view" if audited else None) as conn:
             rows = conn.execute(sql, params).fetchall()
-            if scope.personal_data and rows:
+            if audited and rows:
                 now, detail = _now(), codec.to_json({"via": "query_incidents"})
                 audit = [(now, scope.actor, "view_personal", r[0], detail) for r in rows]
                 conn.executemany(_INSERT_AUDIT, audit)

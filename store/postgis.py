@@ -288,9 +288,10 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
         columns = common.query_columns(query.columns)
         select = codec.select_sql(columns, q.QUERY_GEOMETRY)
         sql = f"{select} WHERE {where}{order_page(query, q.DIALECT)}"
-        with self._tx("view" if scope.personal_data else None) as cur:
+        audited = scope.personal_data and common.reads_personal(columns)
+        with self._tx("view" if audited else None) as cur:
             rows = cur.execute(sql, params).fetchall()
-            if scope.personal_data and rows:
+            if audited and rows:
                 detail = codec.to_json({"via": "query_incidents"})
                 with cur.copy(q.AUDIT_COPY) as copy:
                     for r in rows:

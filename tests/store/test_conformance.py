@@ -398,6 +398,13 @@ def test_personal_data_masked_unless_allowed_and_views_audited(
     ]
     for a in s.audit_log():  # the audit log itself holds no personal data
         assert "13812345678" not in str(a.detail) and "罗小明" not in str(a.detail)
+    # columns that hold no personal data are not a view of it, whoever reads them
+    s.query_incidents(IncidentQuery(columns=("state", "received_at")), PERSONAL)
+    assert len([a for a in s.audit_log() if a.action == "view_personal"]) == len(views)
+    phones = s.query_incidents(IncidentQuery(ids=("I0001",), columns=("caller_phone",)), PERSONAL)
+    assert list(phones["caller_phone"]) == ["13812345678"]
+    after = [a for a in s.audit_log() if a.action == "view_personal"]
+    assert len(after) == len(views) + 1 and after[-1].incident_id == "I0001"
 
 
 def test_time_window_query_uses_an_index(store: IncidentStore, raw_sql) -> None:
