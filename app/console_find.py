@@ -8,6 +8,8 @@ shows it (masked), the caller is never searched.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from store import IncidentQuery, IncidentStore, Scope
@@ -25,7 +27,7 @@ def find(store: IncidentStore, scope: Scope, text: str, limit: int | None = None
     text = text.strip()
     if not text:
         return pd.DataFrame(columns=["id", *COLUMNS])
-    masked = Scope(**{**scope.__dict__, "personal_data": False})
+    masked = replace(scope, personal_data=False)
     query = IncidentQuery(columns=COLUMNS, newest_first=True)
     found = pd.DataFrame(store.query_incidents(query, masked).drop(columns="geometry"))
     in_id = found["id"].str.upper().str.contains(text.upper(), regex=False)

@@ -213,8 +213,11 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None]:
     return start, (end + step if end is not None else None)
 
 
-def parse_properties(text: str | None, known: Sequence[str]) -> tuple[str, ...] | None:
-    """The ``properties`` asked for (``None``: every one; empty: none but the id).
+def parse_properties(
+    text: str | None, known: Sequence[str], id_column: str
+) -> tuple[str, ...] | None:
+    """The ``properties`` asked for (``None``: every one; empty: none but the id, which always
+    comes and may be named).
 
     Raises
     ------
@@ -223,7 +226,8 @@ def parse_properties(text: str | None, known: Sequence[str]) -> tuple[str, ...] 
     """
     if text is None:
         return None
-    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    asked = (n.strip() for n in text.split(","))
+    names = tuple(dict.fromkeys(n for n in asked if n and n != id_column))
     unknown = [n for n in names if n not in known]
     if unknown:
         raise BadRequest(
@@ -271,14 +275,14 @@ def items(cid: str) -> Response:
     start, end = parse_datetime(request.args.get("datetime"))
     wanted = request.args.get("properties")
     if cid == "incidents":
-        props = parse_properties(wanted, PUBLIC_INCIDENT_COLUMNS)
+        props = parse_properties(wanted, PUBLIC_INCIDENT_COLUMNS, "id")
         page, matched = _incidents(bbox, start, end, offset, limit, props)
         id_column = "id"
     else:
         frame = state().layer(cid)
         id_column = "code"
         known = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
-        props = parse_properties(wanted, known)
+        props = parse_properties(wanted, known, id_column)
         if props is not None:
             frame = frame[[id_column, *props, frame.geometry.name]]
         if bbox is not None:
