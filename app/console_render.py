@@ -59,10 +59,10 @@ def lists(
 def found(url: str, text: str | None, selected: str | None, lang: str) -> list[Any]:
     """The incidents the find field's ``text`` matches within the account's scope (nothing when
     not allowed or nothing asked)."""
-    if not allowed() or not (text or "").strip():
+    text = (text or "").strip()
+    if not allowed() or not text:
         return []
-    frame = console_find.find(store_of(url), current_scope(), text or "")
-    return cp.found(frame, text or "", selected, lang)
+    return cp.found(console_find.find(store_of(url), current_scope(), text), selected, lang)
 
 
 def _digest(components: Any) -> str:

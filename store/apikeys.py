@@ -33,7 +33,7 @@ class ApiKey:
     created_at : datetime or None
         UTC.
     last_used_at : datetime or None
-        UTC, to the minute (None: never used).
+        UTC; noted at most once a minute (None: never used).
     """
 
     name: str

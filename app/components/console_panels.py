@@ -104,12 +104,9 @@ def find_box(lang: str) -> dcc.Input:
 
 
 def found(
-    frame: pd.DataFrame, text: str, selected: str | None, lang: str, shown: int = FOUND_SHOWN
+    frame: pd.DataFrame, selected: str | None, lang: str, shown: int = FOUND_SHOWN
 ) -> list[Any]:
-    """What the find field found, newest first, under a count: each row selects the incident
-    (nothing at all when nothing was asked)."""
-    if not text.strip():
-        return []
+    """What the find field found, newest first, under a count: each row selects the incident."""
     if frame.empty:
         return [html.P(t("con.none_found", lang), className="console-muted")]
     many = len(frame) > shown
