@@ -14,6 +14,9 @@ wall: scripts, exports of the view).
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +32,7 @@ __all__ = [
     "BadViewArgument",
     "answer",
     "clusters_payload",
+    "first_frame",
     "history_payload",
     "parse_bbox",
     "parse_zoom",
@@ -44,6 +48,9 @@ MIN_ZOOM, MAX_ZOOM = 9, 16
 RADIUS_PX = 72
 #: Fewest incidents shown as a cluster.
 MIN_POINTS = 3
+#: Most features of a zoom in the wall's first frame (:func:`first_frame`): a town opens at
+#: a zoom of a few dozen clusters; 150 keeps the layout within ~25 KB at 100,000 incidents.
+FIRST_FRAME_MAX = 150
 
 
 def _located(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,11 +101,51 @@ def history_payload(
     )
 
 
-@lru_cache(maxsize=8)
+class _Kept:
+    """The last :data:`size` results of :func:`_compute_levels` by their arguments, least
+    recently used dropped first; unlike ``functools.lru_cache``, it can be asked whether a
+    result is kept without computing it (the layout's first frame must not wait for one)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], tuple[ClusterLevels, pd.DataFrame]]
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[ClusterLevels, pd.DataFrame] | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: tuple[Any, ...], value: tuple[ClusterLevels, pd.DataFrame]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_KEPT = _Kept(8)
+
+
 def _levels(
     url: str, cut: str, filters: WallFilters, display: Display
 ) -> tuple[ClusterLevels, pd.DataFrame]:
-    """The clusters of every zoom of the filtered history, and its located rows (id, s, o)."""
+    """The clusters of every zoom of the filtered history, and its located rows (id, s, o):
+    kept for the last few (store, cut, filters, display)."""
+    key = (url, cut, filters, display)
+    kept = _KEPT.get(key)
+    if kept is None:
+        kept = _compute_levels(url, cut, filters, display)
+        _KEPT.put(key, kept)
+    return kept
+
+
+def _compute_levels(
+    url: str, cut: str, filters: WallFilters, display: Display
+) -> tuple[ClusterLevels, pd.DataFrame]:
     now = pd.Timestamp(cut)
     rows = _located(filtered(history_frame(url, cut), filters, now))
     codes, late = _point_props(rows, now)
@@ -122,6 +169,30 @@ def _levels(
 def prepare(url: str, cut: str, filters: WallFilters, display: Display = IDENTITY) -> None:
     """Compute (and keep) the clusters of every zoom for ``filters`` at ``cut``."""
     _levels(url, cut, filters, display)
+
+
+def first_frame(
+    url: str, cut: str, filters: WallFilters, display: Display = IDENTITY
+) -> dict[str, Any]:
+    """What the wall's map draws first: ``{zoom: FeatureCollection}`` of the whole town, for
+    every zoom from :data:`MIN_ZOOM` up to the last with at most :data:`FIRST_FRAME_MAX`
+    features; empty unless the clusters for these arguments are already computed (a page's
+    layout must not wait for them: the history request computes them then).
+
+    The wall's page carries it in its layout, and the map draws the zoom it opens at from it
+    as soon as it has its view (``assets/wall_map_first.js``), instead of a request made after
+    the map's lazily loaded layers have rendered."""
+    kept = _KEPT.get((url, cut, filters, display))
+    if kept is None:
+        return {}
+    levels, props = kept
+    frames: dict[str, Any] = {}
+    for zoom in range(MIN_ZOOM, MAX_ZOOM + 1):
+        features = levels.at(zoom, None)
+        if len(features) > FIRST_FRAME_MAX:
+            break
+        frames[str(zoom)] = json.loads(clusters_geojson(features, props))
+    return frames
 
 
 def clusters_geojson(features: pd.DataFrame, props: pd.DataFrame) -> bytes:

@@ -74,6 +74,12 @@ def first(
     return parts, grid_legend
 
 
+def first_frame(url: str, cut: str, f: WallFilters, basemap: Any) -> dict[str, Any]:
+    """The history layer's first frame for the page's layout (:func:`wall_history.first_frame`),
+    in the display coordinates of ``basemap`` (a :class:`~app.basemap.Basemap` or a URL)."""
+    return wall_history.first_frame(url, cut, f, getattr(basemap, "display", IDENTITY))
+
+
 def set_hideout(the_map: Any, hideout: dict[str, Any]) -> None:
     """Put the grid layer's first shading into the map built by :func:`wm.wall_map`."""
     for node in the_map._traverse():

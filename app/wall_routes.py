@@ -1,6 +1,7 @@
 """The wall's layers over HTTP: the town's (``GET /wall/layers/<name>.geojson``) and the
-hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``); and the lazily loaded scripts
-the wall page's first render needs, loaded with the page (:func:`register_eager_chunks`).
+hotspots (``GET /wall/hotspots.geojson?layer=heat|hot&cut=…``); and what the wall page's first
+render needs, asked for with the page: the lazily loaded scripts, and the renderer's first
+requests as preloads (:func:`register_first_render`).
 
 The town's layers (grid cells, beats, stations, roads…) are fixed while the server runs: each is
 gzipped once, in the display's coordinates, and answered with an ETag (a reload gets a 304).
@@ -75,37 +76,52 @@ def register(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -
     app.server.add_url_rule(LAYER_ROUTE, "wall_layers", layer)
 
 
-#: The lazily loaded scripts the wall's first render needs (the history layer's GeoJSON, the
-#: filter bar's dropdowns and date picker).
+#: The lazily loaded scripts the wall's first render needs: the map layers' GeoJSON and the
+#: filter bar's dropdowns. Not the date picker's (100 KB): hidden unless the window is
+#: "custom" (``assets/wall.css``), it loads as Dash loads it, after the first frame.
 ASYNC_CHUNKS = (
     "/_dash-component-suites/dash_leaflet/async-GeoJSON.js",
     "/_dash-component-suites/dash/dcc/async-dropdown.js",
-    "/_dash-component-suites/dash/dcc/async-datepicker.js",
 )
+
+#: The renderer's requests at start, preloaded by the wall's page (relative to the app's
+#: ``requests_pathname_prefix``).
+PRELOADS = ("_dash-layout", "_dash-dependencies")
 
 #: Paths of the wall's page (app.server.ROUTES).
 WALL_PATHS = ("/", "/wall")
 
 
-def register_eager_chunks(app: Dash) -> None:
-    """The wall's page loads the lazily loaded scripts its first render needs
-    (:data:`ASYNC_CHUNKS`) as ordinary scripts of the page, through Dash's documented
-    ``interpolate_index`` hook.
+def register_first_render(app: Dash) -> None:
+    """The wall's page asks, with its own HTML, for what its first render needs, through
+    Dash's documented ``interpolate_index`` hook: the lazily loaded scripts
+    (:data:`ASYNC_CHUNKS`) as ordinary scripts of the page, and the renderer's two requests
+    (:data:`PRELOADS`: the layout and the callbacks' graph) as preloads.
 
-    Lazily, each is asked for only once the layout is rendered, and its components are drawn
-    in a later render pass: the history layer's GeoJSON, and so its request, was created
+    Lazily, each chunk is asked for only once the layout is rendered, and its components are
+    drawn in a later render pass: the history layer's GeoJSON, and so its request, was created
     ~0.22 s after the page's first commit; with the chunks loaded with the page, ~0.15 s
     (medians of 8 loads). The chunks register themselves in webpack's chunk array, before or
     after their bundle. Other pages load them lazily, as before: the officer's phone needs no
     date picker.
-    (The history layer itself is not loaded ahead: what it fetches depends on the map's zoom,
-    known once the map is drawn, and is a few kilobytes.)"""
+
+    The renderer asks for the layout only once every script has run (~0.4 s into a cold load),
+    and then waited, idle, while the server built it (~0.05–0.08 s); preloaded, the server
+    builds it while the browser runs the scripts, and the renderer's own request is answered
+    from the preload (same URL, mode and credentials). The first frame of incidents comes with
+    the layout (:func:`app.wall_history.first_frame`)."""
     base = app.interpolate_index
+    prefix = app.config.requests_pathname_prefix
 
     def interpolate_index(**kwargs: Any) -> str:
         if has_request_context() and request.path in WALL_PATHS:
             tags = "".join(f'<script src="{chunk}"></script>' for chunk in ASYNC_CHUNKS)
             kwargs["scripts"] = tags + kwargs.get("scripts", "")
+            links = "".join(
+                f'<link rel="preload" href="{prefix}{path}" as="fetch" crossorigin="anonymous">'
+                for path in PRELOADS
+            )
+            kwargs["metas"] = kwargs.get("metas", "") + links
         return base(**kwargs)
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]

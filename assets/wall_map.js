@@ -57,12 +57,14 @@
     return renderer;
   }
 
-  function pointToLayer(feature, latlng) {
+  /* ``own``: on the map's own renderer (the first frame, wall_map_first.js, may come before
+   * the incidents' pane exists). */
+  function pointToLayer(feature, latlng, own) {
     var p = feature.properties || {};
     var closed = p.s === 5 || p.s === 6;
     var late = p.o === 1;
     return L.circleMarker(latlng, scaled({
-      renderer: canvas(),
+      renderer: own === true ? undefined : canvas(),
       radius: late ? 8 : closed ? 4 : 6,
       color: late ? "#ffffff" : "#0b1220",
       weight: late ? 2.5 : 1,
@@ -119,10 +121,17 @@
     return marker;
   }
 
-  /* The history layer: server clusters and single incidents. */
-  function historyToLayer(feature, latlng, context) {
+  /* The history layer: server clusters and single incidents. ``first``: for the first frame
+   * (wall_map_first.js), which the dash-leaflet layer's first feature removes. */
+  function historyToLayer(feature, latlng, context, first) {
     var p = feature.properties || {};
-    return p.cluster ? clusterToLayer(feature, latlng, context) : pointToLayer(feature, latlng);
+    if (first !== true && window.emberWallFirst) { window.emberWallFirst.drop(); }
+    return p.cluster ? clusterToLayer(feature, latlng, context) : pointToLayer(feature, latlng, first);
+  }
+
+  /* The server's zoom for the map's: one lower per doubling of the screen. */
+  function historyZoom(zoom) {
+    return Math.max(0, Math.floor(zoom - Math.log2(k()) + 1e-9));
   }
 
   /* The history URL for the map's zoom and view: the page's URL (cut and filters) plus the
@@ -132,7 +141,7 @@
   function historyUrl(base, zoom, bounds, current) {
     var none = window.dash_clientside.no_update;
     if (!base || zoom === undefined || zoom === null) { return none; }
-    var z = Math.max(0, Math.floor(zoom - Math.log2(k()) + 1e-9));
+    var z = historyZoom(zoom);
     var url = base + "&z=" + z;
     var b = bounds && (bounds.length === 2 ? bounds : null);
     if (b) {
@@ -145,6 +154,7 @@
       url += "&bbox=" + [snap(w - dx, false), snap(s - dy, false), snap(e + dx, true),
         snap(n + dy, true)].join(",");
     }
+    if (url !== current && window.emberWallFirst) { window.emberWallFirst.moved(url); }
     return url === current ? none : url;
   }
 
@@ -274,6 +284,7 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wall: {
       historyUrl: historyUrl,
+      historyZoom: historyZoom,
       mergeDelta: function (delta, current) {
         window.__wallLastOk = Date.now();
         var byId = {};

@@ -23,6 +23,9 @@ HISTORY_ID = "wall-incidents"
 #: The store holding the history layer's URL for the page's cut and filters; the browser adds
 #: the map's zoom and view to it (``wall.historyUrl`` in ``assets/wall_map.js``).
 HISTORY_URL_ID = "wall-history"
+#: The store holding the history layer's first frame (``app.wall_history.first_frame``),
+#: drawn by ``assets/wall_map_first.js`` as soon as the map has its view.
+FIRST_ID = "wall-first"
 LIVE_ID = "wall-live"
 TRINITY_ID = "wall-trinity"
 GRID_ID = "wall-grid"

@@ -7,10 +7,11 @@ Every few seconds the browser asks for a delta (incidents new or changed
 since the cut that it does not hold yet) and merges it clientside into the live layer; the
 staleness banner shows when deltas stop arriving.
 
-First render: the page loads the lazily loaded scripts its components need with its own
-(:func:`app.wall_routes.register_eager_chunks`); the layout (built for the page by
-:func:`app.server.root_layout`) already holds the tiles, legend, feed and grid shading from one
-cached overview (:mod:`app.wall_render`), so no callback runs before the map is drawn; the
+First render: the page loads the lazily loaded scripts its components need with its own and
+preloads the layout (:func:`app.wall_routes.register_first_render`); the layout (built for the
+page by :func:`app.server.root_layout`) already holds the tiles, legend, feed and grid shading
+from one cached overview (:mod:`app.wall_render`), so no callback runs before the map is drawn,
+and the history layer's first frame (``assets/wall_map_first.js``), drawn with the map; the
 charts (with plotly.js) come once it is. The hotspot overlays
 (:mod:`app.components.wall_hot`) are computed only while switched on. Labels are Chinese or
 English (:mod:`app.i18n`): ``?lang=en``, default from settings.
@@ -92,6 +93,7 @@ def layout(
             ),
             dcc.Store(id="wall-cut", data=cut),
             dcc.Store(id=wm.HISTORY_URL_ID, data=history_url(cut, f)),
+            dcc.Store(id=wm.FIRST_ID, data=render.first_frame(url, cut, f, basemap)),
             dcc.Store(id="wall-i18n", data=i18n_data(language)),
             dcc.Store(id="wall-delta"),
             dcc.Store(id="wall-known", data={}),
@@ -118,7 +120,7 @@ def _lang(value: Any) -> Lang:
 def register_callbacks(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -> None:
     """Attach the wall's callbacks to ``app`` for the store at ``url``; points are sent in
     ``display`` coordinates (``data`` is already in them)."""
-    wall_routes.register_eager_chunks(app)
+    wall_routes.register_first_render(app)
     wall_routes.register(app, url, data, display)  # /wall/layers/…, /wall/hotspots.geojson
     wh.register_callbacks(app, url, display)
     wall_feeds.register(app, url)  # the feeds-stalled alarm (#10)
