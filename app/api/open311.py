@@ -306,8 +306,13 @@ def _params() -> dict[str, str]:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise Open311Error(400, "请求体须为 JSON 对象 / the body must be a JSON object")
+        attributes = body.get("attribute") or {}
+        if not isinstance(attributes, dict):
+            raise Open311Error(
+                400, "attribute 须为 JSON 对象 / attribute must be a JSON object of codes"
+            )
         flat = {str(k): v for k, v in body.items() if not isinstance(v, dict)}
-        for key, value in (body.get("attribute") or {}).items():
+        for key, value in attributes.items():
             flat[f"attribute[{key}]"] = value
         return {k: "" if v is None else str(v) for k, v in flat.items()}
     return {k: v for k, v in request.form.items()}

@@ -149,6 +149,11 @@ def test_errors(root: str, town: Town) -> None:
     err = xmltodict.parse(r.content)["errors"]["error"]
     assert err["code"] == "400" and err["description"]
     assert post(api_key=hub, service_code="wage", lat="north", long=lon).status_code == 400
+    for attribute in (True, ["subcategory"], "arrears"):  # JSON, but not an object of codes
+        body = {"api_key": hub, "service_code": "wage", "attribute": attribute}
+        r = requests.post(f"{root}/requests.json", json=body, timeout=60)
+        assert r.status_code == 400, (attribute, r.text)
+        assert "attribute" in r.json()[0]["description"]
     assert requests.get(f"{root}/requests.json", timeout=30).status_code == 403
     head = {"X-API-Key": hub}
     r = requests.get(f"{root}/requests/N000.json", headers=head, timeout=30)
