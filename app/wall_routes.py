@@ -108,8 +108,9 @@ def register_first_render(app: Dash) -> None:
     The renderer asks for the layout only once every script has run (~0.4 s into a cold load),
     and then waited, idle, while the server built it (~0.05–0.08 s); preloaded, the server
     builds it while the browser runs the scripts, and the renderer's own request is answered
-    from the preload (same URL, mode and credentials). The first frame of incidents comes with
-    the layout (:func:`app.wall_history.first_frame`)."""
+    from the preload (same URL, mode and credentials). At low priority: the browser opens six
+    connections to a server, and the scripts, needed first, should not wait behind them. The
+    first frame of incidents comes with the layout (:func:`app.wall_history.first_frame`)."""
     base = app.interpolate_index
     prefix = app.config.requests_pathname_prefix
 
@@ -118,7 +119,8 @@ def register_first_render(app: Dash) -> None:
             tags = "".join(f'<script src="{chunk}"></script>' for chunk in ASYNC_CHUNKS)
             kwargs["scripts"] = tags + kwargs.get("scripts", "")
             links = "".join(
-                f'<link rel="preload" href="{prefix}{path}" as="fetch" crossorigin="anonymous">'
+                f'<link rel="preload" href="{prefix}{path}" as="fetch" crossorigin="anonymous"'
+                ' fetchpriority="low">'
                 for path in PRELOADS
             )
             kwargs["metas"] = kwargs.get("metas", "") + links

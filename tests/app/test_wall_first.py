@@ -93,7 +93,11 @@ def test_the_wall_preloads_the_renderers_requests(wall_app: Dash) -> None:
     client = sign_in_client(wall_app.server.test_client())
     page = client.get("/?window=year").get_data(as_text=True)
     head = page.split("</head>", 1)[0]
-    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin', head)
+    preloads = re.findall(
+        r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin="anonymous"'
+        r' fetchpriority="low">',
+        head,
+    )
     assert preloads == ["/" + p for p in wall_routes.PRELOADS]
     for path in preloads:
         assert client.get(path).status_code == 200
@@ -114,8 +118,22 @@ def test_dash_polyfill_only_for_browsers_that_need_it(wall_app: Dash) -> None:
         assert src and "/deps/polyfill@" in src.group(1)
         assert client.get(src.group(1)).status_code == 200
         assert "regenerator-runtime.js" in page  # what Dash's bundles need of it
+        assert "dash_table/bundle" not in page  # a bundle Ember does not use
     # Dash still writes the tag this module replaces (a Dash upgrade that changes it fails here).
     plain = Dash(__name__, serve_locally=True)
     plain.layout = html.Div("x")
     with plain.server.test_client() as c:
-        assert _index.POLYFILL_TAG.search(c.get("/").get_data(as_text=True))
+        page = c.get("/").get_data(as_text=True)
+        assert _index.POLYFILL_TAG.search(page) and _index.UNUSED_TAG.search(page)
+
+
+def test_ember_uses_no_datatable() -> None:
+    """dash_table's bundle is left out of every page (app._index): nothing may need it."""
+    root = Path(__file__).resolve().parents[2]
+    users = [
+        str(path.relative_to(root))
+        for path in (root / "app").rglob("*.py")
+        if re.search(r"dash_table|DataTable", path.read_text(encoding="utf-8"))
+        and path.name != "_index.py"
+    ]
+    assert users == [], f"{users} use dash_table: keep its bundle (app._index.UNUSED_TAG)"
