@@ -1,6 +1,7 @@
 """The wall's first render in headless Chromium: the incidents' first frame drawn with the map and
-handed over to the dash-leaflet layer without doubles; the layout taken from its preload; Dash's
-polyfill loaded by a browser that lacks what it adds, and not by one that has it."""
+handed over to the dash-leaflet layer without doubles, or gone as soon as the layer asks for other
+clusters; the layout taken from its preload; Dash's polyfill loaded by a browser that lacks what
+it adds, and not by one that has it."""
 
 from __future__ import annotations
 
@@ -118,3 +119,36 @@ def test_polyfill_only_where_the_browser_lacks_what_it_adds(browser: Any, wall_a
                 assert not errors, errors
             finally:
                 context.close()
+
+
+def test_first_frame_goes_when_the_layer_asks_for_other_clusters(
+    browser: Any, wall_app: Any
+) -> None:
+    with serve(wall_app) as base:
+        url = base + "/?window=year"
+        _load(browser, url)[0].close()  # computes the clusters
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        sign_in_context(context, base)
+        held: list[Any] = []
+        # The dash-leaflet layer's answers are held: what the page shows is the first frame.
+        context.route("**/wall/history.geojson*", lambda route: held.append(route))
+        page = context.new_page()
+        try:
+            page.goto(url)
+            page.locator(".wall-cluster").first.wait_for(timeout=30_000)
+            page.wait_for_function("document.querySelectorAll('.wall-cluster').length > 0")
+            page.wait_for_timeout(300)
+            assert held and page.locator(".wall-cluster").count() > 0
+            # Another filter: the layer asks for another URL, and the first frame goes at once
+            # (not left standing for clusters of the old filter while the answer is on its way).
+            page.locator("#wall-category").click()
+            page.get_by_role("option", name="劳资纠纷").click()
+            page.wait_for_function(
+                "document.querySelectorAll('.wall-cluster').length === 0", timeout=10_000
+            )
+            for route in held:
+                route.continue_()
+            context.unroute("**/wall/history.geojson*")
+            page.locator(".wall-cluster").first.wait_for(timeout=30_000)
+        finally:
+            context.close()
