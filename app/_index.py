@@ -22,7 +22,7 @@ from typing import Any
 
 from dash import Dash
 
-__all__ = ["POLYFILL_TAG", "UNUSED_TAG", "register_polyfill_on_demand"]
+__all__ = ["POLYFILL_TAG", "UNUSED_TAG", "register_page_scripts"]
 
 #: Dash's polyfill tag (``dash/deps/polyfill@<version>.min.js``, fingerprinted).
 POLYFILL_TAG = re.compile(r'<script src="(?P<src>[^"]*/deps/polyfill@[^"]*)"></script>')
@@ -45,7 +45,7 @@ def _on_demand(match: re.Match[str]) -> str:
     return f"<script>if(!({MODERN_TEST})){{document.write('{tag}');}}</script>"
 
 
-def register_polyfill_on_demand(app: Dash) -> None:
+def register_page_scripts(app: Dash) -> None:
     """Serve ``app``'s pages with Dash's polyfill tag replaced by the on-demand loader and
     without ``dash_table``'s bundle, through Dash's documented ``interpolate_index`` hook (a
     Dash without those tags is left as it is)."""

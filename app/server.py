@@ -31,7 +31,7 @@ from flask_login import current_user
 from werkzeug.serving import make_server
 
 from app import routes_incidents, routes_me, wall_data, wall_history, wall_routes
-from app._index import register_polyfill_on_demand
+from app._index import register_page_scripts
 from app.api import register_api
 from app.auth import init_auth
 from app.auth.wall_gate import HOME, may_watch_wall
@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    register_polyfill_on_demand(app)  # Dash's core-js only for old browsers (app._index)
+    register_page_scripts(app)  # core-js only for old browsers; no unused bundle (app._index)
     csrf = init_auth(app.server, store, settings)  # /login, /logout, sessions, CSRF (app.auth)
     init_health(app.server, settings.db)  # /healthz and the JSON access log (app.health)
     register_api(app.server, store, csrf)  # /ogc/, /open311/v2/, /openapi.json, /export/
