@@ -6,7 +6,9 @@ navigation until the incident clusters (computed on the server for the map's zoo
 ``app.wall_history``) and the KPI tiles are in the page, in a fresh browser context (no HTTP
 cache), after one untimed load has warmed the server's per-cut cache (an always-on wall server
 is warm; the cold figure is in the note): the median of five loads, against the median of five
-loads of the peer, the two alternating.
+loads of the peer, the two alternating. Warm, the first clusters come with the page's layout
+(``app.wall_history.first_frame``) and are drawn with the map; cold, they come from the
+history request, after the map's lazily loaded layers have rendered.
 
 Both pages are timed in the page: a ``MutationObserver`` installed before any of the page's
 scripts notes ``performance.now()`` (milliseconds since the navigation started) at the first
