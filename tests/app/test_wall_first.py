@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dash import Dash, html
@@ -18,30 +17,12 @@ from app.basemap import IDENTITY
 from app.config import Settings
 from app.server import create_app
 from tests._signin import sign_in_client, with_account
+from tests.app.test_wall_layout import layout_props
 
 
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Dash:
     return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
-
-
-def _store_data(node: Any, store_id: str) -> Any:
-    """The ``data`` of the component ``store_id`` in a ``/_dash-layout`` answer."""
-    if isinstance(node, dict):
-        props = node.get("props") or {}
-        if props.get("id") == store_id:
-            return props.get("data")
-        children = [*props.values(), *(v for k, v in node.items() if k != "props")]
-        for child in children:
-            found = _store_data(child, store_id)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for child in node:
-            found = _store_data(child, store_id)
-            if found is not None:
-                return found
-    return None
 
 
 def test_first_frame_is_every_small_zoom_of_the_kept_clusters(demo_gpkg: Path) -> None:
@@ -79,14 +60,14 @@ def test_wall_layout_carries_the_first_frame_once_computed(wall_app: Dash) -> No
     referer = {"Referer": "http://localhost/?window=month&category=wage"}
     f = wd.WallFilters.from_args({"window": "month", "category": "wage"})
     # Not computed yet for these filters: the layout does not wait for it.
-    layout = client.get("/_dash-layout", headers=referer).get_json()
-    assert _store_data(layout, "wall-first") in ({}, None)
+    layout = layout_props(client.get("/_dash-layout", headers=referer).get_json())
+    assert layout["wall-first"].get("data") in ({}, None)
     client.get(f"/wall/history.geojson?{wd.history_url(cut, f).split('?', 1)[1]}&z=12")
-    layout = client.get("/_dash-layout", headers=referer).get_json()
-    frames = _store_data(layout, "wall-first")
+    layout = layout_props(client.get("/_dash-layout", headers=referer).get_json())
+    frames = layout["wall-first"]["data"]
     assert frames and "12" in frames
     assert frames["12"]["type"] == "FeatureCollection" and frames["12"]["features"]
-    assert _store_data(layout, "wall-history") == wd.history_url(cut, f)
+    assert layout["wall-history"]["data"] == wd.history_url(cut, f)
 
 
 def test_the_wall_preloads_the_renderers_requests(wall_app: Dash) -> None:

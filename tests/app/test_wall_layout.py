@@ -38,18 +38,23 @@ def _layout(client: FlaskClient, referer: str | None) -> tuple[int, Any]:
     return response.status_code, body
 
 
-def _ids(node: Any) -> set[str]:
-    out: set[str] = set()
+def layout_props(node: Any) -> dict[str, dict[str, Any]]:
+    """The props of every component with a string id in a ``/_dash-layout`` answer, by id."""
+    out: dict[str, dict[str, Any]] = {}
     if isinstance(node, dict):
         props = node.get("props", {})
         if isinstance(props.get("id"), str):
-            out.add(props["id"])
+            out[props["id"]] = props
         for value in props.values():
-            out |= _ids(value)
+            out |= layout_props(value)
     elif isinstance(node, list):
         for item in node:
-            out |= _ids(item)
+            out |= layout_props(item)
     return out
+
+
+def _ids(node: Any) -> set[str]:
+    return set(layout_props(node))
 
 
 def _location(body: Any) -> dict[str, Any]:
