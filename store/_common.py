@@ -15,7 +15,7 @@ from incidents import masking
 from incidents.lifecycle import IncidentStatus, fold
 from incidents.model import Event, Incident
 from store._codec import QUERY_COLUMNS, TYPES, receive_event
-from store.base import DuplicateIncident, StoreError
+from store.base import DuplicateIncident, IncidentQuery, Scope, StoreError
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
 RESERVED = frozenset(
@@ -82,19 +82,17 @@ def duplicate_error(found: tuple[str, str, str] | None) -> DuplicateIncident:
     )
 
 
-def query_columns(wanted: Sequence[str]) -> tuple[str, ...]:
-    """The columns a query reads: ``id`` and ``wanted`` in :data:`QUERY_COLUMNS` order (every
-    column when ``wanted`` is empty)."""
-    if not wanted:
-        return QUERY_COLUMNS
-    keep = {"id", *wanted}
-    return tuple(c for c in QUERY_COLUMNS if c in keep)
-
-
-def reads_personal(columns: Sequence[str]) -> bool:
-    """Whether a query of ``columns`` reads personal data (what :func:`mask_frame` masks): only
-    such a read by a scope that sees personal data is audited as ``view_personal``."""
-    return any(c in masking.PERSONAL_COLUMNS for c in columns)
+def query_read(query: IncidentQuery, scope: Scope) -> tuple[tuple[str, ...], bool]:
+    """What ``query_incidents`` reads for ``scope``: the columns (``id`` and ``query.columns``
+    in :data:`QUERY_COLUMNS` order; every column when none is named), and whether the read is
+    audited as ``view_personal`` (only when the scope sees personal data and the columns hold
+    some: what :func:`mask_frame` masks)."""
+    columns = QUERY_COLUMNS
+    if query.columns:
+        keep = {"id", *query.columns}
+        columns = tuple(c for c in QUERY_COLUMNS if c in keep)
+    audited = scope.personal_data and any(c in masking.PERSONAL_COLUMNS for c in columns)
+    return columns, audited
 
 
 def typed_frame(

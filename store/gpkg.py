@@ -292,10 +292,9 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)
-        columns = common.query_columns(query.columns)
+        columns, audited = common.query_read(query, scope)
         select = codec.select_sql(columns, "i.geom")
         sql = f"{select} WHERE {where}{order_page(query, DIALECT)}"
-        audited = scope.personal_data and common.reads_personal(columns)
         with self._tx("view" if audited else None) as conn:
             rows = conn.execute(sql, params).fetchall()
             if audited and rows:

@@ -285,10 +285,9 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, q.DIALECT)
-        columns = common.query_columns(query.columns)
+        columns, audited = common.query_read(query, scope)
         select = codec.select_sql(columns, q.QUERY_GEOMETRY)
         sql = f"{select} WHERE {where}{order_page(query, q.DIALECT)}"
-        audited = scope.personal_data and common.reads_personal(columns)
         with self._tx("view" if audited else None) as cur:
             rows = cur.execute(sql, params).fetchall()
             if audited and rows:
