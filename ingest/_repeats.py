@@ -11,7 +11,9 @@ import pandas as pd
 
 from incidents.masking import mask_series
 from incidents.repeat import RepeatPolicy, link_repeats
+from store._common import CANDIDATE_COLUMNS
 from store.base import IncidentStore
+from store.received import ReceivedBatch
 
 
 def find_repeats(
@@ -24,6 +26,7 @@ def find_repeats(
     categories: list[str],
     phones: pd.Series,
     loc: dict[str, Any],
+    also: pd.DataFrame | None = None,
 ) -> dict[int, str]:
     """Row -> id of the incident it repeats, for the new rows (against the store's recent
     incidents and each other).
@@ -39,6 +42,8 @@ def find_repeats(
     categories : the category of every row of the batch
     phones : the normalised caller phone of every row of the batch
     loc : the location step's output for the batch (``lon``, ``lat``)
+    also : candidates not in the store yet (:func:`inflight_candidates` of a batch being
+        written), taken as the store would give them
 
     Returns
     -------
@@ -55,10 +60,9 @@ def find_repeats(
         return {}
     t = received.iloc[new_rows]
     plist = phones.tolist()
-    existing = store.repeat_candidates(
-        (t.min() - timedelta(days=policy.days + 1)).to_pydatetime(),
-        (t.max() + timedelta(seconds=1)).to_pydatetime(),
-    )
+    since = (t.min() - timedelta(days=policy.days + 1)).to_pydatetime()
+    until = (t.max() + timedelta(seconds=1)).to_pydatetime()
+    existing = store.repeat_candidates(since, until)
     new = pd.DataFrame(
         {
             "id": new_ids,
@@ -72,7 +76,34 @@ def find_repeats(
         }
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
+    if also is not None and len(also):
+        lo, hi = pd.Timestamp(since).tz_convert("UTC"), pd.Timestamp(until).tz_convert("UTC")
+        also = also[(also["received_at"] >= lo) & (also["received_at"] < hi)]
+        # in the store's order (received_at, id): it breaks ties between equal times
+        existing = pd.concat([existing, also], ignore_index=True) if len(existing) else also
+        existing = existing.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
     both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
     mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
     linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]
     return {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
+
+
+def inflight_candidates(batch: ReceivedBatch | None) -> pd.DataFrame | None:
+    """The new incidents of ``batch`` as :meth:`~store.base.IncidentStore.repeat_candidates`
+    gives them once stored: times to the millisecond, phones masked, state ``received``."""
+    if batch is None or not len(batch):
+        return None
+    at = pd.Series(batch.received_at).dt.tz_convert("UTC").dt.floor("ms")
+    return pd.DataFrame(
+        {
+            "id": list(batch.id),
+            "received_at": at,
+            "category": list(batch.category),
+            "lon": np.asarray(batch.lon, dtype="float64"),
+            "lat": np.asarray(batch.lat, dtype="float64"),
+            "caller_phone": mask_series(pd.Series(list(batch.caller_phone), dtype=object), "phone"),
+            "closed_at": pd.Series(pd.NaT, index=range(len(batch)), dtype="datetime64[ns, UTC]"),
+            "state": "received",
+        },
+        columns=list(CANDIDATE_COLUMNS),
+    )

@@ -7,10 +7,12 @@ against the store, which holds every batch before this one, then the rows to wri
 a failed write leaves the summary untouched). A batch whose write another writer beat
 (``DuplicateIncident``) is redone from its lookup.
 
-Not done: writing batch k on a thread while batch k+1 is prepared. Tried on the 100,000-row
-benchmark: with the GeoPackage it was slower (sqlite3's ``executemany`` takes the GIL back for
-every row it binds, so next to a busy Python thread each row waits for a GIL switch), and with
-PostGIS no faster on the two shared cores (the server's work already runs beside ours).
+A large run writes batch k in a writer process while it prepares and builds batch k+1
+(:mod:`ingest._writer`; a thread was tried and was slower: sqlite3's ``executemany`` takes the
+GIL back for every row it binds). What batch k+1 reads of batch k comes from the run itself:
+its (source, source id) keys (``seen``, taken back if the write is refused) and its new
+incidents as repeat candidates; a batch with amends is waited for before the next is built
+(an amend can move an incident). The store ends the same as with batches written in turn.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from incidents.model import Event
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -40,15 +41,16 @@ from ingest._build import (
 from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
-from ingest._repeats import find_repeats
+from ingest._repeats import find_repeats, inflight_candidates
 from ingest._util import _echo, _problem
+from ingest._write import WritePlan
+from ingest._writer import InlineWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import Categories, map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
-from store.base import DuplicateIncident, IncidentStore, QuarantineRow, Scope, StaleVersion
-from store.received import ReceivedBatch
+from store.base import DuplicateIncident, IncidentStore
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
@@ -92,10 +94,7 @@ class _Batch:
     cat_text: list[str]
     # -- built --
     repeat: dict[int, str] = field(default_factory=dict)
-    received_batch: ReceivedBatch | None = None
-    objects: tuple[list[Any], list[Event]] = field(default_factory=lambda: ([], []))
-    amends: list[tuple[Event, str]] = field(default_factory=list)
-    qrows: list[QuarantineRow] = field(default_factory=list)
+    plan: WritePlan = field(default_factory=WritePlan)
 
 
 class _Run:
@@ -114,11 +113,12 @@ class _Run:
         quarantine: bool,
         keep_outcomes: bool,
         file_label: str | None,
+        parallel: bool | None = None,
     ) -> None:
         self.table, self.fmt, self.store, self.ctx = table, fmt, store, context
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
-        self.actor, self.quarantine = actor, quarantine
+        self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
         self.file = file_label or os.path.basename(table.path)
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
         if keep_outcomes:
@@ -164,22 +164,76 @@ class _Run:
         # The collector is held off for a run of several batches (ingest._gc), not for a push
         # of a few rows: pushes arriving back to back would keep it off for good.
         big = total > size
-        # one connection for the run's batches
-        with self.store.pinned(), paused_gc() if big else nullcontext():
-            for start in range(0, total, size):
-                self.in_step(start, rows[start : start + size], ATTEMPTS)
-                if big:
-                    collect_batch()
+        # forked before this process opens its connection: the writer opens its own
+        writer = make_writer(
+            self.store, total, False if self.dry_run or not big else self.parallel,
+            actor=self.actor, source=self.fmt.source, quarantine=self.quarantine,
+        )  # fmt: skip
+        try:
+            # one connection for the run's batches
+            with self.store.pinned(), paused_gc() if big else nullcontext():
+                if isinstance(writer, InlineWriter):
+                    self.in_turn(writer, 0)
+                else:
+                    self.overlapped(writer)
+        finally:
+            writer.close()
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
 
-    def in_step(self, start: int, rows: Sequence[RawRow], attempts: int) -> None:
+    def in_turn(self, writer: Writer, first: int) -> None:
+        """Each batch from row ``first`` on prepared, built, written and counted in turn."""
+        rows, size = self.table.rows, self.batch_size
+        for start in range(first, len(rows), size):
+            self.in_step(start, rows[start : start + size], ATTEMPTS, writer)
+            if len(rows) > size:
+                collect_batch()
+
+    def overlapped(self, writer: Writer) -> None:
+        """Batch k written by ``writer`` while batch k+1 is prepared and built. A write refused
+        because another writer stored some of its rows first is redone, with the batches after
+        it, in turn (:meth:`in_turn`), its keys taken back from ``seen`` first."""
+        rows, size = self.table.rows, self.batch_size
+        pending: tuple[_Batch, dict[str, _Seen | None]] | None = None
+        for start in range(0, len(rows), size):
+            b = self.prepare(start, rows[start : start + size])
+            if pending is not None and (pending[0].plan.amends or not pending[0].plan.received):
+                if not self.settle(writer, *pending):  # an amend may move what build reads
+                    return self.in_turn(writer, pending[0].start)
+                pending = None
+            self.build(b, inflight=pending[0] if pending else None)
+            if pending is not None and not self.settle(writer, *pending):
+                return self.in_turn(writer, pending[0].start)
+            undo = {key: self.seen.get(key) for key in b.seen_now}
+            writer.submit(b.plan)
+            self.seen.update(b.seen_now)
+            pending = (b, undo)
+            collect_batch()
+        if pending is not None and not self.settle(writer, *pending):
+            self.in_turn(writer, pending[0].start)
+
+    def settle(self, writer: Writer, b: _Batch, undo: dict[str, _Seen | None]) -> bool:
+        """Wait for the write of ``b`` and count it; False (its keys taken back from ``seen``)
+        when another writer stored some of its rows first."""
+        try:
+            added = writer.result()
+        except DuplicateIncident:
+            for key, before in undo.items():
+                if before is None:
+                    self.seen.pop(key, None)
+                else:
+                    self.seen[key] = before
+            return False
+        self.count(b, added)
+        return True
+
+    def in_step(self, start: int, rows: Sequence[RawRow], attempts: int, writer: Writer) -> None:
         """Prepare, build, write and count one batch."""
         for attempt in range(attempts):
             b = self.prepare(start, rows)
             self.build(b)
             try:
-                added = self.write(b)
+                added = self.write(b, writer)
             except DuplicateIncident:
                 # another writer stored some of these rows between lookup and write
                 if attempt == attempts - 1:
@@ -305,46 +359,40 @@ class _Run:
             f"{col or 'a cell'} holds bytes that do not decode as {enc}",
         )
 
-    def build(self, b: _Batch) -> None:
-        """Repeat links (against the store, which holds every batch before this one) and the
-        rows to write (plain lists: per-row Series access would dominate the run)."""
+    def build(self, b: _Batch, inflight: _Batch | None = None) -> None:
+        """Repeat links (against the store, which holds every batch before this one but the
+        one ``inflight``, whose new incidents are candidates too) and the rows to write (plain
+        lists: per-row Series access would dominate the run)."""
         fmt, rows = self.fmt, b.rows
         new_ids = [str(b.outcome[i][1]) for i in b.new_rows]
         b.repeat = find_repeats(
             self.store, self.actor, self.ctx.repeat_policy, b.new_rows, new_ids, b.received,
             b.cats.category, b.phones, b.loc,
+            also=inflight_candidates(inflight.plan.received) if inflight else None,
         )  # fmt: skip
         column = partial(self.column, rows)
         f = batch_fields(column, self.cols, b.sids, b.hashes, b.received, b.cats, b.phones, b.loc)
+        plan = b.plan
         if self.ctx.columnar:
-            b.received_batch = received_batch(
+            plan.received = received_batch(
                 f, b.new_rows, new_ids, b.repeat, source=fmt.source, file=self.file
             )
         else:
-            b.objects = new_incidents(
+            plan.objects = new_incidents(
                 f, b.new_rows, new_ids, b.repeat, source=fmt.source, actor=self.actor,
                 file=self.file,
             )  # fmt: skip
-        b.amends = amend_events(f, b.amend_rows, actor=self.actor, file=self.file)
-        b.qrows = quarantine_rows(
+        plan.amends = amend_events(f, b.amend_rows, actor=self.actor, file=self.file)
+        plan.qrows = quarantine_rows(
             self.table, rows, b.problems, b.sids, source=fmt.source, file=self.file
         )
 
-    def write(self, b: _Batch) -> int:
-        """Write the batch (each step idempotent, so a crash between them is repaired by a
-        re-run); how many rows the quarantine did not hold yet."""
-        added = 0
+    def write(self, b: _Batch, writer: Writer) -> int:
+        """Write the batch; how many rows the quarantine did not hold yet."""
         if self.dry_run:
-            return added
-        if b.qrows and self.quarantine:
-            added = self.store.quarantine_add(b.qrows, actor=self.actor)
-        if b.received_batch is not None and len(b.received_batch):
-            self.store.add_received(b.received_batch, actor=self.actor)
-        elif b.objects[0]:
-            self.store.add_incidents(*b.objects, actor=self.actor)
-        for ev, key in b.amends:
-            self.append_amend(ev, key)
-        return added
+            return 0
+        writer.submit(b.plan)
+        return writer.result()
 
     def count(self, b: _Batch, added: int) -> None:
         """Count the batch (only once written: a failed write leaves the summary untouched)."""
@@ -357,17 +405,3 @@ class _Run:
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)
-
-    def append_amend(self, event: Event, key: str) -> None:
-        """Append an amend; when someone acted on the incident meanwhile, rebase on the new
-        version (the amend does not depend on the state)."""
-        for _ in range(5):
-            try:
-                self.store.append_event(event, event.seq - 1, Scope.everything(self.actor))
-                return
-            except StaleVersion as exc:
-                found = self.store.source_keys(self.fmt.source, [key]).get(key)
-                if found is None or event.data.get("content_hash") in found.content_hashes:
-                    return
-                event = Event(**{**vars(event), "seq": exc.actual + 1})
-        raise StaleVersion(event.incident_id, event.seq - 1, -1)

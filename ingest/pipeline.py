@@ -68,6 +68,7 @@ def ingest_table(
     quarantine: bool = True,
     keep_outcomes: bool = False,
     file_label: str | None = None,
+    parallel: bool | None = None,
 ) -> IngestSummary:
     """Run the pipeline over rows already read (see :func:`ingest_file`)."""
     feed = fmt if isinstance(fmt, FeedFormat) else get_format(fmt)
@@ -84,6 +85,7 @@ def ingest_table(
         quarantine=quarantine,
         keep_outcomes=keep_outcomes,
         file_label=file_label,
+        parallel=parallel,
     ).run()
 
 
@@ -99,6 +101,7 @@ def ingest_file(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     actor: str = ACTOR,
+    parallel: bool | None = None,
 ) -> IngestSummary:
     """Import one feed file into ``store``; every row is stored, updated, a duplicate or
     quarantined, and the summary says how many of each.
@@ -112,6 +115,8 @@ def ingest_file(
     aliases : extra ``{source column: canonical field}`` names
     dry_run : do everything but write
     batch_size : rows per transaction
+    parallel : write in a process of its own while the next batch is prepared
+        (:mod:`ingest._writer`); ``None``: for files of 20,000 rows or more
 
     Raises
     ------
@@ -131,6 +136,7 @@ def ingest_file(
             batch_size=batch_size,
             progress=progress,
             actor=actor,
+            parallel=parallel,
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,9 +147,22 @@ def connect(path: Path, *, timeout_s: float = 30.0) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
     conn.execute("PRAGMA cache_size = -131072")  # 128 MiB at most, for bulk loads
     conn.execute("PRAGMA foreign_keys = ON")
-    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
+    _wal(conn, timeout_s)
     return conn
+
+
+def _wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL. The switch needs the file to itself and SQLite does not wait for
+    it (no busy handler): two processes opening a new file at once (an ingest run and its
+    writer process) saw "database is locked", so it is retried until ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def statements(sql: str) -> list[str]:

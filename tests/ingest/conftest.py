@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.store.conftest import (  # noqa: F401
     raw_sql,
     store,
     store_url,
+    template_copy,
     two_stores,
 )
 
@@ -34,6 +36,20 @@ def town() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def ctx(town: dict[str, Any]) -> IngestContext:
     return IngestContext.from_frames(town)
+
+
+@pytest.fixture
+def reference_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A second empty store of ``store_url``'s backend, for a reference run to compare with."""
+    url = str(request.getfixturevalue("store_url"))
+    if not url.startswith("postgresql://"):
+        yield str(tmp_path / "reference.gpkg")
+        return
+    import psycopg
+
+    name = f"{psycopg.conninfo.conninfo_to_dict(url)['dbname']}_ref"
+    with template_copy(request.getfixturevalue("pg_server"), name) as ref:
+        yield ref
 
 
 def gbk_rows() -> list[dict[str, str]]:

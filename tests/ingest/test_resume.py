@@ -15,7 +15,6 @@ from tests.ingest.conftest import balanced, gbk_rows, write_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 5
-REF_DB = "ember_ingest_reference"
 
 KILLER = textwrap.dedent(
     """
@@ -67,21 +66,11 @@ def snapshot(store: IncidentStore) -> dict[str, Any]:
 
 
 def test_killed_and_resumed_equals_uninterrupted(
-    store_url: str, tmp_path: Path, ctx: IngestContext, request: Any
+    store_url: str, reference_url: str, tmp_path: Path, ctx: IngestContext
 ) -> None:
     feed = _feed(tmp_path)
     # the reference: one uninterrupted run into a second store of the same backend
-    if store_url.startswith("postgresql://"):
-        import psycopg
-
-        server = request.getfixturevalue("pg_server")
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {REF_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {REF_DB} TEMPLATE ember_template")
-        ref_url = server.url(REF_DB)
-    else:
-        ref_url = str(tmp_path / "reference.gpkg")
-    ref = open_store(ref_url)
+    ref = open_store(reference_url)
     try:
         full = balanced(ingest_file(feed, "110", ref, ctx, batch_size=BATCH))
         assert (full.read, full.stored, full.updated, full.duplicates, full.quarantined) == (

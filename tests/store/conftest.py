@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -52,17 +53,23 @@ def pg_server() -> Iterator[Any]:
         server.stop()
 
 
+@contextmanager
+def template_copy(server: Any, name: str) -> Iterator[str]:
+    """A database ``name`` copied from the PostGIS template for the block; its URL."""
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE ember_template")
+    yield server.url(name)
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def pg_url(pg_server: Any) -> Iterator[str]:
     """A fresh database (copy of the PostGIS template) for one test."""
-    import psycopg
-
-    name = f"ember_t{os.getpid()}_{next(_db_counter)}"
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE ember_template")
-    yield pg_server.url(name)
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with template_copy(pg_server, f"ember_t{os.getpid()}_{next(_db_counter)}") as url:
+        yield url
 
 
 @pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pyogrio
 
 from store import open_store
-from store._gpkg_sql import PAGE_SIZE
+from store._gpkg_sql import PAGE_SIZE, connect
 from tests.store.conftest import make_incident
 
 V1 = Path(__file__).resolve().parent.parent / "data" / "store_v1.gpkg"
@@ -44,3 +45,21 @@ def test_existing_store_keeps_its_page_size(tmp_path: Path) -> None:
     store.close()
     assert _page_size(path) == before
     assert "I9001" in pyogrio.read_dataframe(path, layer="incidents")["id"].tolist()
+
+
+def test_new_file_waits_for_another_opener_to_switch_to_wal(tmp_path: Path) -> None:
+    """Two processes opening a new file at once (an ingest run and its writer process): the
+    switch to WAL finds the file locked and is retried instead of failing."""
+    path = tmp_path / "new.gpkg"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")  # the other opener migrating (SQLite does not wait here)
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        conn = connect(path, timeout_s=10)
+    finally:
+        release.join()
+        other.close()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()

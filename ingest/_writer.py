@@ -1,0 +1,159 @@
+"""Where an ingest run's batches are written: in line, or by a writer process beside the run.
+
+A large file is written by a child process while the run prepares the next batch: on the
+100,000-row benchmark the write (SQLite building ~0.9 KB rows, their indexes, events and audit
+lines) and the preparing (parsing, geocoding, trinity, repeat links) each take about half of a
+run, and a thread cannot overlap them (sqlite3 takes the GIL back for every row it binds, see
+``ingest._run``). The child is forked so that it starts at once with the code already imported,
+and opens its own connection to the store's URL (it never touches the parent's connections).
+It is used only when forking is safe enough: on a platform with ``fork``, from the main thread,
+for runs of at least :data:`PARALLEL_MIN_ROWS` rows that write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing as mp
+import threading
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from ingest._write import WritePlan, write_plan
+from store import open_store
+from store.base import DuplicateIncident, IncidentStore, StoreError
+
+#: Rows from which a run writes in a process of its own (below, forking costs more than it
+#: saves, and a push of a few rows stays in the process that received it).
+PARALLEL_MIN_ROWS = 20_000
+
+
+class Writer(Protocol):
+    """Writes one batch at a time: :meth:`submit` a plan, then :meth:`result` before the next."""
+
+    def submit(self, plan: WritePlan) -> None: ...
+
+    def result(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class WriterDied(StoreError):
+    """The writer process ended without answering (killed, or out of memory)."""
+
+
+class InlineWriter:
+    """Writes each plan when it is submitted, in the calling thread."""
+
+    def __init__(self, store: IncidentStore, **how: Any) -> None:
+        self.store, self.how, self._added = store, how, 0
+
+    def submit(self, plan: WritePlan) -> None:
+        self._added = write_plan(self.store, plan, **self.how)
+
+    def result(self) -> int:
+        return self._added
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessWriter:
+    """Writes each plan in a forked child process; :meth:`result` waits for it."""
+
+    def __init__(self, url: str, **how: Any) -> None:
+        ctx = mp.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, url, how), daemon=True, name="ember-ingest-writer"
+        )
+        self._proc.start()
+        child.close()
+
+    def submit(self, plan: WritePlan) -> None:
+        try:
+            self._conn.send(plan)
+        except OSError as exc:
+            raise self._died() from exc
+
+    def result(self) -> int:
+        try:
+            kind, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise self._died() from exc
+        if kind == "ok":
+            return int(value)
+        name, message = value
+        if name == DuplicateIncident.__name__:
+            raise DuplicateIncident(message)
+        raise StoreError(f"写入进程出错 / the writer process failed: {name}: {message}")
+
+    def _died(self) -> WriterDied:
+        self._proc.join(timeout=5)
+        return WriterDied(
+            f"写入进程意外退出（退出码 {self._proc.exitcode}），本批未确认写入；重新运行即可补齐 / "
+            f"the writer process ended unexpectedly (exit code {self._proc.exitcode}); the batch "
+            "was not confirmed: run the import again to complete it"
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # already gone
+            self._conn.send(None)
+        self._proc.join(timeout=60)
+        if self._proc.is_alive():  # pragma: no cover - a wedged child
+            self._proc.terminate()
+            self._proc.join()
+        self._conn.close()
+
+
+def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
+    """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
+    message))`` (the store's exceptions do not all survive pickling), stop at ``None`` or when
+    the parent is gone."""
+    gc.disable()  # as the parent's run does (ingest._gc); collected after each batch below
+    store = open_store(url)
+    try:
+        with store.pinned():
+            while True:
+                try:
+                    plan = conn.recv()
+                except EOFError:
+                    return
+                if plan is None:
+                    return
+                try:
+                    conn.send(("ok", write_plan(store, plan, **how)))
+                except Exception as exc:  # every failure goes back to the run
+                    conn.send(("error", (type(exc).__name__, str(exc))))
+                gc.collect(0)
+    finally:
+        store.close()
+
+
+def can_fork() -> bool:
+    """Whether a writer process may be forked here (a platform with ``fork``, main thread)."""
+    return (
+        "fork" in mp.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+    )
+
+
+def make_writer(store: IncidentStore, rows: int, parallel: bool | None, **how: Any) -> Writer:
+    """A process writer when ``parallel`` asks for one (``None``: for runs of at least
+    :data:`PARALLEL_MIN_ROWS` rows) and it can be had, else one that writes in line."""
+    url = getattr(store, "url", None)
+    wanted = rows >= PARALLEL_MIN_ROWS if parallel is None else parallel
+    if wanted and isinstance(url, str) and can_fork():
+        return ProcessWriter(url, **how)
+    return InlineWriter(store, **how)
+
+
+__all__ = [
+    "PARALLEL_MIN_ROWS",
+    "InlineWriter",
+    "ProcessWriter",
+    "Writer",
+    "WriterDied",
+    "can_fork",
+    "make_writer",
+]

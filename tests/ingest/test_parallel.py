@@ -1,0 +1,151 @@
+"""Batches written by a writer process while the next is prepared (``ingest._writer``): the store
+ends as with batches written in turn — repeat links to the batch still being written included —
+a killed writer loses nothing that a re-run does not restore, and a write that another writer
+beat is redone."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import store.base as base
+from ingest import _run
+from ingest._writer import InlineWriter, ProcessWriter, WriterDied
+from ingest.pipeline import IngestContext, incident_id, ingest_file
+from store import IncidentQuery, Scope, open_store
+from tests.ingest.conftest import balanced, gbk_rows, write_csv
+from tests.ingest.test_resume import snapshot
+
+BATCH = 5
+
+
+def _again(row: dict[str, str], minutes: int) -> dict[str, str]:
+    """The same caller at the same place ``minutes`` later, under a new number: a repeat."""
+    t = datetime.strptime(row["报警时间"], "%Y-%m-%d %H:%M:%S") + timedelta(minutes=minutes)
+    return dict(row, 警情编号=row["警情编号"] + "R", 报警时间=t.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _feed(tmp_path: Path) -> tuple[Path, list[tuple[str, str]]]:
+    """22 good rows, two of them (each first in its batch) repeating a row of the batch before,
+    a bad one, a changed re-delivery, an exact repeat; and the (repeat, original) source ids."""
+    rows = gbk_rows()
+    first, second = _again(rows[3], 40), _again(rows[7], 50)
+    changed = dict(rows[2], 简要警情=rows[2]["简要警情"] + "（补充）")
+    bad = dict(rows[4], 警情编号="")
+    feed = [*rows[:5], first, *rows[5:8], bad, second, *rows[8:], changed, dict(rows[0])]
+    pairs = [(first["警情编号"], rows[3]["警情编号"]), (second["警情编号"], rows[7]["警情编号"])]
+    return write_csv(feed, tmp_path / "feed.csv"), pairs
+
+
+def _counts(s: Any) -> tuple[int, ...]:
+    return (s.read, s.stored, s.updated, s.duplicates, s.quarantined, s.repeats_linked)
+
+
+@pytest.fixture
+def writers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The writers the runs use."""
+    made: list[Any] = []
+    real = _run.make_writer
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        made.append(real(*a, **kw))
+        return made[-1]
+
+    monkeypatch.setattr(_run, "make_writer", spy)
+    return made
+
+
+def test_overlapped_writes_end_as_writes_in_turn(
+    store_url: str,
+    reference_url: str,
+    tmp_path: Path,
+    ctx: IngestContext,
+    writers: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed, pairs = _feed(tmp_path)
+    ref, store = open_store(reference_url), open_store(store_url)
+    try:
+        in_turn = balanced(ingest_file(feed, "110", ref, ctx, batch_size=BATCH, parallel=False))
+        # each write is held back before it commits, so the next batch is built before it
+        monkeypatch.setattr(base, "before_commit", lambda point: time.sleep(0.3))
+        overlapped = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+        assert [type(w) for w in writers] == [InlineWriter, ProcessWriter]
+        assert _counts(overlapped) == _counts(in_turn) == (25, 22, 1, 1, 1, in_turn.repeats_linked)
+        expected = snapshot(ref)
+        links = {r["source_id"]: r["repeat_of"] for r in expected["incidents"]}
+        for repeat, original in pairs:  # linked to a row of the batch still being written
+            assert links[repeat] == incident_id("110", original)
+        assert snapshot(store) == expected
+    finally:
+        ref.close()
+        store.close()
+
+
+def test_killed_writer_then_rerun_equals_uninterrupted(
+    store_url: str,
+    reference_url: str,
+    tmp_path: Path,
+    ctx: IngestContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed, _ = _feed(tmp_path)
+    ref, store = open_store(reference_url), open_store(store_url)
+    try:
+        balanced(ingest_file(feed, "110", ref, ctx, batch_size=BATCH, parallel=False))
+        seen = {"n": 0}
+
+        def die(point: str) -> None:  # runs in the forked writer
+            if point == "add_incidents":
+                seen["n"] += 1
+                if seen["n"] == 3:
+                    os._exit(137)  # inside the transaction: nothing of this batch commits
+
+        monkeypatch.setattr(base, "before_commit", die)
+        with pytest.raises(WriterDied, match="exit code 137"):
+            ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True)
+        monkeypatch.setattr(base, "before_commit", None)
+        partial = store.query_incidents(IncidentQuery(), Scope.everything("test"))
+        assert 0 < len(partial) < 22
+        again = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+        assert again.duplicates >= len(partial)
+        assert snapshot(store) == snapshot(ref)
+    finally:
+        ref.close()
+        store.close()
+
+
+def test_write_beaten_by_another_writer_is_redone(
+    store_url: str, tmp_path: Path, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, _ = _feed(tmp_path)
+    rows = gbk_rows()
+    other = write_csv([rows[6]], tmp_path / "other.csv")  # in the second batch of the feed
+    store = open_store(store_url)
+    real_build = _run._Run.build
+    beaten: list[int] = []
+
+    def build(self: Any, b: Any, inflight: Any = None) -> None:
+        real_build(self, b, inflight)
+        if b.start == BATCH and not beaten:  # after its lookup, before its write
+            beaten.append(b.start)
+            elsewhere = open_store(store_url)
+            try:
+                assert ingest_file(other, "110", elsewhere, ctx).stored == 1
+            finally:
+                elsewhere.close()
+
+    monkeypatch.setattr(_run._Run, "build", build)
+    try:
+        s = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+        assert beaten == [BATCH]
+        assert (s.stored, s.duplicates) == (21, 2)  # the row stored elsewhere: a duplicate
+        found = store.query_incidents(IncidentQuery(), Scope.everything("test"))
+        assert len(found) == 22 and found["source_id"].is_unique
+    finally:
+        store.close()
