@@ -4,9 +4,12 @@ The ``incidents`` table is the point layer QGIS opens: its first columns are exa
 ``incidents`` layer spec (``layers.incidents_layer.SPEC``), then the rest of the current status
 and what is needed to give back the incident as received. Columns fall in two groups:
 
-- **intake** (written once): id, source, texts, caller columns, ``parties`` (JSON), and ``intake``
-  (JSON: the incident's category, priority, deadline, codes, team, department and links as
-  received, which the status columns of the same names may since have changed);
+- **intake** (written once): id, source, texts, caller columns and ``parties`` (JSON);
+- ``intake`` (JSON, rewritten with the projection): of the incident's category, priority,
+  deadline, codes, team, department, links, place and point as received, those the status
+  columns of the same names have since changed — ``{}`` while they hold the values received (a
+  new incident), so the columns are not written twice. Rows written before 2026-12-04 hold every
+  key, which reads back the same;
 - **projection** (rewritten with every event, in the same transaction): what
   :func:`incidents.lifecycle.fold` derives — state, version, codes, key timestamps, satisfaction,
   the first commitment. Events are the truth; the projection is for queries and maps.
@@ -83,10 +86,14 @@ def insert_sql(table: str, columns: Sequence[str], ph: str) -> str:
 
 
 def update_sql(ph: str, geom: str) -> str:
-    """The projection update (columns, then the point as ``geom``, a backend expression),
-    conditional on the version the change was based on."""
+    """The projection update (columns, then the point as ``geom``, a backend expression, then
+    the ``intake`` JSON, see :func:`intake_json`), conditional on the version the change was
+    based on."""
     sets = ", ".join(f"{n} = {ph}" for n in PROJECTED)
-    return f"UPDATE incidents SET {sets}, geom = {geom} WHERE id = {ph} AND version = {ph}"
+    return (
+        f"UPDATE incidents SET {sets}, geom = {geom}, intake = {ph} "
+        f"WHERE id = {ph} AND version = {ph}"
+    )
 
 
 def select_sql(columns: Sequence[str], *extra: str) -> str:
@@ -251,11 +258,25 @@ def point(status: IncidentStatus) -> tuple[float | None, float | None]:
     return status.lon, status.lat
 
 
+def intake_json(incident: Incident, status: IncidentStatus) -> str:
+    """The ``intake`` column: the values ``incident`` was received with that ``status`` (the
+    projection beside it) no longer holds; ``{}`` when it holds them all."""
+    differ = {}
+    for k in _INTAKE_KEYS:
+        was, now = getattr(incident, k), getattr(status, k)
+        if k == "deadline":
+            was, now = (None if t is None else iso_ms(t) for t in (was, now))
+        elif k == "related":
+            was, now = list(was), list(now)
+        if was != now:
+            differ[k] = was
+    return to_json(differ)
+
+
 def intake(incident: Incident) -> dict[str, Any]:
-    """The intake columns of ``incident`` (datetimes UTC, JSON as text)."""
+    """The intake columns of ``incident`` (datetimes UTC, JSON as text), ``intake`` apart (it
+    depends on the status: :func:`intake_json`)."""
     caller = caller_of(incident)
-    kept = {k: getattr(incident, k) for k in _INTAKE_KEYS}
-    kept["deadline"] = None if incident.deadline is None else iso_ms(incident.deadline)
     return {
         "id": incident.id,
         "source": incident.source,
@@ -266,23 +287,23 @@ def intake(incident: Incident) -> dict[str, Any]:
         "caller_phone": caller.phone if caller else None,
         "caller_id_number": caller.id_number if caller else None,
         "parties": to_json([dict(vars(p)) for p in incident.parties]),
-        "intake": to_json(kept),
     }
 
 
 def row_values(incident: Incident, status: IncidentStatus) -> tuple[Any, ...]:
     """All columns of one incident row in :data:`NAMES` order (geometry apart)."""
-    values = {**intake(incident), **projection(status)}
+    values = {**intake(incident), **projection(status), "intake": intake_json(incident, status)}
     return tuple(values[n] for n in NAMES)
 
 
 def incident_from_row(row: Mapping[str, Any], lon: float | None, lat: float | None) -> Incident:
-    """The incident as received, from its stored row and current point (the intake JSON keeps
-    the place as received; rows written before it did fall back to the columns)."""
-    kept = from_json(row["intake"])
+    """The incident as received, from its stored row and current point: the status columns,
+    with the values the ``intake`` JSON keeps in their place (:func:`intake_json`)."""
+    kept = {k: row[k] for k in _INTAKE_KEYS if k not in ("related", "lon", "lat")}
+    kept.update(related=from_json(row["related"]), lon=lon, lat=lat)
+    kept.update(from_json(row["intake"]))
     deadline = parse_time(kept.pop("deadline"))
-    place = {"lon": lon, "lat": lat, **{k: row[k] for k in _PLACE}}
-    place.update((k, kept.pop(k)) for k in (*_PLACE, "lon", "lat") if k in kept)
+    place = {k: kept.pop(k) for k in (*_PLACE, "lon", "lat")}
     parties = tuple(Party(**p) for p in from_json(row["parties"]))
     received_at = parse_time(row["received_at"])
     assert received_at is not None

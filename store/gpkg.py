@@ -261,7 +261,10 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 proj = codec.projection(status)
                 update = _sqlite_values([proj[n] for n in codec.PROJECTED], _PROJECTED_DATETIMES)
                 blob = point_blob(*codec.point(status))
-                cur = conn.execute(_UPDATE, [*update, blob, event.incident_id, expected_version])
+                intake = codec.intake_json(incident, status)
+                cur = conn.execute(
+                    _UPDATE, [*update, blob, intake, event.incident_id, expected_version]
+                )
                 if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never pass silently
                     raise StaleVersion(event.incident_id, expected_version, -1)
                 detail = codec.to_json(common.event_detail(event, expected_version))

@@ -258,6 +258,7 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
                 [
                     *(proj[n] for n in codec.PROJECTED),
                     q.ewkb_point(*codec.point(status)),
+                    codec.intake_json(incident, status),
                     event.incident_id,
                     expected_version,
                 ],

@@ -143,6 +143,10 @@ class ReceivedBatch:
         return incs, events
 
 
+#: ``intake`` of an incident received with a repeat link: ``related`` was empty at intake.
+_LINKED = codec.to_json({"related": []})
+
+
 def _parties(name: str | None, phone: str | None) -> tuple[Party, ...]:
     if name or phone:
         return (Party(name=name or None, phone=phone, role="caller"),)
@@ -192,37 +196,8 @@ def received_rows(batch: ReceivedBatch, actor: str) -> ReceivedRows:
         ).decode() if name or phone else "[]"
         for name, phone in zip(batch.caller_name, batch.caller_phone, strict=True)
     ]  # fmt: skip
-    cols = (
-        batch.category, batch.subcategory, batch.grid_code, batch.village_code,
-        batch.beat_code, batch.station_code, batch.address, batch.description,
-        batch.geocode_level,
-    )  # fmt: skip
-    intake = [
-        dumps(
-            {
-                "category": c,
-                "subcategory": sc,
-                "priority": "normal",
-                "deadline": d,
-                "grid_code": g,
-                "village_code": v,
-                "beat_code": b,
-                "station_code": s,
-                "team_code": None,
-                "department_code": None,
-                "related": [],
-                "address": a,
-                "description": ds,
-                "geocode_level": lv,
-                "geocode_confidence": cf,
-                "lon": x,
-                "lat": y,
-            }
-        ).decode()
-        for c, sc, g, v, b, s, a, ds, lv, d, cf, x, y in zip(
-            *cols, due_text, conf, lon, lat, strict=True
-        )
-    ]
+    # what the fold's status no longer holds of the intake (codec.intake_json): the link only
+    intake = [_LINKED if r is not None else "{}" for r in batch.repeat_of]
     source = batch.source
     rows = list(
         zip(
