@@ -13,7 +13,6 @@ from incidents.masking import mask_series
 from incidents.repeat import RepeatPolicy, link_repeats
 from store._common import CANDIDATE_COLUMNS
 from store.base import IncidentStore
-from store.received import ReceivedBatch
 
 
 def find_repeats(
@@ -27,7 +26,7 @@ def find_repeats(
     phones: pd.Series,
     loc: dict[str, Any],
     also: pd.DataFrame | None = None,
-) -> dict[int, str]:
+) -> tuple[dict[int, str], pd.DataFrame | None]:
     """Row -> id of the incident it repeats, for the new rows (against the store's recent
     incidents and each other).
 
@@ -42,13 +41,16 @@ def find_repeats(
     categories : the category of every row of the batch
     phones : the normalised caller phone of every row of the batch
     loc : the location step's output for the batch (``lon``, ``lat``)
-    also : candidates not in the store yet (:func:`inflight_candidates` of a batch being
+    also : candidates not in the store yet (those this function returned for the batch being
         written), taken as the store would give them
 
     Returns
     -------
     dict
         Batch row -> id of the incident it repeats, for the new rows that repeat one.
+    DataFrame or None
+        The new incidents as :meth:`~store.base.IncidentStore.repeat_candidates` will give them
+        once stored (times to the millisecond, phones masked, state ``received``).
 
     Notes
     -----
@@ -57,7 +59,7 @@ def find_repeats(
     the radius and the window is negligible.
     """
     if not new_rows:
-        return {}
+        return {}, None
     t = received.iloc[new_rows]
     plist = phones.tolist()
     since = (t.min() - timedelta(days=policy.days + 1)).to_pydatetime()
@@ -85,25 +87,7 @@ def find_repeats(
     both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
     mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
     linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]
-    return {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
-
-
-def inflight_candidates(batch: ReceivedBatch | None) -> pd.DataFrame | None:
-    """The new incidents of ``batch`` as :meth:`~store.base.IncidentStore.repeat_candidates`
-    gives them once stored: times to the millisecond, phones masked, state ``received``."""
-    if batch is None or not len(batch):
-        return None
-    at = pd.Series(batch.received_at).dt.tz_convert("UTC").dt.floor("ms")
-    return pd.DataFrame(
-        {
-            "id": list(batch.id),
-            "received_at": at,
-            "category": list(batch.category),
-            "lon": np.asarray(batch.lon, dtype="float64"),
-            "lat": np.asarray(batch.lat, dtype="float64"),
-            "caller_phone": mask_series(pd.Series(list(batch.caller_phone), dtype=object), "phone"),
-            "closed_at": pd.Series(pd.NaT, index=range(len(batch)), dtype="datetime64[ns, UTC]"),
-            "state": "received",
-        },
-        columns=list(CANDIDATE_COLUMNS),
-    )
+    links = {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
+    never = pd.Series(pd.NaT, index=new.index, dtype="datetime64[ns, UTC]")
+    stored = new.assign(received_at=new["received_at"].dt.floor("ms"), closed_at=never)
+    return links, stored.assign(state="received")[list(CANDIDATE_COLUMNS)]

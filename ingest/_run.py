@@ -41,7 +41,7 @@ from ingest._build import (
 from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
-from ingest._repeats import find_repeats, inflight_candidates
+from ingest._repeats import find_repeats
 from ingest._util import _echo, _problem
 from ingest._write import WritePlan
 from ingest._writer import InlineWriter, Writer, make_writer
@@ -94,6 +94,7 @@ class _Batch:
     cat_text: list[str]
     # -- built --
     repeat: dict[int, str] = field(default_factory=dict)
+    candidates: pd.DataFrame | None = None  # the new incidents as repeat candidates
     plan: WritePlan = field(default_factory=WritePlan)
 
 
@@ -187,7 +188,7 @@ class _Run:
         for start in range(first, len(rows), size):
             self.in_step(start, rows[start : start + size], ATTEMPTS, writer)
             if len(rows) > size:
-                collect_batch()
+                collect_batch(start // size)
 
     def overlapped(self, writer: Writer) -> None:
         """Batch k written by ``writer`` while batch k+1 is prepared and built. A write refused
@@ -208,7 +209,7 @@ class _Run:
             writer.submit(b.plan)
             self.seen.update(b.seen_now)
             pending = (b, undo)
-            collect_batch()
+            collect_batch(start // size)
         if pending is not None and not self.settle(writer, *pending):
             self.in_turn(writer, pending[0].start)
 
@@ -365,10 +366,10 @@ class _Run:
         lists: per-row Series access would dominate the run)."""
         fmt, rows = self.fmt, b.rows
         new_ids = [str(b.outcome[i][1]) for i in b.new_rows]
-        b.repeat = find_repeats(
+        b.repeat, b.candidates = find_repeats(
             self.store, self.actor, self.ctx.repeat_policy, b.new_rows, new_ids, b.received,
             b.cats.category, b.phones, b.loc,
-            also=inflight_candidates(inflight.plan.received) if inflight else None,
+            also=inflight.candidates if inflight else None,
         )  # fmt: skip
         column = partial(self.column, rows)
         f = batch_fields(column, self.cols, b.sids, b.hashes, b.received, b.cats, b.phones, b.loc)

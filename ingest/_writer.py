@@ -19,6 +19,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from ingest._gc import collect_batch
 from ingest._write import WritePlan, write_plan
 from store import open_store
 from store.base import DuplicateIncident, IncidentStore, StoreError
@@ -110,8 +111,9 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
     """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
     message))`` (the store's exceptions do not all survive pickling), stop at ``None`` or when
     the parent is gone."""
-    gc.disable()  # as the parent's run does (ingest._gc); collected after each batch below
+    gc.disable()  # as the parent's run does (ingest._gc)
     store = open_store(url)
+    batches = 0
     try:
         with store.pinned():
             while True:
@@ -125,7 +127,8 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
                     conn.send(("ok", write_plan(store, plan, **how)))
                 except Exception as exc:  # every failure goes back to the run
                     conn.send(("error", (type(exc).__name__, str(exc))))
-                gc.collect(0)
+                collect_batch(batches)
+                batches += 1
     finally:
         store.close()
 

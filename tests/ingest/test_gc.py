@@ -8,7 +8,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from ingest._gc import collect_batch, paused_gc
+from ingest._gc import COLLECT_EVERY, collect_batch, paused_gc
 from ingest.pipeline import IngestContext, ingest_file, ingest_records
 from store import IncidentStore
 from tests.ingest.conftest import balanced, gbk_rows, write_csv
@@ -100,3 +100,16 @@ def test_a_push_of_a_few_rows_leaves_the_collector_on(
     balanced(s)
     assert s.stored == 1
     assert during and all(during)
+
+
+def test_a_run_collects_every_few_batches() -> None:
+    """Within a run, after every COLLECT_EVERY-th batch only."""
+    with paused_gc():
+        found = []
+        for batch in range(2 * COLLECT_EVERY):
+            a: list[object] = []
+            a.append(a)  # a cycle, dropped
+            del a
+            found.append(collect_batch(batch))
+    assert [i for i, n in enumerate(found) if n] == [COLLECT_EVERY - 1, 2 * COLLECT_EVERY - 1]
+    assert found[COLLECT_EVERY - 1] >= COLLECT_EVERY  # the cycles of the whole group

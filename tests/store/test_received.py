@@ -3,6 +3,7 @@ the rows ``add_incidents`` stores for the same incidents and receive events, on 
 
 from __future__ import annotations
 
+import pickle
 from datetime import timedelta
 from typing import Any
 
@@ -60,10 +61,16 @@ def make_batch(n: int, prefix: str = "R", first: int = 0) -> ReceivedBatch:
     )
 
 
-def test_add_received_stores_what_add_incidents_stores(two_stores: Any) -> None:
+@pytest.mark.parametrize("wire", [False, True], ids=["built", "pickled"])
+def test_add_received_stores_what_add_incidents_stores(two_stores: Any, wire: bool) -> None:
+    """Also after pickling, as the batch reaches an ingest run's writer process."""
     fast, careful, raw = two_stores
     for first, n in ((0, 37), (37, 1)):  # two batches: the second appends
         batch = make_batch(n, first=first)
+        if wire:
+            sent = pickle.loads(pickle.dumps(batch))
+            assert list(sent.data) == list(batch.data) and len(sent) == n
+            batch = sent
         assert fast.add_received(batch, actor="ingest") == n
         incs, events = batch.objects("ingest")
         assert careful.add_incidents(incs, events, actor="ingest") == n
