@@ -18,6 +18,9 @@ hash the store already holds for its key is a duplicate, one with a new hash is 
 write is one transaction and quarantining is keyed by the raw row's hash, so a run killed at any
 point and run again ends with the same store as a run that was never interrupted (given the same
 batch size: repeat links among the rows of one batch depend on the batch).
+
+A file of 20,000 rows or more is written by a writer process while the next batch is prepared
+(:mod:`ingest._writer`); the store ends the same as with the batches written in turn.
 """
 
 from __future__ import annotations
