@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import zip_longest
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ingest._batch import Batch, Seen, incident_id
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -43,11 +43,10 @@ from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
 from ingest._repeats import find_repeats
 from ingest._util import _echo, _problem
-from ingest._write import WritePlan
 from ingest._writer import InlineWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
-from ingest.normalise import Categories, map_categories, normalise_phones, parse_times
+from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
 from store.base import DuplicateIncident, IncidentStore
@@ -56,46 +55,6 @@ from store.base import DuplicateIncident, IncidentStore
 ATTEMPTS = 3
 
 Progress = Callable[[int, int], None]
-
-
-def incident_id(source: str, source_id: str) -> str:
-    """The incident id of (source, source_id): the same on every run, so re-runs converge."""
-    digest = hashlib.sha256(f"{source}\x1f{source_id}".encode()).hexdigest()
-    return f"N{digest[:15].upper()}"
-
-
-@dataclass
-class _Seen:
-    """What is known of one (source, source_id) during the run."""
-
-    incident_id: str
-    version: int
-    hashes: set[str]
-
-
-@dataclass
-class _Batch:
-    """One batch through its phases."""
-
-    start: int
-    rows: Sequence[RawRow]
-    problems: dict[int, list[dict[str, Any]]]
-    sids: list[str]
-    hashes: list[str]
-    received: pd.Series
-    loc: dict[str, Any]
-    new_rows: list[int]
-    amend_rows: list[tuple[int, str, int]]  # (row, incident id, version it is based on)
-    seen_now: dict[str, _Seen]
-    outcome: dict[int, tuple[str, str | None]]
-    cats: Categories
-    phones: pd.Series
-    bad_phone: npt.NDArray[np.bool_]
-    cat_text: list[str]
-    # -- built --
-    repeat: dict[int, str] = field(default_factory=dict)
-    candidates: pd.DataFrame | None = None  # the new incidents as repeat candidates
-    plan: WritePlan = field(default_factory=WritePlan)
 
 
 class _Run:
@@ -124,7 +83,7 @@ class _Run:
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
         if keep_outcomes:
             self.summary.outcomes = []
-        self.seen: dict[str, _Seen] = {}
+        self.seen: dict[str, Seen] = {}
         self._batch_rows: Sequence[RawRow] | None = None
         self._cache: dict[str, pd.Series] = {}
         self._grid: list[tuple[str, ...]] | None = None
@@ -195,7 +154,7 @@ class _Run:
         because another writer stored some of its rows first is redone, with the batches after
         it, in turn (:meth:`in_turn`), its keys taken back from ``seen`` first."""
         rows, size = self.table.rows, self.batch_size
-        pending: tuple[_Batch, dict[str, _Seen | None]] | None = None
+        pending: tuple[Batch, dict[str, Seen | None]] | None = None
         for start in range(0, len(rows), size):
             b = self.prepare(start, rows[start : start + size])
             if pending is not None and (pending[0].plan.amends or not pending[0].plan.received):
@@ -213,7 +172,7 @@ class _Run:
         if pending is not None and not self.settle(writer, *pending):
             self.in_turn(writer, pending[0].start)
 
-    def settle(self, writer: Writer, b: _Batch, undo: dict[str, _Seen | None]) -> bool:
+    def settle(self, writer: Writer, b: Batch, undo: dict[str, Seen | None]) -> bool:
         """Wait for the write of ``b`` and count it; False (its keys taken back from ``seen``)
         when another writer stored some of its rows first."""
         try:
@@ -245,7 +204,7 @@ class _Run:
             return
 
     # -- phases --
-    def prepare(self, start: int, rows: Sequence[RawRow]) -> _Batch:
+    def prepare(self, start: int, rows: Sequence[RawRow]) -> Batch:
         """Parse, validate, hash, look up, locate, decide; nothing that reads what the batch
         before wrote (that batch may still be being written)."""
         n = len(rows)
@@ -303,7 +262,7 @@ class _Run:
         sids = sid.tolist()
         fresh = sorted({sids[i] for i in np.flatnonzero(valid)} - set(self.seen))
         for key, found in self.store.source_keys(fmt.source, fresh).items():
-            self.seen[key] = _Seen(found.incident_id, found.version, set(found.content_hashes))
+            self.seen[key] = Seen(found.incident_id, found.version, set(found.content_hashes))
         seen = self.seen
         known_dup = np.array(
             [v and (c := seen.get(k)) is not None and h in c.hashes
@@ -318,7 +277,7 @@ class _Run:
         # -- decide: new, update or duplicate, in file order --
         new_rows: list[int] = []
         amend_rows: list[tuple[int, str, int]] = []
-        seen_now: dict[str, _Seen] = {}
+        seen_now: dict[str, Seen] = {}
         outcome: dict[int, tuple[str, str | None]] = {}
         for i in range(n):
             if i in problems:
@@ -329,11 +288,11 @@ class _Run:
                 outcome[i] = ("duplicate", cur.incident_id)
                 continue
             if cur is None:
-                cur = _Seen(incident_id(fmt.source, key), 1, {h})
+                cur = Seen(incident_id(fmt.source, key), 1, {h})
                 new_rows.append(i)
                 outcome[i] = ("stored", cur.incident_id)
             else:
-                cur = _Seen(cur.incident_id, cur.version, set(cur.hashes))
+                cur = Seen(cur.incident_id, cur.version, set(cur.hashes))
                 amend_rows.append((i, cur.incident_id, cur.version))
                 cur.version += 1
                 cur.hashes.add(h)
@@ -344,7 +303,7 @@ class _Run:
         cat_text = self.column(rows, "category_text")
         cats = map_categories(cat_text, self.column(rows, "description"), self.ctx.taxonomy)
         phones, bad_phone = normalise_phones(self.column(rows, "caller_phone"))
-        return _Batch(
+        return Batch(
             start, rows, problems, sids, hashes, received, loc, new_rows, amend_rows, seen_now,
             outcome, cats, phones, bad_phone, cat_text.tolist(),
         )  # fmt: skip
@@ -360,7 +319,7 @@ class _Run:
             f"{col or 'a cell'} holds bytes that do not decode as {enc}",
         )
 
-    def build(self, b: _Batch, inflight: _Batch | None = None) -> None:
+    def build(self, b: Batch, inflight: Batch | None = None) -> None:
         """Repeat links (against the store, which holds every batch before this one but the
         one ``inflight``, whose new incidents are candidates too) and the rows to write (plain
         lists: per-row Series access would dominate the run)."""
@@ -388,14 +347,14 @@ class _Run:
             self.table, rows, b.problems, b.sids, source=fmt.source, file=self.file
         )
 
-    def write(self, b: _Batch, writer: Writer) -> int:
+    def write(self, b: Batch, writer: Writer) -> int:
         """Write the batch; how many rows the quarantine did not hold yet."""
         if self.dry_run:
             return 0
         writer.submit(b.plan)
         return writer.result()
 
-    def count(self, b: _Batch, added: int) -> None:
+    def count(self, b: Batch, added: int) -> None:
         """Count the batch (only once written: a failed write leaves the summary untouched)."""
         count_batch(
             self.summary, b.rows, b.problems, b.outcome, b.loc, b.bad_phone, b.cats, b.cat_text,

@@ -7,7 +7,8 @@ run, and a thread cannot overlap them (sqlite3 takes the GIL back for every row 
 ``ingest._run``). The child is forked so that it starts at once with the code already imported,
 and opens its own connection to the store's URL (it never touches the parent's connections).
 It is used only when forking is safe enough: on a platform with ``fork``, from the main thread,
-for runs of at least :data:`PARALLEL_MIN_ROWS` rows that write.
+for runs of at least :data:`PARALLEL_MIN_ROWS` rows that write. Other threads (a PostGIS
+connection pool's) are not copied into the child, which uses nothing of theirs.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The ``incidents`` table is the point layer QGIS opens: its first columns are exactly those of the
 ``incidents`` layer spec (``layers.incidents_layer.SPEC``), then the rest of the current status
-and what is needed to give back the incident as received. Columns fall in two groups:
+and what is needed to give back the incident as received. Columns fall in three groups:
 
 - **intake** (written once): id, source, texts, caller columns and ``parties`` (JSON);
 - ``intake`` (JSON, rewritten with the projection): of the incident's category, priority,
