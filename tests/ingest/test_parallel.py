@@ -6,6 +6,7 @@ beat is redone."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,13 @@ import pytest
 
 import store.base as base
 from ingest import _run
-from ingest._writer import InlineWriter, ProcessWriter, WriterDied
+from ingest._writer import (
+    PARALLEL_MIN_ROWS,
+    InlineWriter,
+    ProcessWriter,
+    WriterDied,
+    make_writer,
+)
 from ingest.pipeline import IngestContext, incident_id, ingest_file
 from store import IncidentQuery, Scope, open_store
 from tests.ingest.conftest import balanced, gbk_rows, write_csv
@@ -149,3 +156,26 @@ def test_write_beaten_by_another_writer_is_redone(
         assert len(found) == 22 and found["source_id"].is_unique
     finally:
         store.close()
+
+
+def test_which_writer_a_run_gets(tmp_path: Path) -> None:
+    """A process from PARALLEL_MIN_ROWS rows (or when asked), from the main thread only, for a
+    store that has a URL to open again."""
+    store = open_store(str(tmp_path / "w.gpkg"))
+    how = {"actor": "ingest", "source": "110", "quarantine": True}
+
+    def kind(rows: int, parallel: bool | None = None, of: Any = store) -> type:
+        w = make_writer(of, rows, parallel, **how)
+        w.close()
+        return type(w)
+
+    assert kind(PARALLEL_MIN_ROWS) is ProcessWriter
+    assert kind(PARALLEL_MIN_ROWS - 1) is InlineWriter
+    assert kind(10, parallel=True) is ProcessWriter
+    assert kind(PARALLEL_MIN_ROWS, parallel=False) is InlineWriter
+    assert kind(PARALLEL_MIN_ROWS, of=object()) is InlineWriter  # no URL
+    other: list[type] = []
+    t = threading.Thread(target=lambda: other.append(kind(PARALLEL_MIN_ROWS)))
+    t.start()
+    t.join(30)
+    assert other == [InlineWriter]
