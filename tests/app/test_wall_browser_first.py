@@ -30,6 +30,15 @@ new MutationObserver(function () {
 }).observe(document, {subtree: true, childList: true});
 """
 
+#: When the page first asked for the history layer's clusters (ms, as the marks), or null.
+HISTORY_ASKED = """
+(() => {
+  const asked = performance.getEntriesByType('resource')
+    .filter(e => e.name.includes('/wall/history.geojson')).map(e => e.startTime);
+  return asked.length ? Math.min(...asked) : null;
+})()
+"""
+
 
 @pytest.fixture(scope="module")
 def wall_app(demo_gpkg: Path) -> Any:
@@ -69,8 +78,12 @@ def test_first_frame_comes_with_the_map_and_hands_over(browser: Any, wall_app: A
         context, page, requests, errors = _load(browser, url)
         try:
             marks = page.evaluate("window.__marks")
-            # Drawn in the task that drew the map, not after a request made once it was.
-            assert marks[".wall-cluster"] == marks[".leaflet-container"], marks
+            asked = page.evaluate(HISTORY_ASKED)
+            # Drawn with the map (the same task; under load the observer has been seen called
+            # twice within it, 0.1 ms apart), not after a request made once the map was there.
+            drawn, map_at = marks[".wall-cluster"], marks[".leaflet-container"]
+            assert 0 <= drawn - map_at < 20, marks
+            assert asked is None or drawn < asked, (marks, asked)
             # The dash-leaflet layer then draws its own, and the first frame goes: no doubles.
             page.wait_for_function(
                 "() => performance.getEntriesByType('resource')"
