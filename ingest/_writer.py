@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing as mp
+import signal
 import threading
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
@@ -112,6 +113,9 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
     """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
     message))`` (the store's exceptions do not all survive pickling), stop at ``None`` or when
     the parent is gone."""
+    # Ctrl+C reaches the whole process group: the run stops and closes the writer, which
+    # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as the parent's run does (ingest._gc)
     store = open_store(url)
     batches = 0

@@ -6,6 +6,7 @@ beat is redone."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import pytest
 
 import store.base as base
 from ingest import _run
+from ingest._write import WritePlan
 from ingest._writer import (
     PARALLEL_MIN_ROWS,
     InlineWriter,
@@ -179,3 +181,22 @@ def test_which_writer_a_run_gets(tmp_path: Path) -> None:
     t.start()
     t.join(30)
     assert other == [InlineWriter]
+
+
+def test_writer_outlives_ctrl_c_to_finish_its_batch(tmp_path: Path) -> None:
+    """Ctrl+C goes to the whole process group; the writer ignores it, so the batch in hand is
+    written whole and the run's own interruption closes it."""
+    writer = ProcessWriter(str(tmp_path / "w.gpkg"), actor="ingest", source="110", quarantine=True)
+    try:
+        writer.submit(WritePlan())  # the writer is up and waiting for the next plan
+        assert writer.result() == 0
+        pid = writer._proc.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert writer._proc.is_alive()
+        writer.submit(WritePlan())
+        assert writer.result() == 0
+    finally:
+        writer.close()
+    assert writer._proc.exitcode == 0
