@@ -1,7 +1,7 @@
 """Batches written by a writer process while the next is prepared (``ingest._writer``): the store
 ends as with batches written in turn — repeat links to the batch still being written included —
-a killed writer loses nothing that a re-run does not restore, and a write that another writer
-beat is redone."""
+a killed writer loses nothing that a re-run does not restore, a write that another writer beat
+is redone; which runs get a writer process, and that it outlives Ctrl+C to finish its batch."""
 
 from __future__ import annotations
 
