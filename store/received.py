@@ -49,6 +49,19 @@ def _constants() -> dict[str, Any]:
 CONSTANT: dict[str, Any] = _constants()
 
 
+def _intake(link: str | None) -> str:
+    """The ``intake`` column of an incident stored with only its receive event (with or
+    without a repeat link), from a real fold, as :data:`CONSTANT`."""
+    t = datetime(2000, 1, 1, tzinfo=UTC)
+    inc = Incident("X", "110", "x", t, "other")
+    data = {"repeat_of": link} if link else {}
+    return codec.intake_json(inc, fold([Event("X", 1, "receive", t, "x", data=data)], inc))
+
+
+#: ``intake`` of a new incident without a repeat link, and with one (``related`` was empty).
+UNLINKED_INTAKE, LINKED_INTAKE = _intake(None), _intake("Y")
+
+
 @dataclass(frozen=True)
 class ReceivedBatch:
     """New incidents of one source, each with just its ``receive`` event, as columns.
@@ -149,10 +162,6 @@ class ReceivedBatch:
         return incs, events
 
 
-#: ``intake`` of an incident received with a repeat link: ``related`` was empty at intake.
-_LINKED = codec.to_json({"related": []})
-
-
 class _WireData(Sequence[dict[str, Any]]):
     """The events' data of an unpickled batch: JSON text, decoded only if asked for."""
 
@@ -231,8 +240,7 @@ def received_rows(batch: ReceivedBatch, actor: str) -> ReceivedRows:
         ).decode() if name or phone else "[]"
         for name, phone in zip(batch.caller_name, batch.caller_phone, strict=True)
     ]  # fmt: skip
-    # what the fold's status no longer holds of the intake (codec.intake_json): the link only
-    intake = [_LINKED if r is not None else "{}" for r in batch.repeat_of]
+    intake = [UNLINKED_INTAKE if r is None else LINKED_INTAKE for r in batch.repeat_of]
     source = batch.source
     rows = list(
         zip(
