@@ -109,8 +109,12 @@ def demo_app(demo_gpkg: Path) -> Dash:
 
 
 def test_hotspot_overlays_serve_for_wall_for_the_filter_window(
-    demo_app: Dash, demo_gpkg: Path
+    demo_app: Dash, demo_gpkg: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The layers are recomputed each BUCKET_SECONDS (their window moves with the clock): the
+    # wall's clock stands still here, or a run straddling a minute sees two different ETags.
+    frozen = wd.now_utc()
+    monkeypatch.setattr(wd, "now_utc", lambda: frozen)
     world_app = demo_app
     client = sign_in_client(demo_app.server.test_client())
     url = str(demo_gpkg)
