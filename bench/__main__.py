@@ -8,6 +8,7 @@ import json
 import platform
 import re
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def _modules(only: str | None) -> list[str]:
     return [n for n in names if only is None or only in n]
 
 
-def _table(results: list[Result], stamp: str) -> str:
+def _table(results: list[Result], stamp: str, doc_lines: Mapping[str, str] | None = None) -> str:
     lines = [
         f"Latest figures (table written {stamp}) on {platform.machine()}, 2 cores, "
         f"{platform.python_implementation()} {platform.python_version()}: medians; ratio = peer "
@@ -33,14 +34,29 @@ def _table(results: list[Result], stamp: str) -> str:
         "|---|---|---:|---|---:|---:|",
     ]
     for r in results:
-        lines.append(
-            # Six significant digits: a partial run reads the rows it did not run back from
-            # here, and their ratios must come out as they were (4 decimals of 0.16 s did not).
+        # Six significant digits: a partial run reads the rows it did not run back from here.
+        line = (
             f"| {r.name} | {r.workload} | {r.ours_s:.6g} | {r.peer} | {r.peer_s:.6g} | "
             f"{r.ratio:.1f}× |"
         )
+        # A row whose figures are those of the doc keeps its line as written: a ratio computed
+        # again from printed figures can differ in its last digit (older rows have 4 decimals).
+        was = (doc_lines or {}).get(r.name)
+        lines.append(was if was is not None and _cells(was)[:5] == _cells(line)[:5] else line)
     notes = [f"- **{r.name}**: {r.note}" for r in results if r.note]
     return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _lines_in_doc(text: str) -> dict[str, str]:
+    """Each row's line in the table now in ``docs/benchmarks.md``, by benchmark name."""
+    if BEGIN not in text or END not in text:
+        return {}
+    table = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    return {_cells(x)[0]: x for x in table.splitlines() if len(_cells(x)) == 6}
 
 
 def _rows_in_doc(text: str) -> list[Result]:
@@ -52,7 +68,7 @@ def _rows_in_doc(text: str) -> list[Result]:
     notes = dict(re.findall(r"^- \*\*(.+?)\*\*: (.*)$", table, re.M))
     rows = []
     for line in table.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        cells = _cells(line)
         if len(cells) != 6 or cells[0] in ("benchmark", "---") or cells[2].startswith("-"):
             continue
         name, workload, ours, peer, peer_s, _ratio = cells
@@ -104,9 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         if BEGIN in text and END in text:
             head, rest = text.split(BEGIN, 1)
             _, tail = rest.split(END, 1)
-            DOC.write_text(
-                f"{head}{BEGIN}\n{_table(results, stamp)}\n{END}{tail}", encoding="utf-8"
-            )
+            table = _table(results, stamp, _lines_in_doc(text))
+            DOC.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}", encoding="utf-8")
     return 0
 
 
