@@ -162,10 +162,11 @@ class _Run:
                     return self.in_turn(writer, pending[0].start)
                 pending = None
             self.build(b, inflight=pending[0] if pending else None)
+            packed = writer.pack(b.plan)  # while batch k is still being written
             if pending is not None and not self.settle(writer, *pending):
                 return self.in_turn(writer, pending[0].start)
             undo = {key: self.seen.get(key) for key in b.seen_now}
-            writer.submit(b.plan)
+            writer.submit(packed)
             self.seen.update(b.seen_now)
             pending = (b, undo)
             collect_batch(start // size)
@@ -351,7 +352,7 @@ class _Run:
         """Write the batch; how many rows the quarantine did not hold yet."""
         if self.dry_run:
             return 0
-        writer.submit(b.plan)
+        writer.submit(writer.pack(b.plan))
         return writer.result()
 
     def count(self, b: Batch, added: int) -> None:

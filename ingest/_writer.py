@@ -19,6 +19,7 @@ import multiprocessing as mp
 import signal
 import threading
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Protocol
 
 from ingest._gc import collect_batch
@@ -32,9 +33,12 @@ PARALLEL_MIN_ROWS = 20_000
 
 
 class Writer(Protocol):
-    """Writes one batch at a time: :meth:`submit` a plan, then :meth:`result` before the next."""
+    """Writes one batch at a time: :meth:`submit` a :meth:`pack`-ed plan, then :meth:`result`
+    before the next. A plan may be packed while the batch before is still being written."""
 
-    def submit(self, plan: WritePlan) -> None: ...
+    def pack(self, plan: WritePlan) -> Any: ...
+
+    def submit(self, packed: Any) -> None: ...
 
     def result(self) -> int: ...
 
@@ -51,8 +55,11 @@ class InlineWriter:
     def __init__(self, store: IncidentStore, **how: Any) -> None:
         self.store, self.how, self._added = store, how, 0
 
-    def submit(self, plan: WritePlan) -> None:
-        self._added = write_plan(self.store, plan, **self.how)
+    def pack(self, plan: WritePlan) -> WritePlan:
+        return plan
+
+    def submit(self, packed: WritePlan) -> None:
+        self._added = write_plan(self.store, packed, **self.how)
 
     def result(self) -> int:
         return self._added
@@ -73,9 +80,14 @@ class ProcessWriter:
         self._proc.start()
         child.close()
 
-    def submit(self, plan: WritePlan) -> None:
+    def pack(self, plan: WritePlan) -> bytes:
+        """``plan`` pickled as ``Connection.send`` would (~40 ms a 10,000-row batch): done
+        while the child still writes the batch before, not after it, when the child waits."""
+        return bytes(ForkingPickler.dumps(plan))
+
+    def submit(self, packed: bytes) -> None:
         try:
-            self._conn.send(plan)
+            self._conn.send_bytes(packed)
         except OSError as exc:
             raise self._died() from exc
 

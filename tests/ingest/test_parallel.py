@@ -188,14 +188,14 @@ def test_writer_outlives_ctrl_c_to_finish_its_batch(tmp_path: Path) -> None:
     written whole and the run's own interruption closes it."""
     writer = ProcessWriter(str(tmp_path / "w.gpkg"), actor="ingest", source="110", quarantine=True)
     try:
-        writer.submit(WritePlan())  # the writer is up and waiting for the next plan
+        writer.submit(writer.pack(WritePlan()))  # the writer is up and waiting for the next plan
         assert writer.result() == 0
         pid = writer._proc.pid
         assert pid is not None
         os.kill(pid, signal.SIGINT)
         time.sleep(0.3)
         assert writer._proc.is_alive()
-        writer.submit(WritePlan())
+        writer.submit(writer.pack(WritePlan()))
         assert writer.result() == 0
     finally:
         writer.close()
