@@ -17,7 +17,7 @@
   var MAP_ID = "wall-map"; /* app.components.wall_map.MAP_ID */
   /* The boxes over the map's left side (app.components.wall_grid, app.pages.wall). */
   var LEFT_BOXES = [".wall-grid-control", ".wall-legend"];
-  var GAP = 8; /* pixels between a box and the town, at 1080p */
+  var GAP = 8; /* pixels between the boxes and the town */
 
   /* How far (pixels from the map's left edge) the boxes over the map's left side reach; 0
    * when none is shown. */
