@@ -144,3 +144,20 @@ def running(app: Dash) -> AbstractContextManager[str]:
 def live_server() -> Callable[[Dash], AbstractContextManager[str]]:
     """``with live_server(app) as url:`` serves ``app`` on 127.0.0.1 for the block."""
     return running
+
+
+@pytest.fixture
+def frozen_wall_clock(monkeypatch: pytest.MonkeyPatch) -> pd.Timestamp:
+    """The wall's clock (``app.wall_data.now_utc``) stood still at the current time for the
+    test, in every module of ``app`` that took it by name: what a test computes for "now" (a
+    cut, a 60 s bucket) is what the app's requests compute, whenever the test runs."""
+    import sys
+
+    from app import wall_data
+
+    real = wall_data.now_utc
+    now = real()
+    for module in [m for name, m in sys.modules.items() if name.split(".")[0] == "app"]:
+        if getattr(module, "now_utc", None) is real:
+            monkeypatch.setattr(module, "now_utc", lambda: now)
+    return now

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dash import Dash, html
 
@@ -54,9 +55,11 @@ def test_kept_levels_drop_the_least_recently_used() -> None:
     assert kept.get(("b",)) is None and kept.get(("a",)) is a and kept.get(("c",)) is c
 
 
-def test_wall_layout_carries_the_first_frame_once_computed(wall_app: Dash) -> None:
+def test_wall_layout_carries_the_first_frame_once_computed(
+    wall_app: Dash, frozen_wall_clock: pd.Timestamp
+) -> None:
     client = sign_in_client(wall_app.server.test_client())
-    cut = wd.cut_of(wd.now_utc())
+    cut = wd.cut_of(frozen_wall_clock)  # the layout's cut too, even as the hour turns
     referer = {"Referer": "http://localhost/?window=month&category=wage"}
     f = wd.WallFilters.from_args({"window": "month", "category": "wage"})
     # Not computed yet for these filters: the layout does not wait for it.

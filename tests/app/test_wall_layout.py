@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from dash import Dash
 from flask.testing import FlaskClient
@@ -109,16 +110,14 @@ def demo_app(demo_gpkg: Path) -> Dash:
 
 
 def test_hotspot_overlays_serve_for_wall_for_the_filter_window(
-    demo_app: Dash, demo_gpkg: Path, monkeypatch: pytest.MonkeyPatch
+    demo_app: Dash, demo_gpkg: Path, frozen_wall_clock: pd.Timestamp
 ) -> None:
     # The layers are recomputed each BUCKET_SECONDS (their window moves with the clock): the
     # wall's clock stands still here, or a run straddling a minute sees two different ETags.
-    frozen = wd.now_utc()
-    monkeypatch.setattr(wd, "now_utc", lambda: frozen)
     world_app = demo_app
     client = sign_in_client(demo_app.server.test_client())
     url = str(demo_gpkg)
-    cut = wd.cut_of(wd.now_utc())
+    cut = wd.cut_of(frozen_wall_clock)
     history = wd.history_url(cut, wd.WallFilters(window="year", category="wage"))
     inputs = [
         {"id": wall_hot.ON_ID, "property": "data", "value": {"heat": True, "hot": True}},
