@@ -16,6 +16,7 @@ from shapely.ops import unary_union
 from app.config import Settings
 from app.server import create_app, serve_in_thread
 from layers.io import write_layers
+from tests._signin import with_account
 
 TOWN_CODE = "330784199"
 #: (code, name, west, east) of the two villages; each is split into a south and a north cell.
@@ -144,6 +145,13 @@ def running(app: Dash) -> AbstractContextManager[str]:
 def live_server() -> Callable[[Dash], AbstractContextManager[str]]:
     """``with live_server(app) as url:`` serves ``app`` on 127.0.0.1 for the block."""
     return running
+
+
+@pytest.fixture(scope="module")
+def wall_app(demo_gpkg: Path) -> Dash:
+    """The app on the demo town (``demo_gpkg``), with a wall account to sign in as; one per
+    test module."""
+    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 @pytest.fixture

@@ -17,18 +17,12 @@ from dash import Dash
 
 from app import wall_data as wd
 from app import wall_kpis, wall_routes, wall_view
-from app.config import Settings
-from app.server import create_app, page_layout
+from app.server import page_layout
 from incidents import kpi
 from incidents.model import Incident, Party
-from tests._signin import sign_in_client, with_account
+from tests._signin import sign_in_client
 
 NOW = pd.Timestamp("2026-11-20 08:00", tz="UTC")
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Dash:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def ids_of(app: Dash, path: str, search: str = "") -> set[str]:

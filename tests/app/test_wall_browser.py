@@ -69,11 +69,6 @@ BEFORE = """
 NO_COLOUR = ("", "rgba(0, 0, 0, 0)", "transparent")
 
 
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Any:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
-
-
 def test_wall_1080p_click_and_window(browser: Any, wall_app: Any) -> None:
     with serve(wall_app) as url:
         context, page, requests, errors = open_wall(browser, url, 1920, 1080)

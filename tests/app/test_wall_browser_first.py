@@ -6,15 +6,12 @@ it adds, and not by one that has it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.config import Settings
-from app.server import create_app
 from app.server import serve_in_thread as serve
-from tests._signin import sign_in_context, with_account
+from tests._signin import sign_in_context
 
 pytestmark = pytest.mark.browser
 
@@ -38,11 +35,6 @@ HISTORY_ASKED = """
   return asked.length ? Math.min(...asked) : null;
 })()
 """
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Any:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def _load(browser: Any, url: str, init_script: str = "") -> tuple[Any, Any, list[Any], list[str]]:

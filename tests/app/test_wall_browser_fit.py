@@ -9,11 +9,8 @@ from typing import Any
 import pytest
 
 from app.components.town_map import load_town
-from app.config import Settings
-from app.server import create_app
 from app.server import serve_in_thread as serve
 from store import open_store
-from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS
 from tests.app.test_wall_browser import open_wall
 from tests.app.test_wall_browser_interact import KEEP_MAPS
@@ -39,11 +36,6 @@ PLACES = """
           even: map.getBoundsZoom(bounds, false, L.point(32, 32)), boxes: boxes};
 }
 """
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Any:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 @pytest.mark.parametrize(("width", "height", "clear"), [(1920, 1080, True), (1366, 768, False)])

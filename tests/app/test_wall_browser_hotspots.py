@@ -4,17 +4,13 @@ layers off by default (villages, 3-minute coverage: fetched once switched on).""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.components import wall_hot, wall_map
-from app.config import Settings
 from app.i18n import t
-from app.server import create_app
 from app.server import serve_in_thread as serve
-from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
 from tests.app.test_wall_browser import NO_COLOUR, open_wall
 
@@ -32,11 +28,6 @@ PAINTED = """
   return n;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Any:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def test_hotspot_overlays_switch_on_and_draw(browser: Any, wall_app: Any) -> None:

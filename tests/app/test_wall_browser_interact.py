@@ -20,11 +20,8 @@ import pandas as pd
 import pytest
 
 from app import wall_data as wd
-from app.config import Settings
-from app.server import create_app
 from app.server import serve_in_thread as serve
 from store import IncidentQuery, Scope, open_store
-from tests._signin import with_account
 from tests.app.test_town_map_browser import ARTIFACTS, foreign
 from tests.app.test_wall_browser import open_wall
 
@@ -84,11 +81,6 @@ TRINITY = """
   return out;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Any:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 #: wall.selectedId (assets/wall_map.js) for a marker, a cluster, a clicked feed row, a feed

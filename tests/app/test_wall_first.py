@@ -8,22 +8,14 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from dash import Dash, html
 
 from app import _index, wall_routes
 from app import wall_data as wd
 from app import wall_history as wh
 from app.basemap import IDENTITY
-from app.config import Settings
-from app.server import create_app
-from tests._signin import sign_in_client, with_account
+from tests._signin import sign_in_client
 from tests.app.test_wall_layout import layout_props
-
-
-@pytest.fixture(scope="module")
-def wall_app(demo_gpkg: Path) -> Dash:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
 
 
 def test_first_frame_is_every_small_zoom_of_the_kept_clusters(demo_gpkg: Path) -> None:

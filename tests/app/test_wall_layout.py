@@ -19,7 +19,7 @@ from app.auth.roles import ROLES as ROLES_BY_NAME
 from app.components import wall_hot
 from app.config import Settings
 from app.server import create_app
-from tests._signin import sign_in_client, with_account
+from tests._signin import sign_in_client
 from tests.app import test_console_world as world
 from tests.app.test_console_world import ACCOUNTS, callback, callback_key, login
 
@@ -104,18 +104,12 @@ def _hot_key(app: Dash) -> str:
     return callback_key(app, f"{wall_hot.HEAT_ID}.url")
 
 
-@pytest.fixture(scope="module")
-def demo_app(demo_gpkg: Path) -> Dash:
-    return with_account(create_app(Settings(db=str(demo_gpkg)).validate()))
-
-
 def test_hotspot_overlays_serve_for_wall_for_the_filter_window(
-    demo_app: Dash, demo_gpkg: Path, frozen_wall_clock: pd.Timestamp
+    wall_app: Dash, demo_gpkg: Path, frozen_wall_clock: pd.Timestamp
 ) -> None:
     # The layers are recomputed each BUCKET_SECONDS (their window moves with the clock): the
     # wall's clock stands still here, or a run straddling a minute sees two different ETags.
-    world_app = demo_app
-    client = sign_in_client(demo_app.server.test_client())
+    client = sign_in_client(wall_app.server.test_client())
     url = str(demo_gpkg)
     cut = wd.cut_of(frozen_wall_clock)
     history = wd.history_url(cut, wd.WallFilters(window="year", category="wage"))
@@ -128,7 +122,7 @@ def test_hotspot_overlays_serve_for_wall_for_the_filter_window(
         {"id": wall_hot.HOT_ID, "property": "url", "value": None},
         {"id": "wall-i18n", "property": "data", "value": {"lang": "zh"}},
     ]
-    out = callback(client, _hot_key(world_app), inputs, state)
+    out = callback(client, _hot_key(wall_app), inputs, state)
     assert out.status_code == 200, out.get_data(as_text=True)[:300]
     response = out.get_json()["response"]
     heat_url = response[wall_hot.HEAT_ID]["url"]
