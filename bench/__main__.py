@@ -51,20 +51,23 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+def _table_in_doc(text: str) -> str:
+    """The table (and its notes) between the markers of ``docs/benchmarks.md``; "" without."""
+    if BEGIN not in text or END not in text:
+        return ""
+    return text.split(BEGIN, 1)[1].split(END, 1)[0]
+
+
 def _lines_in_doc(text: str) -> dict[str, str]:
     """Each row's line in the table now in ``docs/benchmarks.md``, by benchmark name."""
-    if BEGIN not in text or END not in text:
-        return {}
-    table = text.split(BEGIN, 1)[1].split(END, 1)[0]
-    return {_cells(x)[0]: x for x in table.splitlines() if len(_cells(x)) == 6}
+    lines = _table_in_doc(text).splitlines()
+    return {_cells(x)[0]: x for x in lines if len(_cells(x)) == 6}
 
 
 def _rows_in_doc(text: str) -> list[Result]:
     """The rows (with their notes) of the table now in ``docs/benchmarks.md``: what a partial
     run keeps of benchmarks it did not run when ``var/bench.json`` lacks them (a fresh clone)."""
-    if BEGIN not in text or END not in text:
-        return []
-    table = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    table = _table_in_doc(text)
     notes = dict(re.findall(r"^- \*\*(.+?)\*\*: (.*)$", table, re.M))
     rows = []
     for line in table.splitlines():
