@@ -17,7 +17,7 @@ town centre), so nothing is ever placed at the town centre without a person choo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import geopandas as gpd
@@ -293,11 +293,11 @@ class Geocoder:
             Candidate(idx.address[r], level, round(conf, 3), float(idx.lon[r]), float(idx.lat[r]))
             for r, conf, level in ranked[:TOP]
         ]
-        none = GeocodeResult(
-            text, parts.normalised, parts, None, None, None, 0.0, parts.hint, candidates=cands
-        )
         if not ranked:
-            return replace(none, reason=REASONS["none"])
+            return GeocodeResult(
+                text, parts.normalised, parts, None, None, None, 0.0, parts.hint,
+                candidates=cands, reason=REASONS["none"],
+            )  # fmt: skip
         row, conf, level = ranked[0]
         rival = self._rival(ranked)
         if rival:
@@ -307,12 +307,16 @@ class Geocoder:
         reason = None
         if review:
             reason = REASONS["town" if not placed else "ambiguous" if rival else "low"]
-        return replace(
-            none,
+        return GeocodeResult(
+            text,
+            parts.normalised,
+            parts,
             lon=float(idx.lon[row]) if placed else None,
             lat=float(idx.lat[row]) if placed else None,
             level=level,
             confidence=round(min(conf, 1.0), 3),
+            hint=parts.hint,
+            candidates=cands,
             needs_review=review,
             grid_code=idx.grid_code[row] if placed else None,
             matched=idx.address[row],

@@ -68,10 +68,14 @@ def locate(
     idx = np.flatnonzero(todo)
     if len(idx) == 0:
         return out
-    sub = [rows[int(i)] for i in idx]
-    lon_n, bad_lon = numbers(column(sub, "lon"))
-    lat_n, bad_lat = numbers(column(sub, "lat"))
-    crs = crs_codes(column(sub, "crs"), context.default_crs).to_numpy(object)
+
+    def field(name: str, at: npt.NDArray[np.intp]) -> pd.Series:
+        """The field at rows ``at``, from the whole batch's column (cached by the run)."""
+        return pd.Series(column(rows, name).to_numpy(object)[at], dtype=object)
+
+    lon_n, bad_lon = numbers(field("lon", idx))
+    lat_n, bad_lat = numbers(field("lat", idx))
+    crs = crs_codes(field("crs", idx), context.default_crs).to_numpy(object)
     given = ~np.isnan(lon_n) | ~np.isnan(lat_n) | bad_lon | bad_lat
     reason = coordinate_reasons(lon_n, lat_n)
     swapped = given & (reason == _SWAPPED)
@@ -132,7 +136,7 @@ def locate(
     geo = ~accepted & ~swapped
     if geo.any():
         g_idx = idx[geo]
-        addresses = column([rows[i] for i in g_idx], "address")
+        addresses = field("address", g_idx)
         g = context.geocode(addresses)
         found = g["lon"].notna().to_numpy() & g["lat"].notna().to_numpy()
         threshold = context.geocoder.review_threshold

@@ -101,7 +101,7 @@ class _Run:
             if self._grid is None:
                 self._grid = list(zip_longest(*(r.values for r in rows), fillvalue=""))
             cells = self._grid[i] if i < len(self._grid) else [""] * len(rows)
-            col = pd.Series([v.strip() for v in cells], dtype=object)
+            col = pd.Series(list(map(str.strip, cells)), dtype=object)
         else:
             col = pd.Series(
                 [(r.values[i].strip() if i < len(r.values) else "") for r in rows], dtype=object

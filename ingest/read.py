@@ -89,15 +89,19 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
     except UnicodeDecodeError:
         pass
     valid = invalid = 0
-    # a line fails a strict UTF-8 decode exactly when, decoded with surrogateescape, it holds
-    # an escaped byte: one decode and a search per line, instead of a failed decode per line
-    for line in data.decode("utf-8", "surrogateescape").split("\n"):
+    lines = data.split(b"\n")
+    left = len(lines)
+    for line in lines:
+        left -= 1
         if line.isascii():
             continue
-        if _BAD.search(line) is None:
+        try:
+            line.decode("utf-8")
             valid += 1
-        else:
+        except UnicodeDecodeError:
             invalid += 1
+            if valid + left <= invalid:
+                break  # decided: the lines left cannot make UTF-8 the majority
     if valid > invalid:
         return "utf-8", False
     try:
