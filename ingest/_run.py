@@ -136,6 +136,7 @@ class _Run:
                     self.in_turn(writer, 0)
                 else:
                     self.overlapped(writer)
+                writer.finish()  # the spatial index the writer process left to the end
         finally:
             writer.close()
         self.summary.seconds = time.perf_counter() - t0

@@ -27,6 +27,8 @@ from ingest._write import WritePlan, write_plan
 from store import open_store
 from store.base import DuplicateIncident, IncidentStore, StoreError
 
+#: What the run sends the child once every batch is written (see :meth:`ProcessWriter.finish`).
+_FINISH = "finish"
 #: Rows from which a run writes in a process of its own (below, forking costs more than it
 #: saves, and a push of a few rows stays in the process that received it).
 PARALLEL_MIN_ROWS = 20_000
@@ -41,6 +43,8 @@ class Writer(Protocol):
     def submit(self, packed: Any) -> None: ...
 
     def result(self) -> int: ...
+
+    def finish(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -63,6 +67,9 @@ class InlineWriter:
 
     def result(self) -> int:
         return self._added
+
+    def finish(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -103,6 +110,15 @@ class ProcessWriter:
             raise DuplicateIncident(message)
         raise StoreError(f"写入进程出错 / the writer process failed: {name}: {message}")
 
+    def finish(self) -> None:
+        """Once every batch is written: bring the store's spatial index up to date (the
+        child writes in a :meth:`~store.base.IncidentStore.deferred_index` block), waiting."""
+        try:
+            self._conn.send(_FINISH)
+        except OSError as exc:
+            raise self._died() from exc
+        self.result()
+
     def _died(self) -> WriterDied:
         self._proc.join(timeout=5)
         return WriterDied(
@@ -132,7 +148,7 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
     store = open_store(url)
     batches = 0
     try:
-        with store.pinned():
+        with store.pinned(), store.deferred_index():
             while True:
                 try:
                     plan = conn.recv()
@@ -141,6 +157,9 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
                 if plan is None:
                     return
                 try:
+                    if plan == _FINISH:
+                        conn.send(("ok", store.index_deferred()))
+                        continue
                     conn.send(("ok", write_plan(store, plan, **how)))
                 except Exception as exc:  # every failure goes back to the run
                     conn.send(("error", (type(exc).__name__, str(exc))))

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from store import _gpkg_rtree
 from store.base import StoreError
 from store.migrations import load, newer_schema
 
@@ -96,13 +97,16 @@ def insert_points(
     insert_sql: str,
     rows: Sequence[Sequence[Any]],
     points: Sequence[tuple[float | None, float | None]],
+    *,
+    defer: bool = False,
 ) -> None:
     """Insert incident rows (``insert_sql`` takes the fid first) and index their points.
 
     A bulk load as GDAL does it: the R-tree insert trigger is set aside for the batch and the
     index rows are written straight from the coordinates (the trigger would call back into
     Python five times a row), then the trigger is put back — all inside the caller's
-    transaction, so a rollback restores it too.
+    transaction, so a rollback restores it too. With ``defer`` the index rows are left pending
+    for the end of the load (:mod:`store._gpkg_rtree`).
     """
     found = conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (RTREE_TRIGGER,)
@@ -115,7 +119,10 @@ def insert_points(
     if found:
         conn.execute(f"DROP TRIGGER {RTREE_TRIGGER}")
     conn.executemany(insert_sql, [(fid, *row) for fid, row in zip(fids, rows, strict=True)])
-    if found:
+    if found and defer:
+        if len(rows):
+            _gpkg_rtree.defer(conn, fids[0], fids[-1])
+    elif found:
         conn.executemany(
             "INSERT INTO rtree_incidents_geom VALUES (?, ?, ?, ?, ?)",
             [

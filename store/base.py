@@ -392,6 +392,19 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
         for ingest). Ids not stored are absent from the result."""
         ...
 
+    def deferred_index(self) -> AbstractContextManager[None]:
+        """A bulk load (an ingest run's writer): within the block this thread's
+        :meth:`add_received` may leave the spatial index's upkeep to the block's end (or to
+        :meth:`index_deferred`), where it is done at once, faster than row by row. A store
+        opened meanwhile, or after a load killed inside the block, is brought up to date when
+        opened. A no-op where the backend keeps its index as fast either way."""
+        ...
+
+    def index_deferred(self) -> int:
+        """Bring the spatial index up to date with what a :meth:`deferred_index` block left
+        pending; how many entries were written."""
+        ...
+
     def pinned(self) -> AbstractContextManager[None]:
         """Bulk work (an ingest run): within the block this thread's transactions share one
         connection — no reconnect, schema check or WAL checkpoint between batches, a warm page

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from incidents.model import Event, Incident
 from layers.io import conform
 from store import _codec as codec
 from store import _common as common
+from store import _gpkg_rtree
 from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
 from store._filters import Dialect, count_sql, order_page, query_clause, scope_clause
@@ -120,6 +121,9 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         conn = connect(self.path)
         try:
             migrate(conn)
+            if not getattr(self._pin, "defer", False) and _gpkg_rtree.has_pending(conn):
+                with suppress(sqlite3.OperationalError):  # locked: the next opener catches up
+                    _gpkg_rtree.index_pending(conn)  # a bulk load's, running or killed
             yield conn
         finally:
             conn.close()
@@ -135,6 +139,26 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 yield
             finally:
                 self._pin.conn = None
+
+    @contextmanager
+    def deferred_index(self) -> Iterator[None]:
+        """This thread's new incidents (:meth:`add_received`) leave their R-tree entries
+        pending until :meth:`index_deferred` or the end of the block (:mod:`store._gpkg_rtree`:
+        one packed rebuild instead of an insert a point). A connection opened meanwhile, in
+        another process or not, brings the index up to date first."""
+        if getattr(self._pin, "defer", False):
+            yield
+            return
+        self._pin.defer = True
+        try:
+            yield
+        finally:
+            self._pin.defer = False
+        self.index_deferred()
+
+    def index_deferred(self) -> int:
+        with self._conn() as conn:
+            return _gpkg_rtree.index_pending(conn)
 
     @contextmanager
     def _tx(self, point: str | None) -> Iterator[sqlite3.Connection]:
@@ -222,9 +246,10 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         if not len(batch):
             return 0
         rows = received_rows(batch, actor)
+        defer = getattr(self._pin, "defer", False)
         try:
             with self._tx("add_incidents") as conn:
-                write_received(conn, rows, _now())
+                write_received(conn, rows, _now(), defer=defer)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
                 raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc

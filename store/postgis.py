@@ -111,6 +111,13 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
     def pinned(self) -> Iterator[None]:
         yield  # connections are pooled already: nothing to pin
 
+    @contextmanager
+    def deferred_index(self) -> Iterator[None]:
+        yield  # not deferred here: the server keeps its GiST index as the rows arrive
+
+    def index_deferred(self) -> int:
+        return 0
+
     def close(self) -> None:
         self._pool.close()
 

@@ -114,3 +114,20 @@ def test_repeat_candidates_are_the_query_s_columns(store: Any) -> None:
         assert got[name].astype("datetime64[ns, UTC]").tolist() == q[name].tolist()
     assert got["state"].tolist() == q["state"].tolist()
     assert "returned" in got["state"].tolist()
+
+
+def test_writes_in_a_deferred_index_block_are_found_by_place_after_it(two_stores: Any) -> None:
+    """A bulk load (``deferred_index``) stores the same rows, and once the block ends a bbox
+    query finds every incident, as after writes made outside a block."""
+    deferred, plain, raw = two_stores
+    with deferred.pinned(), deferred.deferred_index():
+        for first in range(0, 120, 40):
+            deferred.add_received(make_batch(40, first=first), actor="ingest")
+    for first in range(0, 120, 40):
+        plain.add_received(make_batch(40, first=first), actor="ingest")
+    assert snapshot(deferred, raw) == snapshot(plain, raw)
+    box = IncidentQuery(bbox=(120.10045, 29.00045, 120.10555, 29.00555))
+    everyone = Scope.everything("t")
+    found = set(deferred.query_incidents(box, everyone)["id"])
+    assert found == set(plain.query_incidents(box, everyone)["id"])
+    assert found == {f"R{i:05d}" for i in range(5, 56)}

@@ -1,0 +1,162 @@
+"""The GeoPackage's R-tree after a bulk load: packed into SQLite's own node layout, consistent
+(``rtreecheck``), finding what an exact filter finds (for SQLite and for GDAL), and brought up
+to date by the next opener when the load was killed before its end."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio
+import pytest
+
+from store import IncidentQuery, Scope, open_store
+from store import _gpkg_rtree as rt
+from store._gpkg_sql import connect
+from tests.store.test_received import make_batch
+
+
+def _random_batch(n: int, seed: int = 3) -> Any:
+    """``n`` incidents at random points of a 0.2° square (several R-tree levels)."""
+    rng = np.random.default_rng(seed)
+    batch = make_batch(n)
+    return type(batch)(
+        **{
+            **vars(batch),
+            "lon": 120.0 + rng.random(n) * 0.2,
+            "lat": 29.0 + rng.random(n) * 0.2,
+            "repeat_of": [None] * n,
+            "data": [{k: v for k, v in d.items() if k != "repeat_of"} for d in batch.data],
+        }
+    )
+
+
+def _raw(path: Path, sql: str, *args: Any) -> list[Any]:
+    conn = connect(path)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def test_pack_writes_the_nodes_sqlite_itself_would_index_the_same_boxes_by() -> None:
+    """The same entries (float32 rounded outwards as SQLite rounds them, negative values
+    too) as SQLite's own inserts, in a tree ``rtreecheck`` accepts, over three levels."""
+    rng = np.random.default_rng(7)
+    n = 6_000
+    x0 = rng.uniform(-180, 180, n)
+    y0 = rng.uniform(-90, 90, n)
+    x1, y1 = x0 + rng.uniform(0, 1, n) * (rng.random(n) < 0.5), y0 + rng.uniform(0, 1e-3, n)
+    ids = rng.permutation(np.arange(1, 10 * n, 10))[:n].astype(np.int64)
+    db = sqlite3.connect(":memory:")
+    for t in ("inserted", "packed"):
+        db.execute(f"CREATE VIRTUAL TABLE {t} USING rtree(id, minx, maxx, miny, maxy)")
+    rows = list(zip(ids.tolist(), x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist(), strict=True))
+    db.executemany("INSERT INTO inserted VALUES (?, ?, ?, ?, ?)", rows)
+    size = len(db.execute("SELECT data FROM packed_node WHERE nodeno = 1").fetchone()[0])
+    nodes, leaves, parents = rt.pack(ids, x0, x1, y0, y1, node_size=size)
+    db.execute("DELETE FROM packed_node")
+    db.executemany("INSERT INTO packed_node VALUES (?, ?)", nodes)
+    db.executemany("INSERT INTO packed_rowid VALUES (?, ?)", leaves)
+    db.executemany("INSERT INTO packed_parent VALUES (?, ?)", parents)
+    assert db.execute("SELECT rtreecheck('packed')").fetchone() == ("ok",)
+    depth = int.from_bytes(dict(nodes)[1][:2], "big")
+    assert depth == 2 and len(leaves) == n
+    every = "SELECT * FROM {} ORDER BY id"
+    assert (
+        db.execute(every.format("packed")).fetchall()
+        == db.execute(every.format("inserted")).fetchall()
+    )
+    for _ in range(50):  # and the same answers to window queries
+        w, s = rng.uniform(-180, 170), rng.uniform(-90, 80)
+        q = "SELECT id FROM {} WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? "
+        q += "ORDER BY id"
+        args = (w + 10, w, s + 10, s)
+        assert (
+            db.execute(q.format("packed"), args).fetchall()
+            == db.execute(q.format("inserted"), args).fetchall()
+        )
+    db.execute("INSERT INTO packed VALUES (?, 0, 1, 0, 1)", (10 * n + 7,))  # still a working tree
+    db.execute("DELETE FROM packed WHERE id = ?", (int(ids[0]),))
+    assert db.execute("SELECT rtreecheck('packed')").fetchone() == ("ok",)
+
+
+def test_a_bulk_load_indexes_every_incident_for_sqlite_and_gdal(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.gpkg"
+    store = open_store(str(path))
+    batch = _random_batch(3_000)
+    with store.pinned(), store.deferred_index():
+        store.add_received(batch, actor="ingest")
+        assert _raw(path, "SELECT count(*) FROM rtree_incidents_geom")[0][0] == 0
+        assert _raw(path, "SELECT fid_from, fid_to FROM ember_rtree_pending") == [(1, 3_000)]
+    assert _raw(path, "SELECT count(*) FROM ember_rtree_pending") == [(0,)]
+    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    lon, lat = np.asarray(batch.lon), np.asarray(batch.lat)
+    rng = np.random.default_rng(1)
+    everyone = Scope.everything("t")
+    for _ in range(20):
+        w, s = rng.uniform(120.0, 120.18), rng.uniform(29.0, 29.18)
+        box = (w, s, w + 0.02, s + 0.02)
+        exact = {
+            batch.id[i]
+            for i in np.flatnonzero((lon >= w) & (lon <= w + 0.02) & (lat >= s) & (lat <= s + 0.02))
+        }
+        assert exact, "a box with nothing in it tests nothing"
+        assert set(store.query_incidents(IncidentQuery(bbox=box), everyone)["id"]) == exact
+        # GDAL (as QGIS reads the file) answers a bbox read from the R-tree
+        read = pyogrio.read_dataframe(path, layer="incidents", bbox=box, columns=["id"])
+        assert set(read["id"]) == exact
+    store.close()
+
+
+def _killed_load(url: str) -> None:
+    store = open_store(url)
+    with store.pinned(), store.deferred_index():
+        store.add_received(_random_batch(500), actor="ingest")
+        os._exit(0)  # killed inside the load: the index is never brought up to date
+
+
+def test_a_load_killed_before_its_end_is_indexed_by_the_next_opener(tmp_path: Path) -> None:
+    path = tmp_path / "killed.gpkg"
+    child = mp.get_context("fork").Process(target=_killed_load, args=(str(path),))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    lite = sqlite3.connect(path)  # a plain reader: no repair
+    assert lite.execute("SELECT count(*) FROM incidents").fetchone() == (500,)
+    assert lite.execute("SELECT count(*) FROM rtree_incidents_geom").fetchone() == (0,)
+    lite.close()
+    store = open_store(str(path))
+    found = store.query_incidents(
+        IncidentQuery(bbox=(119.0, 28.0, 121.0, 30.0)), Scope.everything("t")
+    )
+    assert len(found) == 500
+    assert _raw(path, "SELECT count(*) FROM ember_rtree_pending") == [(0,)]
+    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    store.close()
+
+
+def test_a_little_pending_is_inserted_into_the_tree_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "small.gpkg"
+    store = open_store(str(path))
+    big = _random_batch(400)
+    store.add_received(big, actor="ingest")  # indexed as written
+    nodes_before = _raw(path, "SELECT count(*) FROM rtree_incidents_geom_node")
+
+    def no_rebuild(conn: sqlite3.Connection) -> int:
+        raise AssertionError("rebuilt for a few pending entries")
+
+    monkeypatch.setattr(rt, "_rebuild", no_rebuild)
+    small = make_batch(20, prefix="S", first=1_000)
+    with store.pinned(), store.deferred_index():
+        store.add_received(small, actor="ingest")
+    assert _raw(path, "SELECT count(*) FROM rtree_incidents_geom") == [(420,)]
+    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    assert _raw(path, "SELECT count(*) FROM rtree_incidents_geom_node") >= nodes_before
+    store.close()
