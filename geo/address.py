@@ -126,12 +126,14 @@ def split_hint(text: str) -> tuple[str, str | None]:
     changed = True
     while changed and s:
         changed = False
-        for word in _TRAILING_NOISE:
+        for word in _TRAILING_NOISE if s.endswith(_TRAILING_NOISE) else ():
             if s.endswith(word) and len(s) > len(word):
                 s, changed = s[: -len(word)], True
         if _ROAD_MOUTH.search(s):  # ``九龙路口``: the road keeps its 路, only the 口 goes
             s, changed = s[:-1], True
             found.append("路口")
+            continue
+        if not s.endswith(HINTS):  # one C-level test for the common case: no hint
             continue
         for word in HINTS:
             if s.endswith(word) and len(s) > len(word):
@@ -316,7 +318,9 @@ def _parse_clean(cleaned: str, vocab: Vocabulary) -> AddressParts:
             found["road"] = m.group(0)
             residue = residue[: m.start()] + "|" + residue[m.end() :]
     rest = max(residue.split("|"), key=len)
-    mid_hint = next((w for w in HINTS if rest.startswith(w)), None)
+    mid_hint = (
+        next((w for w in HINTS if rest.startswith(w)), None) if rest.startswith(HINTS) else None
+    )
     if mid_hint:  # ``青溪村附近的小卖部``: a place near a known one, not a POI of its own
         hint = hint or mid_hint
         found["rest"] = rest

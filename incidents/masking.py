@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 import pandas as pd
 
@@ -50,6 +51,7 @@ def mask_name(name: str | None) -> str | None:
     return text[:keep] + "某"
 
 
+@lru_cache(maxsize=1 << 17)  # repeat linking normalises the same (masked) phones batch after batch
 def normalise_phone(value: str) -> str:
     """Digits only, without a +86 prefix of a mobile number (for comparing phones)."""
     d = value
