@@ -1,0 +1,90 @@
+"""A value built in a forked child process while this one does something else.
+
+An ingest run needs the town's indexes (geocoder, trinity raster: ~0.45 s to build for the demo
+town) only once the file is read (~0.45 s for 100,000 rows), and both are CPU-bound Python, so
+a thread would not overlap them (the GIL). A forked child starts with everything imported and
+every frame in memory, builds the value and sends it back pickled (~0.04 s for the demo town's
+indexes). Where forking is not safe enough (:func:`ingest._writer.can_fork`) the value is built
+in line, when asked for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+from ingest._writer import can_fork
+
+T = TypeVar("T")
+
+
+class Forked(Generic[T]):
+    """``build()`` run in a forked child; :meth:`result` waits for it (or builds it in line
+    when the child could not be forked). Use as a context manager so that a child whose result
+    is never asked for is ended."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        if can_fork():
+            ctx = mp.get_context("fork")
+            self._conn, child = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_child, args=(child, build), daemon=True)
+            self._proc.start()
+            child.close()
+
+    def result(self) -> T:
+        """The value (the child's exception, re-raised here, when building it failed)."""
+        if self._conn is None:
+            return self._build()
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            self._proc.join(timeout=5)
+            raise RuntimeError(
+                f"构建进程意外退出（退出码 {self._proc.exitcode}） / the process building the "
+                f"town's indexes ended unexpectedly (exit code {self._proc.exitcode})"
+            ) from None
+        finally:
+            self.close()
+        if kind == "error":
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """End the child (if it still runs) and release the pipe."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join()
+            self._proc = None
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _child(conn: Connection, build: Callable[[], Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the run stops and ends this child
+    try:
+        value: tuple[str, Any] = ("ok", build())
+    except Exception as exc:  # every failure goes back to the run
+        value = ("error", exc)
+    try:
+        conn.send(value)
+    except Exception as exc:  # an exception that does not pickle
+        conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+
+
+__all__ = ["Forked"]
