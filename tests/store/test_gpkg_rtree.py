@@ -1,11 +1,9 @@
 """The GeoPackage's R-tree after a bulk load: packed into SQLite's own node layout, consistent
-(``rtreecheck``), finding what an exact filter finds (for SQLite and for GDAL), and brought up
-to date by the next opener when the load was killed before its end."""
+(``rtreecheck``), finding what an exact filter finds (for SQLite and for GDAL); a little
+pending is inserted. A load killed before its end: ``tests/store/test_received.py``."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -110,33 +108,6 @@ def test_a_bulk_load_indexes_every_incident_for_sqlite_and_gdal(tmp_path: Path) 
         # GDAL (as QGIS reads the file) answers a bbox read from the R-tree
         read = pyogrio.read_dataframe(path, layer="incidents", bbox=box, columns=["id"])
         assert set(read["id"]) == exact
-    store.close()
-
-
-def _killed_load(url: str) -> None:
-    store = open_store(url)
-    with store.pinned(), store.deferred_index():
-        store.add_received(_random_batch(500), actor="ingest")
-        os._exit(0)  # killed inside the load: the index is never brought up to date
-
-
-def test_a_load_killed_before_its_end_is_indexed_by_the_next_opener(tmp_path: Path) -> None:
-    path = tmp_path / "killed.gpkg"
-    child = mp.get_context("fork").Process(target=_killed_load, args=(str(path),))
-    child.start()
-    child.join(30)
-    assert child.exitcode == 0
-    lite = sqlite3.connect(path)  # a plain reader: no repair
-    assert lite.execute("SELECT count(*) FROM incidents").fetchone() == (500,)
-    assert lite.execute("SELECT count(*) FROM rtree_incidents_geom").fetchone() == (0,)
-    lite.close()
-    store = open_store(str(path))
-    found = store.query_incidents(
-        IncidentQuery(bbox=(119.0, 28.0, 121.0, 30.0)), Scope.everything("t")
-    )
-    assert len(found) == 500
-    assert _raw(path, "SELECT count(*) FROM ember_rtree_pending") == [(0,)]
-    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
     store.close()
 
 

@@ -3,6 +3,7 @@ the rows ``add_incidents`` stores for the same incidents and receive events, on 
 
 from __future__ import annotations
 
+import os
 import pickle
 from datetime import timedelta
 from typing import Any
@@ -131,3 +132,42 @@ def test_writes_in_a_deferred_index_block_are_found_by_place_after_it(two_stores
     found = set(deferred.query_incidents(box, everyone)["id"])
     assert found == set(plain.query_incidents(box, everyone)["id"])
     assert found == {f"R{i:05d}" for i in range(5, 56)}
+
+
+def _killed_inside_a_deferred_block(url: str) -> None:
+    from store import open_store
+
+    store = open_store(url)
+    with store.pinned(), store.deferred_index():
+        store.add_received(make_batch(40), actor="ingest")
+        os._exit(0)  # killed inside the load: its end never comes
+
+
+def test_a_load_killed_inside_a_deferred_block_is_caught_up_by_the_next_opener(
+    store_url: str, raw_sql: Any
+) -> None:
+    import multiprocessing as mp
+
+    from store import open_store
+
+    open_store(store_url).close()  # the schema, before the child's load
+    child = mp.get_context("fork").Process(
+        target=_killed_inside_a_deferred_block, args=(store_url,)
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    gpkg = not store_url.startswith("postgresql://")
+    if gpkg:  # the load had left its R-tree entries pending (PostGIS defers nothing)
+        assert raw_sql("SELECT count(*) FROM rtree_incidents_geom") == [(0,)]
+    store = open_store(store_url)
+    try:
+        box = IncidentQuery(bbox=(120.10045, 29.00045, 120.10555, 29.00555))
+        found = set(store.query_incidents(box, Scope.everything("t"))["id"])
+        assert found == {f"R{i:05d}" for i in range(5, 40)}
+        if gpkg:
+            assert raw_sql("SELECT count(*) FROM rtree_incidents_geom") == [(40,)]
+            assert raw_sql("SELECT count(*) FROM ember_rtree_pending") == [(0,)]
+            assert raw_sql("SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    finally:
+        store.close()
