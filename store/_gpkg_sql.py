@@ -119,10 +119,12 @@ def insert_points(
     if found:
         conn.execute(f"DROP TRIGGER {RTREE_TRIGGER}")
     conn.executemany(insert_sql, [(fid, *row) for fid, row in zip(fids, rows, strict=True)])
-    if found and defer:
+    if not found:
+        return
+    if defer:
         if len(rows):
             _gpkg_rtree.defer(conn, fids[0], fids[-1])
-    elif found:
+    else:
         conn.executemany(
             "INSERT INTO rtree_incidents_geom VALUES (?, ?, ?, ?, ?)",
             [
@@ -131,7 +133,7 @@ def insert_points(
                 if x is not None and y is not None
             ],
         )
-        conn.execute(found[0])
+    conn.execute(found[0])  # the trigger back, for every other write
 
 
 #: Page size of a new file. An incident row is ~0.9 KB: with SQLite's default 4 KiB pages a bulk

@@ -131,3 +131,24 @@ def test_a_little_pending_is_inserted_into_the_tree_not_rebuilt(
     assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
     assert _raw(path, "SELECT count(*) FROM rtree_incidents_geom_node") >= nodes_before
     store.close()
+
+
+def test_each_batch_of_a_load_is_left_pending_and_the_trigger_put_back(tmp_path: Path) -> None:
+    """Every write inside the block records its fids and leaves the R-tree's insert trigger
+    in place for other writers (a dispatcher's new incident during or after the load)."""
+    path = tmp_path / "batches.gpkg"
+    store = open_store(str(path))
+    trigger = "SELECT count(*) FROM sqlite_master WHERE name = 'rtree_incidents_geom_insert'"
+    with store.pinned(), store.deferred_index():
+        store.add_received(make_batch(30), actor="ingest")
+        store.add_received(make_batch(20, prefix="S", first=100), actor="ingest")
+        assert _raw(path, trigger) == [(1,)]
+        assert _raw(path, "SELECT fid_from, fid_to FROM ember_rtree_pending") == [(1, 30), (31, 50)]
+        assert store.index_deferred() == 50  # mid-load, as the run does before its last batch
+        store.add_received(make_batch(5, prefix="T", first=200), actor="ingest")
+        assert _raw(path, "SELECT fid_from, fid_to FROM ember_rtree_pending") == [(51, 55)]
+    store.add_received(make_batch(4, prefix="U", first=300), actor="ingest")  # after the load
+    assert _raw(path, "SELECT count(*) FROM rtree_incidents_geom") == [(59,)]
+    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    assert _raw(path, trigger) == [(1,)]
+    store.close()

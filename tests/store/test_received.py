@@ -126,6 +126,8 @@ def test_writes_in_a_deferred_index_block_are_found_by_place_after_it(two_stores
             deferred.add_received(make_batch(40, first=first), actor="ingest")
     for first in range(0, 120, 40):
         plain.add_received(make_batch(40, first=first), actor="ingest")
+    for store in (deferred, plain):  # and a write after the load is indexed as it is made
+        store.add_received(make_batch(10, prefix="A", first=500), actor="ingest")
     assert snapshot(deferred, raw) == snapshot(plain, raw)
     box = IncidentQuery(bbox=(120.10045, 29.00045, 120.10555, 29.00555))
     everyone = Scope.everything("t")
