@@ -163,6 +163,7 @@ class _Run:
                     return self.in_turn(writer, pending[0].start)
                 pending = None
             self.build(b, inflight=pending[0] if pending else None)
+            b.plan.index_after = start + size < len(rows) <= start + 2 * size  # next: the last
             packed = writer.pack(b.plan)  # while batch k is still being written
             if pending is not None and not self.settle(writer, *pending):
                 return self.in_turn(writer, pending[0].start)

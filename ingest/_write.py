@@ -20,6 +20,10 @@ class WritePlan:
     received: ReceivedBatch | None = None
     objects: tuple[list[Any], list[Event]] = field(default_factory=lambda: ([], []))
     amends: list[tuple[Event, str]] = field(default_factory=list)
+    #: Bring the store's spatial index up to date once written (the run sets it on the batch
+    #: before its last: the writer process packs the index while the run prepares the last
+    #: batch, and the run's end is left only that batch's entries).
+    index_after: bool = False
 
 
 def write_plan(
@@ -42,6 +46,8 @@ def write_plan(
         store.add_incidents(*plan.objects, actor=actor)
     for event, key in plan.amends:
         append_amend(store, event, key, actor=actor, source=source)
+    if plan.index_after:
+        store.index_deferred()
     return added
 
 

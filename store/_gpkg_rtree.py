@@ -27,6 +27,9 @@ import numpy.typing as npt
 RTREE = "rtree_incidents_geom"
 #: Bytes of one cell of a 2-D R-tree node: a 64-bit id and four 32-bit floats, big-endian.
 _CELL = np.dtype([("id", ">i8"), ("x0", ">f4"), ("x1", ">f4"), ("y0", ">f4"), ("y1", ">f4")])
+#: Share of a node's cells a packed tree fills: room for the inserts that follow (a full node
+#: splits at the first insert into it; SQLite's own R*-tree keeps its nodes about this full).
+FILL = 0.75
 #: Pending entries from which the index is rebuilt packed rather than inserted into (per entry
 #: already indexed: a packed rebuild costs ~2 µs an entry, an insert ~8 µs).
 REBUILD_SHARE = 0.5
@@ -122,7 +125,7 @@ def pack(
     leaves : ``(id, nodeno)`` of every entry (the ``_rowid`` table)
     parents : ``(nodeno, parent nodeno)`` of every node but the root (the ``_parent`` table)
     """
-    fan = (node_size - 4) // _CELL.itemsize
+    fan = int((node_size - 4) // _CELL.itemsize * FILL)
     level: tuple[npt.NDArray[Any], ...] = (
         np.asarray(ids, np.int64),
         _down(minx),
