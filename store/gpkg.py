@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,8 +122,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         try:
             migrate(conn)
             if not getattr(self._pin, "defer", False) and _gpkg_rtree.has_pending(conn):
-                with suppress(sqlite3.OperationalError):  # locked: the next opener catches up
-                    _gpkg_rtree.index_pending(conn)  # a bulk load's, running or killed
+                _gpkg_rtree.catch_up(conn)  # a bulk load's, running or killed
             yield conn
         finally:
             conn.close()

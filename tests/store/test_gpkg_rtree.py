@@ -5,6 +5,7 @@ pending is inserted. A load killed before its end: ``tests/store/test_received.p
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,26 @@ def test_each_batch_of_a_load_is_left_pending_and_the_trigger_put_back(tmp_path:
     assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
     assert _raw(path, trigger) == [(1,)]
     store.close()
+
+
+def test_a_reader_opening_during_a_write_does_not_wait_to_catch_up(tmp_path: Path) -> None:
+    """Pending entries and the write lock held (a load writing its next batch): a new reader
+    goes on at once with the index as it is; once the lock is free the next opener catches
+    up."""
+    path = tmp_path / "busy.gpkg"
+    loader = open_store(str(path))
+    with loader.pinned(), loader.deferred_index():
+        loader.add_received(_random_batch(200), actor="ingest")
+        writing = sqlite3.connect(path, timeout=0)
+        writing.execute("BEGIN IMMEDIATE")  # the load's next batch, in progress
+        reader = open_store(str(path))
+        start = time.monotonic()
+        everywhere = IncidentQuery(bbox=(119.0, 28.0, 121.0, 30.0))
+        assert len(reader.query_incidents(everywhere, Scope.everything("t"))) == 0  # stale
+        assert time.monotonic() - start < 2  # not the 30 s busy timeout
+        writing.execute("ROLLBACK")
+        writing.close()
+        assert len(reader.query_incidents(everywhere, Scope.everything("t"))) == 200
+        assert _raw(path, "SELECT count(*) FROM ember_rtree_pending") == [(0,)]
+        reader.close()
+    loader.close()
