@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 from ingest._writer import can_fork
 
 T = TypeVar("T")
+#: The child's process name.
+NAME = "ember-ingest-forked"
 
 
 class Forked(Generic[T]):
@@ -33,7 +35,7 @@ class Forked(Generic[T]):
         if can_fork():
             ctx = mp.get_context("fork")
             self._conn, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(child, build), daemon=True)
+            self._proc = ctx.Process(target=_child, args=(child, build), daemon=True, name=NAME)
             self._proc.start()
             child.close()
 
