@@ -49,7 +49,7 @@ from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
-from store.base import DuplicateIncident, IncidentStore
+from store.base import DuplicateIncident, IncidentStore, StoreError
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
@@ -136,11 +136,20 @@ class _Run:
                     self.in_turn(writer, 0)
                 else:
                     self.overlapped(writer)
-                writer.finish()  # the spatial index the writer process left to the end
+                self.finish(writer)
         finally:
             writer.close()
         self.summary.seconds = time.perf_counter() - t0
         return self.summary
+
+    def finish(self, writer: Writer) -> None:
+        """Have the writer bring the spatial index it left to the end up to date. Every row is
+        stored by then: a failure is noted in the summary, not raised (the store's next opener
+        catches the index up, see ``store._gpkg_rtree``)."""
+        try:
+            writer.finish()
+        except StoreError as exc:  # WriterDied too
+            self.summary.index_pending = str(exc)
 
     def in_turn(self, writer: Writer, first: int) -> None:
         """Each batch from row ``first`` on prepared, built, written and counted in turn."""

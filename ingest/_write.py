@@ -3,6 +3,7 @@ write a batch in its own process (:mod:`ingest._writer`) or in line."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,9 @@ def write_plan(
         store.add_incidents(*plan.objects, actor=actor)
     for event, key in plan.amends:
         append_amend(store, event, key, actor=actor, source=source)
-    if plan.index_after:
-        store.index_deferred()
+    if plan.index_after:  # the batch is stored: a failure is left to the run's end to catch up
+        with contextlib.suppress(Exception):
+            store.index_deferred()
     return added
 
 

@@ -43,6 +43,9 @@ class IngestSummary:
     reasons: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     seconds: float = 0.0
+    #: Why the store's spatial index could not be brought up to date at the run's end (every
+    #: row is stored; the next opener of the store catches the index up), or None.
+    index_pending: str | None = None
     outcomes: list[RowOutcome] | None = None
 
     @property
@@ -75,6 +78,7 @@ class IngestSummary:
             "unmapped_categories": dict(self.unmapped_categories.most_common()),
             "reasons": dict(self.reasons.most_common()),
             "batches": self.batches,
+            "index_pending": self.index_pending,
             "seconds": round(self.seconds, 3),
             "rows_per_s": round(self.read / self.seconds) if self.seconds > 0 else None,
         }
@@ -109,6 +113,12 @@ class IngestSummary:
         if self.unmapped_categories:
             lines.append("  未映射类别（归入其他）unmapped categories (stored as other):")
             lines += [f"    {t:<22}{n:>8,}" for t, n in self.unmapped_categories.most_common(20)]
+        if self.index_pending:
+            lines.append(
+                "  空间索引未能在结束时补齐，所有行已保存，下次打开存储时自动补齐 / "
+                "the spatial index was not brought up to date at the end (every row is stored; "
+                f"the next opener of the store does it): {self.index_pending}"
+            )
         ok = "成立 holds" if self.invariant_ok else "不成立 BROKEN"
         lines.append(
             f"  read {self.read:,} = stored {self.stored:,} + updated {self.updated:,} + "

@@ -27,6 +27,7 @@ from ingest._writer import (
 )
 from ingest.pipeline import IngestContext, incident_id, ingest_file
 from store import IncidentQuery, Scope, open_store
+from store.base import StoreError
 from tests.ingest.conftest import balanced, gbk_rows, write_csv
 from tests.ingest.test_resume import snapshot
 
@@ -200,3 +201,33 @@ def test_writer_outlives_ctrl_c_to_finish_its_batch(tmp_path: Path) -> None:
     finally:
         writer.close()
     assert writer._proc.exitcode == 0
+
+
+def test_a_run_whose_index_catch_up_fails_stores_every_row_and_says_so(
+    tmp_path: Path, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spatial index left to the end cannot be brought up to date (the writer process
+    inherits the failure): the run still counts every row, says why in its summary, and the
+    store's next opener catches the index up."""
+    from store.gpkg import GeoPackageStore
+
+    def fails(self: GeoPackageStore) -> int:
+        raise StoreError("磁盘已满 / disk full")
+
+    feed, _ = _feed(tmp_path)
+    path = tmp_path / "s.gpkg"
+    store = open_store(str(path))
+    monkeypatch.setattr(GeoPackageStore, "index_deferred", fails)
+    try:
+        s = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+    finally:
+        store.close()
+    monkeypatch.undo()
+    assert s.stored == 22 and s.index_pending is not None and "disk full" in s.index_pending
+    assert "next opener" in s.table() and s.as_dict()["index_pending"] == s.index_pending
+    again = open_store(str(path))
+    try:
+        everywhere = IncidentQuery(bbox=(100, 20, 130, 40))
+        assert len(again.query_incidents(everywhere, Scope.everything("t"))) == 22
+    finally:
+        again.close()
