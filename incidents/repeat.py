@@ -96,11 +96,16 @@ def _scan(
     out_n, out_c, out_d = [], [], []
     scans = []
     n = len(rank)
+    sorted_by: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for members, keys, askers, wanted in groups:
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        comp = inverse.astype(np.int64) * n + rank[members]
-        order = np.argsort(comp, kind="stable")
-        comp, sorted_rows = comp[order], members[order]
+        # the neighbouring cells' groups share members and keys: sorted once for all of them
+        memo = (id(members), id(keys))
+        if memo not in sorted_by:
+            uniq, inverse = np.unique(keys, return_inverse=True)
+            comp = inverse.astype(np.int64) * n + rank[members]
+            order = np.argsort(comp, kind="stable")
+            sorted_by[memo] = (uniq, comp[order], members[order])
+        uniq, comp, sorted_rows = sorted_by[memo]
         slot = np.searchsorted(uniq, wanted).clip(0, max(len(uniq) - 1, 0))
         found = (uniq[slot] == wanted) if len(uniq) else np.zeros(len(wanted), bool)
         base = slot[found].astype(np.int64) * n
