@@ -9,6 +9,11 @@ and opens its own connection to the store's URL (it never touches the parent's c
 It is used only when forking is safe enough: on a platform with ``fork``, from the main thread,
 for runs of at least :data:`PARALLEL_MIN_ROWS` rows that write. Other threads (a PostGIS
 connection pool's) are not copied into the child, which uses nothing of theirs.
+
+The child writes inside the store's :meth:`~store.base.IncidentStore.deferred_index` block: on
+a GeoPackage the batches leave their R-tree entries pending, the child packs the tree after the
+batch before the last (``WritePlan.index_after``) and inserts the last batch's entries when the
+run says it is done (:meth:`ProcessWriter.finish`), see ``store._gpkg_rtree``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ point and run again ends with the same store as a run that was never interrupted
 batch size: repeat links among the rows of one batch depend on the batch).
 
 A file of 20,000 rows or more is written by a writer process while the next batch is prepared
-(:mod:`ingest._writer`); the store ends the same as with the batches written in turn.
+(:mod:`ingest._writer`); the store ends the same as with the batches written in turn. The town's
+indexes, when not given built, are built in a forked process while the file is read
+(:mod:`ingest._forked`).
 """
 
 from __future__ import annotations
