@@ -22,8 +22,8 @@ _SWAPPED = REASON_CODES.index("swapped")
 #: Trinity reasons of a point that is in the town but lacks a code (still stored, noted).
 _IN_TOWN = {f"{zh} / {en}" for k, (zh, en) in TRINITY_REASONS.items() if k != "outside_town"}
 
-#: The stripped text of one field (canonical name) for some rows.
-Column = Callable[[Sequence[RawRow], str], pd.Series]
+#: The stripped text of one field (canonical name) for the batch's rows.
+Column = Callable[[str], pd.Series]
 
 
 def locate(
@@ -42,7 +42,7 @@ def locate(
     todo : which rows of the batch to locate
     problems : row -> its problems; rows that cannot be located get one added
     context : the town (geocoder, trinity index, default coordinate system)
-    column : the stripped text of a field (canonical name) for some rows
+    column : the stripped text of a field (canonical name) for the batch's rows
     display : the name a field goes by in the source file, for reasons
 
     Returns
@@ -71,7 +71,7 @@ def locate(
 
     def field(name: str, at: npt.NDArray[np.intp]) -> pd.Series:
         """The field at rows ``at``, from the whole batch's column (cached by the run)."""
-        return pd.Series(column(rows, name).to_numpy(object)[at], dtype=object)
+        return pd.Series(column(name).to_numpy(object)[at], dtype=object)
 
     lon_n, bad_lon = numbers(field("lon", idx))
     lat_n, bad_lat = numbers(field("lat", idx))

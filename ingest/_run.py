@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from functools import partial
 from itertools import zip_longest
 from typing import Any
 
@@ -89,25 +88,21 @@ class _Run:
         self._grid: list[tuple[str, ...]] | None = None
 
     # -- columns --
-    def column(self, rows: Sequence[RawRow], canonical: str) -> pd.Series:
-        """The stripped text of one field for ``rows`` (cached for the current batch)."""
-        cached = rows is self._batch_rows
-        if cached and canonical in self._cache:
+    def column(self, canonical: str) -> pd.Series:
+        """The stripped text of one field for the current batch's rows (cached for the batch:
+        the batch transposed once, cells by column, short rows padded with "")."""
+        if canonical in self._cache:
             return self._cache[canonical]
+        rows = self._batch_rows
+        assert rows is not None, "column() before prepare()"
         i = self.cols.get(canonical)
-        if i is None:
+        if self._grid is None:
+            self._grid = list(zip_longest(*(r.values for r in rows), fillvalue=""))
+        if i is None or i >= len(self._grid):
             col = pd.Series([""] * len(rows), dtype=object)
-        elif cached:  # the batch transposed once: cells by column, short rows padded with ""
-            if self._grid is None:
-                self._grid = list(zip_longest(*(r.values for r in rows), fillvalue=""))
-            cells = self._grid[i] if i < len(self._grid) else [""] * len(rows)
-            col = pd.Series(list(map(str.strip, cells)), dtype=object)
         else:
-            col = pd.Series(
-                [(r.values[i].strip() if i < len(r.values) else "") for r in rows], dtype=object
-            )
-        if cached:
-            self._cache[canonical] = col
+            col = pd.Series(list(map(str.strip, self._grid[i])), dtype=object)
+        self._cache[canonical] = col
         return col
 
     def display(self, canonical: str) -> str:
@@ -236,13 +231,13 @@ class _Run:
                 problems[i] = [_problem(code, None, zh, en)]
             elif r.bad_encoding:
                 problems[i] = [self._bad_encoding(r)]
-        sid = self.column(rows, "source_id")
+        sid = self.column("source_id")
         id_col = self.display("source_id")
         flag(
             (sid == "").to_numpy(),
             lambda i: _problem("missing_id", id_col, f"缺少{id_col}", f"{id_col} (id) is empty"),
         )
-        raw_time = self.column(rows, "received_at")
+        raw_time = self.column("received_at")
         received = parse_times(raw_time)
         t_col = self.display("received_at")
         flag(
@@ -260,7 +255,7 @@ class _Run:
         )
 
         # -- hashes and what the store already holds --
-        content = {c: self.column(rows, c) for c in fmt.content if c in self.cols}
+        content = {c: self.column(c) for c in fmt.content if c in self.cols}
         keys = sorted(content)
         prefix = f"{fmt.source}\x1e{'|'.join(keys)}\x1e"
         hashes = [
@@ -312,9 +307,9 @@ class _Run:
             seen_now[key] = cur
 
         # -- categories, phones --
-        cat_text = self.column(rows, "category_text")
-        cats = map_categories(cat_text, self.column(rows, "description"), self.ctx.taxonomy)
-        phones, bad_phone = normalise_phones(self.column(rows, "caller_phone"))
+        cat_text = self.column("category_text")
+        cats = map_categories(cat_text, self.column("description"), self.ctx.taxonomy)
+        phones, bad_phone = normalise_phones(self.column("caller_phone"))
         return Batch(
             start, rows, problems, sids, hashes, received, loc, new_rows, amend_rows, seen_now,
             outcome, cats, phones, bad_phone, cat_text.tolist(),
@@ -336,14 +331,16 @@ class _Run:
         one ``inflight``, whose new incidents are candidates too) and the rows to write (plain
         lists: per-row Series access would dominate the run)."""
         fmt, rows = self.fmt, b.rows
+        assert rows is self._batch_rows, "build() of a batch other than the one just prepared"
         new_ids = [str(b.outcome[i][1]) for i in b.new_rows]
         b.repeat, b.candidates = find_repeats(
             self.store, self.actor, self.ctx.repeat_policy, b.new_rows, new_ids, b.received,
             b.cats.category, b.phones, b.loc,
             also=inflight.candidates if inflight else None,
         )  # fmt: skip
-        column = partial(self.column, rows)
-        f = batch_fields(column, self.cols, b.sids, b.hashes, b.received, b.cats, b.phones, b.loc)
+        f = batch_fields(
+            self.column, self.cols, b.sids, b.hashes, b.received, b.cats, b.phones, b.loc
+        )
         plan = b.plan
         if self.ctx.columnar:
             plan.received = received_batch(
