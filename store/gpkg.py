@@ -121,7 +121,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         conn = connect(self.path)
         try:
             migrate(conn)
-            if not getattr(self._pin, "defer", False) and _gpkg_rtree.has_pending(conn):
+            if not self._deferring and _gpkg_rtree.has_pending(conn):
                 _gpkg_rtree.catch_up(conn)  # a bulk load's, running or killed
             yield conn
         finally:
@@ -145,7 +145,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         pending until :meth:`index_deferred` or the end of the block (:mod:`store._gpkg_rtree`:
         one packed rebuild instead of an insert a point). A connection opened meanwhile, in
         another process or not, brings the index up to date first."""
-        if getattr(self._pin, "defer", False):
+        if self._deferring:
             yield
             return
         self._pin.defer = True
@@ -154,6 +154,11 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         finally:
             self._pin.defer = False
         self.index_deferred()
+
+    @property
+    def _deferring(self) -> bool:
+        """Whether this thread is inside :meth:`deferred_index`."""
+        return bool(getattr(self._pin, "defer", False))
 
     def index_deferred(self) -> int:
         with self._conn() as conn:
@@ -245,10 +250,9 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         if not len(batch):
             return 0
         rows = received_rows(batch, actor)
-        defer = getattr(self._pin, "defer", False)
         try:
             with self._tx("add_incidents") as conn:
-                write_received(conn, rows, _now(), defer=defer)
+                write_received(conn, rows, _now(), defer=self._deferring)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
                 raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
