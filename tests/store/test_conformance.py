@@ -461,6 +461,39 @@ def test_every_change_is_audited_and_the_log_is_append_only(store: IncidentStore
     assert len(store.events("I0001", ALL)) == 2
 
 
+def test_an_event_needs_a_stored_incident_which_is_never_deleted(
+    store: IncidentStore, store_url: str, raw_sql
+) -> None:
+    store.add_incidents([make_incident(1)], actor="ingest")
+    orphan = (
+        "INSERT INTO events (incident_id, seq, action, at, actor) "
+        "VALUES ('{}', {}, 'x', '2025-01-01T00:00:00Z', 'a')"
+    )
+    refused = "FOREIGN KEY|must belong to a stored incident"
+    with pytest.raises(Exception, match=refused):
+        raw_sql(orphan.format("I9999", 1))
+    if store_url.startswith("postgresql://"):  # checked per statement: a COPY too
+        import psycopg
+
+        copy = "COPY events (incident_id, seq, action, at, actor) FROM STDIN"
+        with (
+            psycopg.connect(store_url) as conn,
+            pytest.raises(Exception, match=refused),
+            conn.cursor().copy(copy) as cp,
+        ):
+            cp.write_row(("I0001", 3, "x", "2025-01-01T00:00:00Z", "a"))
+            cp.write_row(("I9999", 1, "x", "2025-01-01T00:00:00Z", "a"))
+    for statement in (
+        "DELETE FROM incidents",
+        "UPDATE incidents SET id = 'I0002'",
+    ):
+        with pytest.raises(Exception, match="never deleted or renumbered"):
+            raw_sql(statement)
+    raw_sql(orphan.format("I0001", 2))  # the check passes an event whose incident is stored
+    raw_sql("UPDATE incidents SET id = id, category = category")  # and any other update
+    assert [e.seq for e in store.events("I0001", ALL)] == [1, 2]
+
+
 # --- the demo's flat layer and the seed case -----------------------------------------------
 
 
