@@ -9,13 +9,16 @@ incident gets its receive event. A statement-level trigger reads the statement's
 one anti-join per ``COPY`` of 10,000 events. What the foreign key also guaranteed, that an
 incident with events is not deleted or renamed, triggers on ``incidents`` now guarantee for
 every incident: history is never lost (``DESIGN.md``). The refusal keeps the foreign key's
-SQLSTATE (23503) and constraint name, so the store reports it as before.
+SQLSTATE (23503) and constraint name, so the store reports it as before. The check's function
+keeps the schema path of the migration, as the key was bound to its table whatever a session's
+``search_path``.
 """
 
 SQL = r"""
 ALTER TABLE events DROP CONSTRAINT events_incident_id_fkey;
 
-CREATE FUNCTION ember_events_incident_stored() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ember_events_incident_stored() RETURNS trigger LANGUAGE plpgsql
+  SET search_path FROM CURRENT AS $$
 DECLARE
   missing text;
 BEGIN
