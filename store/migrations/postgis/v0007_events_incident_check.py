@@ -1,5 +1,5 @@
 """Step 7: an event's incident is checked once per statement, not once per row, and incidents
-are never deleted.
+are never deleted or renumbered.
 
 PostgreSQL checks a foreign key row by row, each check a ``SELECT … FOR KEY SHARE`` that locks
 the referenced incident (and writes that lock into its row): ~5 µs an event, 0.5 s of the
@@ -7,7 +7,7 @@ server's time when a 100,000-row file is loaded (``bench/bench_ingest.py``), whe
 incident gets its receive event. A statement-level trigger reads the statement's new events
 (a transition table) and refuses the statement if any names an incident that is not stored —
 one anti-join per ``COPY`` of 10,000 events. What the foreign key also guaranteed, that an
-incident with events is not deleted or renamed, triggers on ``incidents`` now guarantee for
+incident with events is not deleted or renumbered, triggers on ``incidents`` now guarantee for
 every incident: history is never lost (``DESIGN.md``). The refusal keeps the foreign key's
 SQLSTATE (23503) and constraint name, so the store reports it as before. The check's function
 keeps the schema path of the migration, as the key was bound to its table whatever a session's
