@@ -89,7 +89,7 @@ def _is_empty(blob: bytes | None) -> int | None:
     return None if blob is None else int(_bounds(blob) is None)
 
 
-RTREE_TRIGGER = "rtree_incidents_geom_insert"
+RTREE_TRIGGER = f"{_gpkg_rtree.RTREE}_insert"
 
 
 def insert_points(
@@ -126,7 +126,7 @@ def insert_points(
             _gpkg_rtree.defer(conn, fids[0], fids[-1])
     else:
         conn.executemany(
-            "INSERT INTO rtree_incidents_geom VALUES (?, ?, ?, ?, ?)",
+            f"INSERT INTO {_gpkg_rtree.RTREE} VALUES (?, ?, ?, ?, ?)",
             [
                 (fid, x, x, y, y)
                 for fid, (x, y) in zip(fids, points, strict=True)
