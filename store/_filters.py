@@ -8,7 +8,7 @@ part of the SQL, never a filter applied in Python afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,13 @@ def query_clause(query: IncidentQuery, scope: Scope, d: Dialect) -> tuple[str, l
     if query.changed_since is not None:
         parts.append(f"{d.alias}last_event_at > {d.ph}")
         params.append(d.time(query.changed_since))
+    if query.after is not None:
+        # the index on received_at bounds the range; the id breaks ties in the page order
+        way = "<" if query.newest_first else ">"
+        t = f"{d.alias}received_at"
+        parts.append(f"{t} {way}= {d.ph} AND ({t} {way} {d.ph} OR {d.alias}id {way} {d.ph})")
+        at = d.time(query.after[0])
+        params += [at, at, str(query.after[1])]
     for name in _QUERY_CODES:
         values = [str(v) for v in getattr(query, name)]
         if values:
@@ -100,5 +107,5 @@ def order_page(query: IncidentQuery, d: Dialect) -> str:
 
 def count_sql(query: IncidentQuery, scope: Scope, d: Dialect) -> tuple[str, list[Any]]:
     """``(sql, params)`` counting the incidents matching ``query`` within ``scope``."""
-    where, params = query_clause(query, scope, d)
+    where, params = query_clause(replace(query, after=None), scope, d)
     return f"SELECT count(*) FROM incidents {d.alias.rstrip('.')} WHERE {where}", params

@@ -183,7 +183,9 @@ class IncidentQuery:
 
     The matches come oldest first (``received_at``, then ``id``), newest first with
     ``newest_first``; ``offset`` skips that many of them and ``limit`` keeps at most that many
-    (a page, read as a page: the store does not read the rest).
+    (a page, read as a page: the store does not read the rest). ``after`` pages by key instead:
+    only the matches after that ``(received_at, id)`` in the query's order (before it, newest
+    first) — a deep page costs what the first does, where an offset reads every row it skips.
 
     ``columns`` names the columns to read, as OGC API Features' ``properties`` does (``id`` and
     the geometry always come; empty: every column): a KPI frame of a year of a city needs
@@ -208,6 +210,7 @@ class IncidentQuery:
     ids: tuple[str, ...] = ()
     limit: int | None = None
     offset: int = 0
+    after: tuple[datetime, str] | None = None
     newest_first: bool = False
     columns: tuple[str, ...] = ()
 
@@ -215,7 +218,8 @@ class IncidentQuery:
         for name in (*AREA_FIELDS, "categories", "sources", "states", "ids", "columns"):
             if isinstance(getattr(self, name), str):
                 raise TypeError(f"{name} 须为序列 / {name} must be a tuple, not a string")
-        for t in (self.received_from, self.received_to, self.changed_since):
+        key = self.after[0] if self.after is not None else None
+        for t in (self.received_from, self.received_to, self.changed_since, key):
             if t is not None and (t.tzinfo is None or t.utcoffset() is None):
                 raise ValueError(f"查询时间须带时区 / query times must be aware: {t.isoformat()}")
         if self.bbox is not None and not (
@@ -362,7 +366,8 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
         ...
 
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
-        """How many incidents match ``query`` within ``scope`` (its page and order ignored)."""
+        """How many incidents match ``query`` within ``scope`` (its page — ``offset``,
+        ``limit``, ``after`` — and order ignored)."""
         ...
 
     def audit(

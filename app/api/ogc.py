@@ -3,7 +3,8 @@
 Collections: the published layers (villages, grid cells, police beats, fire stations) and
 ``incidents``. Items take ``bbox`` (CRS84), ``datetime`` (incidents: ``received_at``; ignored by
 the layers, which have no time), ``limit`` (default 100, at most 10,000) and ``offset``, with
-``next``/``prev`` links that keep the other parameters, and ``properties`` (a comma-separated
+``next``/``prev`` links that keep the other parameters (for incidents the links carry a keyset
+``cursor`` instead of an offset, see :mod:`app.api._cursor`), and ``properties`` (a comma-separated
 list of the properties wanted, as OGC API – Features Part 6 has it; the id and the geometry
 always come; for incidents the store reads only those columns). Output is GeoJSON in CRS84.
 
@@ -38,6 +39,7 @@ from app.api._common import (
     query_public,
     state,
 )
+from app.api._cursor import BadCursor, Cursor
 from store import IncidentNotFound, IncidentQuery
 
 bp = Blueprint("ember_ogc", __name__, url_prefix="/ogc")
@@ -243,24 +245,67 @@ def _incidents(
     end: datetime | None,
     offset: int,
     limit: int,
-    properties: tuple[str, ...] | None = None,
-) -> tuple[gpd.GeoDataFrame, int]:
-    """One page of the incidents the caller may see, and how many match (the store reads the
-    page, not every match: a harvester paging through 10^5 incidents asks for 10^3 pages)."""
+    properties: tuple[str, ...] | None,
+    cursor: Cursor | None,
+) -> tuple[gpd.GeoDataFrame, int, bool]:
+    """One page of the incidents the caller may see (in ``received_at``, ``id`` order), how
+    many match, and whether there are more beyond the page in its direction. The store reads
+    the page, not every match, and from a cursor it does not read the rows before it either (a
+    harvester paging through 10^5 incidents asks for 10^3 pages)."""
     scope = caller(state().store).scope
-    columns = () if properties is None else (properties or ("id",))
+    columns = () if properties is None else tuple(dict.fromkeys((*properties, "received_at")))
     query = IncidentQuery(
-        bbox=bbox, received_from=start, received_to=end, offset=offset, limit=limit,
-        columns=columns,
+        bbox=bbox, received_from=start, received_to=end, offset=offset, limit=limit + 1,
+        columns=columns, newest_first=cursor is not None and not cursor.forward,
+        after=None if cursor is None else (cursor.at, cursor.id),
     )  # fmt: skip
-    return query_public(query, scope), state().store.count_incidents(query, scope)
+    page = query_public(query, scope)
+    more = len(page) > limit
+    page = page.iloc[:limit]
+    if query.newest_first:
+        page = page.iloc[::-1]
+    return page, state().store.count_incidents(query, scope), more
 
 
-def _page_link(cid: str, rel: str, offset: int, limit: int) -> dict[str, str]:
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
-    args.update(offset=str(offset), limit=str(limit))
+def _page_link(cid: str, rel: str, limit: int, **at: str) -> dict[str, str]:
+    """A link to the page at ``offset`` or ``cursor`` (``at``), keeping the other parameters."""
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit", "cursor")}
+    args.update(at, limit=str(limit))
     href = url_for(".items", cid=cid, _external=True) + "?" + urlencode(args)
     return _link(href, rel, GEOJSON)
+
+
+def _incident_links(
+    page: gpd.GeoDataFrame, offset: int, limit: int, cursor: Cursor | None, more: bool
+) -> list[dict[str, str]]:
+    """``next``/``prev`` of an incidents page, by key from the page's last/first incident."""
+    if page.empty:
+        return []
+    if cursor is None or cursor.forward:
+        after, before = more, cursor is not None or offset > 0
+    else:  # read backwards: ``more`` lies before the page, the page came from after it
+        after, before = True, more
+    links = []
+    if after:
+        links.append(_page_link("incidents", "next", limit, cursor=_key(True, page.iloc[-1])))
+    if before:
+        links.append(_page_link("incidents", "prev", limit, cursor=_key(False, page.iloc[0])))
+    return links
+
+
+def _key(forward: bool, row: pd.Series) -> str:
+    return Cursor(forward, row["received_at"].to_pydatetime(), str(row["id"])).token()
+
+
+def _cursor(token: str) -> Cursor:
+    try:
+        return Cursor.parse(token)
+    except BadCursor as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _keep_cursor(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"cursor": token}
 
 
 @bp.get("/collections/<cid>/items")
@@ -276,7 +321,13 @@ def items(cid: str) -> Response:
     wanted = request.args.get("properties")
     if cid == "incidents":
         props = parse_properties(wanted, PUBLIC_INCIDENT_COLUMNS, "id")
-        page, matched = _incidents(bbox, start, end, offset, limit, props)
+        token = request.args.get("cursor")
+        cursor = None if token is None else _cursor(token)
+        page, matched, more = _incidents(bbox, start, end, offset, limit, props, cursor)
+        links = [_page_link(cid, "self", limit, offset=str(offset), **_keep_cursor(token))]
+        links += _incident_links(page, offset, limit, cursor, more)
+        if props is not None and "received_at" not in props:
+            page = page.drop(columns="received_at")  # read for the links only
         id_column = "id"
     else:
         frame = state().layer(cid)
@@ -289,11 +340,11 @@ def items(cid: str) -> Response:
             frame = frame[frame.intersects(box(*bbox))]
         matched = len(frame)
         page = frame.iloc[offset : offset + limit]
-    links = [_page_link(cid, "self", offset, limit)]
-    if offset + limit < matched:
-        links.append(_page_link(cid, "next", offset + limit, limit))
-    if offset > 0:
-        links.append(_page_link(cid, "prev", max(0, offset - limit), limit))
+        links = [_page_link(cid, "self", limit, offset=str(offset))]
+        if offset + limit < matched:
+            links.append(_page_link(cid, "next", limit, offset=str(offset + limit)))
+        if offset > 0:
+            links.append(_page_link(cid, "prev", limit, offset=str(max(0, offset - limit))))
     doc = {
         "type": "FeatureCollection",
         "features": list(features(page, id_column)),

@@ -81,6 +81,7 @@ def _ogc_paths() -> dict[str, Any]:
         {**_query("datetime", "instant or interval (incidents: received_at)"), "style": "form"},
         _query("limit", "page size", type="integer", minimum=1, maximum=10000, default=100),
         _query("offset", "items to skip", type="integer", minimum=0, default=0),
+        _query("cursor", "where a page continues (incidents; written by next/prev links)"),
         {
             **_query(
                 "properties",

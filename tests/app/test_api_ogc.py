@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pyogrio
 import pytest
@@ -107,6 +108,50 @@ def test_items_paging_datetime_and_errors(base_url: str, town: Town) -> None:
         r = requests.get(items, params=params, headers=head, timeout=30)
         assert r.status_code == 400 and r.json()["code"]
     assert requests.get(f"{base_url}/ogc/collections/nope", timeout=30).status_code == 404
+
+
+def _link(doc: dict, rel: str) -> str | None:
+    return next((link["href"] for link in doc["links"] if link["rel"] == rel), None)
+
+
+def _ids(doc: dict) -> list[str]:
+    return [f["id"] for f in doc["features"]]
+
+
+def test_incident_pages_link_by_key_both_ways(base_url: str, town: Town) -> None:
+    items = f"{base_url}/ogc/collections/incidents/items"
+    head = {"X-API-Key": town.keys["hub"]}
+    whole = _ids(requests.get(items, params={"limit": 10_000}, headers=head, timeout=30).json())
+    assert len(whole) > 12
+    asked = {"limit": 4, "properties": "state"}  # received_at is read for the links, not sent
+    pages = [requests.get(items, params=asked, headers=head, timeout=30).json()]
+    assert _link(pages[0], "prev") is None
+    while (nxt := _link(pages[-1], "next")) is not None:
+        query = parse_qs(urlsplit(nxt).query)
+        assert "cursor" in query and "offset" not in query and query["properties"] == ["state"]
+        pages.append(requests.get(nxt, headers=head, timeout=30).json())
+        assert set(pages[-1]["features"][0]["properties"]) == {"id", "state"}
+        assert pages[-1]["numberMatched"] == len(whole)
+    assert [i for p in pages for i in _ids(p)] == whole and len(pages) == -(-len(whole) // 4)
+    # back from the last page, page by page, to the first, which has no prev link
+    back, doc = [_ids(pages[-1])], pages[-1]
+    while (prev := _link(doc, "prev")) is not None:
+        doc = requests.get(prev, headers=head, timeout=30).json()
+        back.append(_ids(doc))
+        assert _link(doc, "next") is not None
+    flat = [i for p in reversed(back) for i in p]
+    assert flat == whole and all(len(p) == 4 for p in back[1:])
+    # a page from an offset links on by key; a cursor and an offset combine
+    third = requests.get(items, params={"limit": 4, "offset": 8}, headers=head, timeout=30).json()
+    assert _ids(third) == whole[8:12]
+    assert _ids(requests.get(_link(third, "next"), headers=head, timeout=30).json()) == whole[12:16]
+    assert _ids(requests.get(_link(third, "prev"), headers=head, timeout=30).json()) == whole[4:8]
+    token = parse_qs(urlsplit(_link(third, "next")).query)["cursor"][0]
+    skip = {"limit": 2, "offset": 1, "cursor": token}
+    assert _ids(requests.get(items, params=skip, headers=head, timeout=30).json()) == whole[13:15]
+    for bad in ("nope", "W10=", token[:-3]):
+        r = requests.get(items, params={"cursor": bad}, headers=head, timeout=30)
+        assert r.status_code == 400 and "cursor" in r.json()["description"]
 
 
 def test_items_give_the_properties_asked_for(base_url: str, town: Town) -> None:

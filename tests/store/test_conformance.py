@@ -256,6 +256,30 @@ def town_incidents(store: IncidentStore) -> IncidentStore:
     return store
 
 
+def test_pages_by_key_break_ties_by_id_and_keep_milliseconds(store: IncidentStore) -> None:
+    """Incidents received in the same millisecond are paged by id; a key one millisecond
+    earlier still comes before them (the key is compared as stored, to the millisecond)."""
+    t = T0 + timedelta(milliseconds=250)
+    incs = [make_incident(n, received_at=t) for n in (23, 21, 22)]
+    incs.append(make_incident(24, received_at=t - timedelta(milliseconds=1)))
+    store.add_incidents(incs)
+    for newest_first, want in ((False, ["I0024", "I0021", "I0022", "I0023"]),
+                               (True, ["I0023", "I0022", "I0021", "I0024"])):  # fmt: skip
+        paged, after = [], None
+        for _ in range(6):
+            q = IncidentQuery(limit=1, after=after, newest_first=newest_first)
+            page = store.query_incidents(q, ALL)
+            if page.empty:
+                break
+            paged += ids(page)
+            after = (page["received_at"].iloc[0].to_pydatetime(), page["id"].iloc[0])
+        assert paged == want
+    rest = store.query_incidents(IncidentQuery(after=(t, "I0021")), ALL)
+    assert ids(rest) == ["I0022", "I0023"]
+    scoped = IncidentQuery(after=(t, "I0021"), grid_codes=(GRID_B,))
+    assert store.query_incidents(scoped, ALL).empty and store.count_incidents(scoped, ALL) == 0
+
+
 def test_query_by_bbox_time_state_category_area(town_incidents: IncidentStore) -> None:
     s = town_incidents
     assert ids(s.query_incidents(IncidentQuery(), ALL)) == [f"I{i:04d}" for i in range(1, 13)]
@@ -298,6 +322,22 @@ def test_query_by_bbox_time_state_category_area(town_incidents: IncidentStore) -
     assert ids(s.query_incidents(newest, ALL)) == everything[::-1][1:4]
     assert ids(s.query_incidents(IncidentQuery(offset=len(everything) - 2), ALL)) == everything[-2:]
     assert s.count_incidents(IncidentQuery(limit=1, offset=3), ALL) == len(everything)
+    # pages by key, in either order: each continues after the last of the one before
+    for newest_first in (False, True):
+        rows = s.query_incidents(IncidentQuery(newest_first=newest_first), ALL)
+        paged, after = [], None
+        while True:
+            q = IncidentQuery(limit=3, after=after, newest_first=newest_first)
+            page = s.query_incidents(q, ALL)
+            assert s.count_incidents(q, ALL) == len(everything)
+            if page.empty:
+                break
+            paged += ids(page)
+            last = page.iloc[-1]
+            after = (last["received_at"].to_pydatetime(), last["id"])
+        assert paged == ids(rows)
+    with pytest.raises(ValueError, match="aware"):
+        IncidentQuery(after=(datetime(2025, 1, 1), "I0001"))
     assert s.count_incidents(IncidentQuery(categories=("wage",)), ALL) == 2
     assert s.count_incidents(IncidentQuery(beat_codes=(GRIDS[GRID_B][3],)), ALL) == 6
     with pytest.raises(ValueError, match="offset"):
