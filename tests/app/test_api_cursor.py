@@ -25,7 +25,7 @@ def test_a_cursor_survives_its_token_to_the_millisecond_in_utc() -> None:
 )
 def test_a_token_it_did_not_write_is_refused_in_both_languages(token: str) -> None:
     # "[]", ["x", "2026-01-01", "x"] (no direction), ["n", "2026-01-01", "x"] (no zone)
-    with pytest.raises(BadCursor, match="cursor 无效.*cursor is not valid"):
+    with pytest.raises(BadCursor, match=r"cursor 无效.*cursor is not valid"):
         Cursor.parse(token)
 
 
