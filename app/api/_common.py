@@ -11,7 +11,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -143,7 +143,11 @@ def public_incidents(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def query_public(query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
-    """Incidents matching ``query`` within ``scope``, masked, without the caller columns."""
+    """Incidents matching ``query`` within ``scope``, masked, without the caller columns. The
+    store is not asked for them either (a query naming no columns reads the public ones): they
+    are neither read nor masked only to be dropped."""
+    if not query.columns:
+        query = replace(query, columns=PUBLIC_INCIDENT_COLUMNS)
     return public_incidents(state().store.query_incidents(query, scope))
 
 
