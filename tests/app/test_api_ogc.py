@@ -140,7 +140,7 @@ def test_incident_pages_link_by_key_both_ways(base_url: str, town: Town) -> None
         back.append(_ids(doc))
         assert _link(doc, "next") is not None
     flat = [i for p in reversed(back) for i in p]
-    assert flat == whole and all(len(p) == 4 for p in back[1:])
+    assert flat == whole and all(len(p) == 4 for p in back[1:-1])
     # a page from an offset links on by key; a cursor and an offset combine
     third = requests.get(items, params={"limit": 4, "offset": 8}, headers=head, timeout=30).json()
     assert _ids(third) == whole[8:12]
