@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from incidents.model import Event
-from store.base import IncidentStore, QuarantineRow, Scope, StaleVersion
+from store.base import IncidentStore, QuarantineRow, Scope, StaleVersion, StoreError
 from store.received import ReceivedBatch
 
 
@@ -48,7 +48,7 @@ def write_plan(
     for event, key in plan.amends:
         append_amend(store, event, key, actor=actor, source=source)
     if plan.index_after:  # the batch is stored: a failure is left to the run's end to catch up
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(StoreError):
             store.index_deferred()
     return added
 

@@ -407,7 +407,8 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
 
     def index_deferred(self) -> int:
         """Bring the spatial index up to date with what a :meth:`deferred_index` block left
-        pending; how many entries were written."""
+        pending; how many entries were written. Raises :class:`StoreError` when it cannot (the
+        entries stay pending for the next try or the next opener)."""
         ...
 
     def pinned(self) -> AbstractContextManager[None]:

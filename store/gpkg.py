@@ -161,8 +161,14 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         return bool(getattr(self._pin, "defer", False))
 
     def index_deferred(self) -> int:
-        with self._conn() as conn:
-            return _gpkg_rtree.index_pending(conn)
+        try:
+            with self._conn() as conn:
+                return _gpkg_rtree.index_pending(conn)
+        except sqlite3.Error as exc:  # locked, disk full: the pending entries stay recorded
+            raise StoreError(
+                f"空间索引未能更新（下次打开时补齐）/ the spatial index could not be brought up "
+                f"to date (the next opener will): {exc}"
+            ) from exc
 
     @contextmanager
     def _tx(self, point: str | None) -> Iterator[sqlite3.Connection]:

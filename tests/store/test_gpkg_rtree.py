@@ -16,6 +16,7 @@ import pytest
 from store import IncidentQuery, Scope, open_store
 from store import _gpkg_rtree as rt
 from store._gpkg_sql import connect
+from store.base import StoreError
 from tests.store.test_received import make_batch
 
 
@@ -176,3 +177,27 @@ def test_a_reader_opening_during_a_write_does_not_wait_to_catch_up(tmp_path: Pat
         assert _raw(path, "SELECT count(*) FROM ember_rtree_pending") == [(0,)]
         reader.close()
     loader.close()
+
+
+def test_an_index_catch_up_that_cannot_write_raises_a_store_error_and_keeps_the_entries(
+    tmp_path: Path,
+) -> None:
+    """The write lock held elsewhere (no wait allowed): the catch-up fails as the store's own
+    error, bilingual, and the pending entries are still there for the next try."""
+    path = tmp_path / "locked.gpkg"
+    store = open_store(str(path))
+    with store.pinned(), store.deferred_index():
+        store.add_received(make_batch(12), actor="ingest")
+        with store._conn() as conn:  # the pinned connection: do not wait 30 s for the lock
+            conn.execute("PRAGMA busy_timeout = 0")
+        other = sqlite3.connect(path, timeout=0)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreError, match=r"空间索引.*spatial index") as err:
+            store.index_deferred()
+        assert isinstance(err.value.__cause__, sqlite3.OperationalError)
+        other.execute("ROLLBACK")
+        other.close()
+        assert _raw(path, "SELECT fid_from, fid_to FROM ember_rtree_pending") == [(1, 12)]
+        assert store.index_deferred() == 12
+    assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    store.close()
