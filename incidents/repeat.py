@@ -83,14 +83,17 @@ def _scan(
     t: np.ndarray,
     valid: Valid,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The candidate pairs (new row, earlier row, distance) that can win, group by group.
+    """The candidate pairs (new row, earlier row, distance) that win on time: each new row's
+    most recent valid candidates (several on a tie), found group by group.
 
     Each group is ``(member rows, their keys, asking rows, the key each asks for)``. Hand-written
     because a merge on the keys pairs every call with every earlier call of the same key — in a
     hotspot that is millions of pairs, of which only the most recent valid one counts. Instead,
     each asking row walks back through its key's members in (time, row) order, a window at a
     time (vectorised over all askers), and stops once the next member is older than the best
-    valid candidate found so far in any group: an older one can never win.
+    valid candidate found so far in any group: an older one can never win. The askers of a
+    group come in (key, rank) order, so each binary search starts where the one before ended
+    (numpy narrows a search by the previous key: ~5× faster than in random order).
     """
     best = np.full(len(t), np.iinfo(np.int64).min, dtype=np.int64)
     out_n, out_c, out_d = [], [], []
@@ -137,7 +140,9 @@ def _scan(
     if not out_n:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0)
-    return np.concatenate(out_n), np.concatenate(out_c), np.concatenate(out_d)
+    rn, rc, dist = np.concatenate(out_n), np.concatenate(out_c), np.concatenate(out_d)
+    won = t[rc] == best[rn]  # the older ones found before the best was known can never win
+    return rn[won], rc[won], dist[won]
 
 
 def link_repeats(
@@ -207,6 +212,7 @@ def link_repeats(
         code = same[raw].astype(np.int64)
         member = located & (code >= 0)
         asks = np.flatnonzero(member & wanted)
+        asks = asks[np.lexsort((rank[asks], code[asks]))]  # see _scan: askers in key order
         groups.append((np.flatnonzero(member), code[member], asks, code[asks]))
     if policy.same_category:
         cat = pd.factorize(frame["category"].astype(object).to_numpy(), use_na_sentinel=True)[0]
@@ -219,17 +225,17 @@ def link_repeats(
             w, h = int(cx.max()) + 2, int(cy.max()) + 2
             key = (cat[rows].astype(np.int64) * w + cx) * h + cy
             asks = np.flatnonzero(np.isin(rows, left))
+            asks = asks[np.lexsort((rank[rows[asks]], key[asks]))]  # in key order, see _scan
             for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    near = (cat[rows[asks]].astype(np.int64) * w + cx[asks] + dx) * h
-                    groups.append((rows, key, rows[asks], near + cy[asks] + dy))
+                for dy in (-1, 0, 1):  # a neighbour's key: the asker's plus a constant
+                    groups.append((rows, key, rows[asks], key[asks] + (dx * h + dy)))
     if not groups:
         return result
     rn, rc, dist = _scan(groups, rank, t, valid)
     if rn.size == 0:
         return result
-    # most recent candidate first, then the nearest, then the earlier row
-    order = np.lexsort((rc, dist, -t[rc], rn))
+    # all equally recent: the nearest first, then the earlier row
+    order = np.lexsort((rc, dist, rn))
     rn, rc = rn[order], rc[order]
     first = np.r_[True, rn[1:] != rn[:-1]]
     ids = frame["id"].to_numpy(object)
