@@ -19,6 +19,7 @@ by the exact shapely test at the centre of one of its pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,12 +30,12 @@ from geo.crs import to_metric
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
+LabelArray = npt.NDArray[np.unsignedinteger[Any]]
 
 #: Upper bound of metres per degree along any direction near China (latitude degree 110.6-111.7
 #: km, times the Gauss-Kruger scale factor); only a first guess, the gaps are checked afterwards.
 _M_PER_DEG = 112_000.0
 _FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
-_EIGHT = np.ones((3, 3), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,21 @@ def boundary_samples(
     raise RuntimeError(f"could not densify boundaries to {max_gap_m} m (worst gap {worst} m)")
 
 
-def face_labels(grid: Grid, x: FloatArray, y: FloatArray) -> tuple[npt.NDArray[np.int32], IntArray]:
+def face_labels(grid: Grid, x: FloatArray, y: FloatArray) -> tuple[LabelArray, IntArray]:
     """Label the boundary-free faces of the grid, given boundary samples ``x, y`` (metres).
 
-    Returns the flat label raster (0 = mixed, 1..n = faces) and, for face k, the flat index of
-    one of its pixels at position k - 1.
+    Returns the flat label raster (0 = mixed, 1..n = faces) in the smallest unsigned type that
+    also holds n + 1 (a town's few hundred faces: one byte a pixel, not four — the raster is
+    most of what an index weighs, and what a forked builder sends back), and, for face k, the
+    flat index of one of its pixels at position k - 1.
     """
     flat, on = grid.locate(x, y)
     if not on.all():
         raise ValueError("boundary samples outside the grid")
     near = np.zeros(grid.size, dtype=bool)
     near[flat] = True
-    near2d = ndimage.binary_dilation(near.reshape(grid.ny, grid.nx), structure=_EIGHT)
+    # the 8-neighbour dilation (binary_dilation with a 3×3 structure, a third slower)
+    near2d = ndimage.maximum_filter(near.reshape(grid.ny, grid.nx), size=3, mode="constant")
     labels, n = ndimage.label(~near2d, structure=_FOUR)
     reps = np.empty(n, dtype=np.intp)
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
@@ -123,7 +127,7 @@ def face_labels(grid: Grid, x: FloatArray, y: FloatArray) -> tuple[npt.NDArray[n
         rows, cols = box
         first = int(np.argmax(labels[rows.start, cols] == k))
         reps[k - 1] = rows.start * grid.nx + cols.start + first
-    return labels.ravel().astype(np.int32, copy=False), reps
+    return labels.ravel().astype(np.min_scalar_type(n + 1), copy=False), reps
 
 
 __all__ = ["Grid", "boundary_samples", "face_labels"]

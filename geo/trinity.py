@@ -39,7 +39,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo._layers import Lookup, Polygons, coverage_by_station, sorted_by_code, storage
-from geo._raster import Grid, boundary_samples, face_labels
+from geo._raster import Grid, LabelArray, boundary_samples, face_labels
 from geo.coords import REASON_CODES, coordinate_reasons, reason_text
 from geo.crs import from_metric, to_metric
 
@@ -81,14 +81,14 @@ class TrinityIndex:
     town: shapely.Geometry | None
     #: Face label per pixel (0 = mixed) and, per face, cell / beat index and inside-town flag;
     #: entry 0 is unused (mixed pixels take the exact path), the last is "off the grid".
-    area_labels: npt.NDArray[np.int32]
+    area_labels: LabelArray
     area_table: dict[str, npt.NDArray[Any]]
     station_xy: FloatArray
     station_lookup: Lookup
     kdtree: cKDTree | None
     #: Per station its coverage geometry or None; coverage faces like the area faces.
     coverage: npt.NDArray[np.object_]
-    cov_labels: npt.NDArray[np.int32] | None
+    cov_labels: LabelArray | None
     cov_table: BoolArray
 
     def __repr__(self) -> str:

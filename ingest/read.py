@@ -77,15 +77,20 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
 
     See the module docstring for the rule.
     """
+    enc, text = _detect(data)
+    return enc, text is not None
+
+
+def _detect(data: bytes) -> tuple[str, str | None]:
+    """``(encoding, text)``: :func:`detect_encoding`'s encoding, and ``data`` decoded with it
+    when every byte decodes (``None`` when some do not), so that a clean file is decoded once."""
     if data.startswith(codecs.BOM_UTF8):
         try:
-            data.decode("utf-8-sig")
-            return "utf-8-sig", True
+            return "utf-8-sig", data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            return "utf-8-sig", False
+            return "utf-8-sig", None
     try:
-        data.decode("utf-8")
-        return "utf-8", True
+        return "utf-8", data.decode("utf-8")
     except UnicodeDecodeError:
         pass
     valid = invalid = 0
@@ -103,12 +108,11 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
             if valid + left <= invalid:
                 break  # decided: the lines left cannot make UTF-8 the majority
     if valid > invalid:
-        return "utf-8", False
+        return "utf-8", None
     try:
-        data.decode("gb18030")
-        return "gb18030", True
+        return "gb18030", data.decode("gb18030")
     except UnicodeDecodeError:
-        return "gb18030", False
+        return "gb18030", None
 
 
 def _check_encoding(name: str) -> str:
@@ -141,15 +145,16 @@ def read_table(path: str | Path, encoding: str | None = None) -> RawTable:
 
 def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     data = path.read_bytes()
+    decoded: str | None = None
     if encoding:
         enc, detected = _check_encoding(encoding), False
         if enc == "utf-8" and data.startswith(codecs.BOM_UTF8):
             enc = "utf-8-sig"
-        clean = False  # check every row
     else:
-        enc, clean = detect_encoding(data)
+        enc, decoded = _detect(data)
         detected = True
-    text = data.decode(enc, errors="strict" if clean else "surrogateescape")
+    clean = decoded is not None  # else check every row
+    text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[RawRow] = []
