@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest._forked import Forked
-from ingest._gc import paused_gc
+from ingest._gc import paused_gc, settle
 from ingest._run import Progress, _Run, incident_id
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
@@ -141,6 +141,7 @@ def ingest_file(
             with Forked(context or partial(_context_of, store)) as town:
                 table = read_table(path, encoding)
                 ctx = town.result()
+        settle()  # the rows read live as long as the run (ingest._gc)
         return ingest_table(
             table,
             fmt,

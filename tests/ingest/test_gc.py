@@ -8,7 +8,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from ingest._gc import COLLECT_EVERY, collect_batch, paused_gc
+from ingest._gc import COLLECT_EVERY, collect_batch, paused_gc, settle
 from ingest.pipeline import IngestContext, ingest_file, ingest_records
 from store import IncidentStore
 from tests.ingest.conftest import balanced, gbk_rows, write_csv
@@ -113,3 +113,55 @@ def test_a_run_collects_every_few_batches() -> None:
             found.append(collect_batch(batch))
     assert [i for i, n in enumerate(found) if n] == [COLLECT_EVERY - 1, 2 * COLLECT_EVERY - 1]
     assert found[COLLECT_EVERY - 1] >= COLLECT_EVERY  # the cycles of the whole group
+
+
+def test_settle_hides_what_is_alive_until_the_pause_ends() -> None:
+    """Settled objects are not traversed by the run's collections, and are collected again
+    (cycles dropped meanwhile freed) once the pause ends."""
+    assert gc.get_freeze_count() == 0
+    settle()  # outside a pause: nothing
+    assert gc.get_freeze_count() == 0
+    with paused_gc():
+        node = _Node()
+        ref = weakref.ref(node)
+        settle()
+        assert gc.get_freeze_count() > 0
+        del node
+        collect_batch()
+        assert ref() is not None  # frozen: the run's collections do not see it
+        with paused_gc():
+            settle()  # a nested run settles too; the outer pause still holds it
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert ref() is None
+
+
+def test_settle_leaves_a_freeze_it_did_not_make() -> None:
+    """A server that froze its imports keeps them frozen after a run."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused_gc():
+            settle()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_a_run_settles_its_rows_and_thaws_them_after(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    path = write_csv(gbk_rows(), tmp_path / "feed.csv")
+    during: list[int] = []
+    s = ingest_file(
+        path,
+        "110",
+        store,
+        ctx,
+        batch_size=5,
+        progress=lambda *_: during.append(gc.get_freeze_count()),
+    )
+    balanced(s)
+    assert during and min(during) > 0
+    assert gc.get_freeze_count() == 0
