@@ -97,10 +97,15 @@ def stem(name: str) -> str:
 
 
 def _numeral(m: re.Match[str]) -> str:
+    return _digits(m.group(0))
+
+
+@lru_cache(maxsize=4096)  # a town's addresses say the same few numbers (三组, 十二号) over and over
+def _digits(numeral: str) -> str:
     try:
-        return str(int(cn2an.cn2an(m.group(0), "normal")))
+        return str(int(cn2an.cn2an(numeral, "normal")))
     except (ValueError, KeyError, TypeError):
-        return m.group(0)  # not a number after all (``零零``): leave it for the fuzzy match
+        return numeral  # not a number after all (``零零``): leave it for the fuzzy match
 
 
 @lru_cache(maxsize=65536)
@@ -156,13 +161,15 @@ def normalise(text: str) -> tuple[str, str | None]:
 class Vocabulary:
     """Known place names by kind (``town``, ``village``, ``road``, ``poi``), cleaned.
 
-    Parsing looks every substring of the address up in one dict, longest first: the cost grows
-    with the address length and the number of distinct name lengths, not with the number of
-    names (a regex alternation of thousands of POI names would test each one at each position).
+    Parsing looks the substrings of the address up in one dict, longest first, at each position
+    only for the lengths of the names that begin with the two characters there (every name has
+    at least two): the cost grows with the address length, not with the number of names (a
+    regex alternation of thousands of POI names would test each one at each position).
     """
 
     terms: Mapping[str, str] = field(default_factory=dict)
-    lengths: tuple[int, ...] = ()
+    #: First two characters -> the lengths of the names beginning with them, longest first.
+    starts: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -180,16 +187,19 @@ class Vocabulary:
                 key = clean(str(name))
                 if len(key) >= 2:
                     terms.setdefault(key, kind)
-        lengths = tuple(sorted({len(t) for t in terms}, reverse=True))
-        return cls(terms, lengths)
+        lengths: dict[str, set[int]] = {}
+        for t in terms:
+            lengths.setdefault(t[:2], set()).add(len(t))
+        starts = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
+        return cls(terms, starts)
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
         """Leftmost-longest, non-overlapping vocabulary hits as ``(start, end, kind)``."""
         hits: list[tuple[int, int, str]] = []
         i, n = 0, len(text)
-        terms = self.terms
+        terms, starts = self.terms, self.starts
         while i < n:
-            for length in self.lengths:
+            for length in starts.get(text[i : i + 2], ()):
                 if i + length <= n:
                     kind = terms.get(text[i : i + length])
                     if kind is not None:

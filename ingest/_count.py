@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,14 +51,12 @@ def count_batch(
         s.reasons[ps[0]["code"]] += 1
         if s.outcomes is not None:
             s.outcomes.append(RowOutcome(rows[i].line, "quarantined", None, tuple(ps)))
-    for i, (what, found_id) in sorted(outcome.items()):
-        if what == "stored":
-            s.stored += 1
-        elif what == "updated":
-            s.updated += 1
-        else:
-            s.duplicates += 1
-        if s.outcomes is not None:
+    kinds = Counter(what for what, _ in outcome.values())
+    s.stored += kinds["stored"]
+    s.updated += kinds["updated"]
+    s.duplicates += kinds["duplicate"]
+    if s.outcomes is not None:
+        for i, (what, found_id) in sorted(outcome.items()):
             s.outcomes.append(RowOutcome(rows[i].line, what, found_id))
     written = np.array([i for i, (what, _) in outcome.items() if what != "duplicate"], dtype=int)
     if len(written):
@@ -66,11 +65,15 @@ def count_batch(
         s.geocoded += int((level != "coordinates").sum())
         s.needs_placement += int(np.asarray(loc["needs_placement"])[written].sum())
         s.phones_invalid += int(np.asarray(bad_phone)[written].sum())
+    all_notes, converted = loc["notes"], loc["converted"]
     for i in written.tolist():
-        notes = loc["notes"][i]
-        s.swapped_corrected += int("swapped_corrected" in notes)
-        s.coordinates_rejected += int(any(str(x).startswith("coordinates_rejected") for x in notes))
-        crs = loc["converted"][i]
+        notes = all_notes[i]
+        if notes:  # most rows have none, or only "geocoded"
+            s.swapped_corrected += int("swapped_corrected" in notes)
+            s.coordinates_rejected += int(
+                any(str(x).startswith("coordinates_rejected") for x in notes)
+            )
+        crs = converted[i]
         if crs:
             s.converted[crs] += 1
         if cats.category[i] == fallback:
