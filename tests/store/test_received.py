@@ -31,7 +31,12 @@ def make_batch(n: int, prefix: str = "R", first: int = 0) -> ReceivedBatch:
     )
     repeat = [ids[j - 2] if j >= 2 and j % 4 == 0 else None for j in range(n)]
     data: list[dict[str, Any]] = [
-        {"content_hash": f"h{i}", "file": "f.csv", "unit": "派出所", "notes": ["geocoded"]}
+        {
+            "content_hash": f"h{i}",
+            "file": "f.csv",
+            "unit": "派出所\n值班室" if i % 2 else "派出所",
+            "notes": ["geocoded"],
+        }
         for i in k
     ]
     for d, r in zip(data, repeat, strict=True):
@@ -71,6 +76,8 @@ def test_add_received_stores_what_add_incidents_stores(two_stores: Any, wire: bo
         if wire:
             sent = pickle.loads(pickle.dumps(batch))
             assert list(sent.data) == list(batch.data) and len(sent) == n
+            again = pickle.loads(pickle.dumps(sent))  # as received, sent on
+            assert list(again.data) == list(batch.data)
             batch = sent
         assert fast.add_received(batch, actor="ingest") == n
         incs, events = batch.objects("ingest")
@@ -79,6 +86,11 @@ def test_add_received_stores_what_add_incidents_stores(two_stores: Any, wire: bo
     everyone = Scope.everything("t", personal_data=True)
     assert fast.get_incident("R00004", everyone) == careful.get_incident("R00004", everyone)
     assert fast.get_incident("R00004", everyone).status.repeat_of == "R00002"
+
+
+def test_an_empty_batch_survives_pickling() -> None:
+    empty = pickle.loads(pickle.dumps(make_batch(0)))
+    assert len(empty) == 0 and list(empty.data) == []
 
 
 def test_add_received_refuses_what_add_incidents_refuses(two_stores: Any) -> None:
