@@ -80,15 +80,19 @@ def test_collect_batch_frees_cycles_made_while_paused() -> None:
 def test_a_run_pauses_the_collector_and_restores_it(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path
 ) -> None:
+    """Paused, with the rows read settled (frozen), during the run; both undone after it."""
     path = write_csv(gbk_rows(), tmp_path / "feed.csv")
-    during: list[bool] = []
+    during: list[tuple[bool, int]] = []
     s = ingest_file(
-        path, "110", store, ctx, batch_size=5, progress=lambda *_: during.append(gc.isenabled())
-    )
+        path, "110", store, ctx, batch_size=5,
+        progress=lambda *_: during.append((gc.isenabled(), gc.get_freeze_count())),
+    )  # fmt: skip
     balanced(s)
     assert s.stored == len(gbk_rows())
-    assert during and not any(during)
+    assert during and not any(on for on, _ in during)
+    assert min(frozen for _, frozen in during) > 0
     assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_push_of_a_few_rows_leaves_the_collector_on(
@@ -147,21 +151,3 @@ def test_settle_leaves_a_freeze_it_did_not_make() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
-
-
-def test_a_run_settles_its_rows_and_thaws_them_after(
-    store: IncidentStore, ctx: IngestContext, tmp_path: Path
-) -> None:
-    path = write_csv(gbk_rows(), tmp_path / "feed.csv")
-    during: list[int] = []
-    s = ingest_file(
-        path,
-        "110",
-        store,
-        ctx,
-        batch_size=5,
-        progress=lambda *_: during.append(gc.get_freeze_count()),
-    )
-    balanced(s)
-    assert during and min(during) > 0
-    assert gc.get_freeze_count() == 0
