@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ingest._batch import Batch, Seen, incident_id
+from ingest._batch import Batch, Seen, epoch_minutes, minute_id
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -286,6 +286,7 @@ class _Run:
         amend_rows: list[tuple[int, str, int]] = []
         seen_now: dict[str, Seen] = {}
         outcome: dict[int, tuple[str, str | None]] = {}
+        minutes = epoch_minutes(received)
         for i in range(n):
             if i in problems:
                 continue
@@ -295,7 +296,7 @@ class _Run:
                 outcome[i] = ("duplicate", cur.incident_id)
                 continue
             if cur is None:
-                cur = Seen(incident_id(fmt.source, key), 1, {h})
+                cur = Seen(minute_id(fmt.source, key, minutes[i]), 1, {h})
                 new_rows.append(i)
                 outcome[i] = ("stored", cur.incident_id)
             else:

@@ -32,9 +32,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ingest._batch import incident_id
 from ingest._forked import Forked
 from ingest._gc import paused_gc, settle
-from ingest._run import Progress, _Run, incident_id
+from ingest._run import Progress, _Run
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
 from ingest.read import RawRow, RawTable, read_table

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ingest.pipeline import IngestContext, IngestSummary
+from store import IncidentStore
 from tests.ingest.make_fixtures import SEED, N
 from tests.store.conftest import (  # noqa: F401
     pg_server,
@@ -73,3 +74,9 @@ def balanced(s: IngestSummary) -> IngestSummary:
     assert s.read == s.stored + s.updated + s.duplicates + s.quarantined, s.as_dict()
     assert s.invariant_ok
     return s
+
+
+def stored_id(db: IncidentStore, source_id: str, source: str = "110") -> str:
+    """The id of the incident stored for (source, source_id) (it depends on when it was
+    received, see :func:`ingest.pipeline.incident_id`)."""
+    return db.source_keys(source, [source_id])[source_id].incident_id

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from app.cli import main
-from ingest.pipeline import IngestContext, incident_id, ingest_file
+from ingest.pipeline import IngestContext, ingest_file
 from ingest.read import detect_encoding, read_table
 from ingest.retry import retry_entries
 from ingest.watch import watch
 from store import IncidentStore, Scope, open_store
-from tests.ingest.conftest import DATA, balanced
+from tests.ingest.conftest import DATA, balanced, stored_id
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_quarantine_list_show_retry(town_db: str, capsys: pytest.CaptureFixture[
     (result,) = _json(capsys)["results"]
     assert result["ok"] and result["outcome"] == "stored"
     store = open_store(town_db)
-    rec = store.get_incident(incident_id("110", "J330784FIXED0001"), Scope.everything())
+    rec = store.get_incident(stored_id(store, "J330784FIXED0001"), Scope.everything())
     assert rec.incident.source_id == "J330784FIXED0001"
     assert store.quarantine_get(missing["id"]).status == "resolved"
     assert len(store.quarantine_list()) == 7

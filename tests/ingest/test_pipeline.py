@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 
 from incidents.model import State
-from ingest.pipeline import IngestContext, incident_id, ingest_file
+from ingest.pipeline import IngestContext, ingest_file
 from store import IncidentQuery, IncidentStore, Scope
-from tests.ingest.conftest import DATA, balanced
+from tests.ingest.conftest import DATA, balanced, stored_id
 
 EVERYONE = Scope.everything("test", personal_data=True)
 
 
 def _events(store: IncidentStore, source_id: str, source: str = "110") -> list[Any]:
-    return store.events(incident_id(source, source_id), Scope.everything("test"))
+    return store.events(stored_id(store, source_id, source), Scope.everything("test"))
 
 
 def _rows(name: str, encoding: str = "utf-8") -> list[dict[str, str]]:
@@ -59,7 +59,7 @@ def test_utf8_bom_work_orders(store: IncidentStore, ctx: IngestContext) -> None:
     s = balanced(ingest_file(DATA / "12345_utf8bom.csv", "12345", store, ctx))
     assert s.encoding == "utf-8-sig" and s.stored == 15 and s.geocoded == 15
     rows = _rows("12345_utf8bom.csv", "utf-8-sig")
-    rec = store.get_incident(incident_id("12345", rows[0]["工单编号"]), EVERYONE)
+    rec = store.get_incident(stored_id(store, rows[0]["工单编号"], "12345"), EVERYONE)
     assert rec.incident.source == "12345" and rec.incident.deadline is not None
     assert rec.events[0].data["request_type"] == "投诉"
     assert rec.events[0].data["unit"] == "演示镇综治中心"
@@ -67,7 +67,7 @@ def test_utf8_bom_work_orders(store: IncidentStore, ctx: IngestContext) -> None:
     from geo.geocode import REVIEW_THRESHOLD
 
     assert s.needs_placement >= 1
-    flagged = [store.get_incident(incident_id("12345", r["工单编号"]), EVERYONE) for r in rows]
+    flagged = [store.get_incident(stored_id(store, r["工单编号"], "12345"), EVERYONE) for r in rows]
     flagged = [f for f in flagged if f.events[0].data.get("needs_placement")]
     assert len(flagged) == s.needs_placement
     assert all((f.incident.geocode_confidence or 0) < REVIEW_THRESHOLD for f in flagged)
@@ -100,7 +100,7 @@ def test_bad_rows_of_every_kind(store: IncidentStore, ctx: IngestContext) -> Non
     assert "\ufffd" in entries[14].raw["报警地址"]
     assert s.unmapped_categories == {"无法归类的怪事": 1} and s.phones_invalid == 1
     (weird,) = [r for r in raw if r["警情类别"] == "无法归类的怪事"]
-    rec = store.get_incident(incident_id("110", weird["警情编号"]), EVERYONE)
+    rec = store.get_incident(stored_id(store, weird["警情编号"]), EVERYONE)
     assert rec.incident.category == "other"
 
 
@@ -127,7 +127,7 @@ def test_changed_redelivery_is_an_update(
     evs = _events(store, rows[5]["警情编号"])
     assert [e.action for e in evs] == ["receive", "amend"]
     assert evs[1].data["category"] == "noise" and evs[1].data["content_hash"]
-    rec = store.get_incident(incident_id("110", rows[5]["警情编号"]), EVERYONE)
+    rec = store.get_incident(stored_id(store, rows[5]["警情编号"]), EVERYONE)
     assert rec.status.category == "noise" and rec.status.version == 2
     # the changed file again, and the original again (an older version): nothing new
     for name in ("b.csv", "a.csv"):
@@ -156,7 +156,7 @@ def test_changed_redelivery_moves_the_point(
     point = stored.loc[sid].geometry
     assert point.x == pytest.approx(lon, abs=1e-7) and point.y == pytest.approx(lat, abs=1e-7)
     assert stored.loc[sid]["description"] == "地址更正后重新推送"
-    rec = store.get_incident(incident_id("110", sid), EVERYONE)
+    rec = store.get_incident(stored_id(store, sid), EVERYONE)
     assert rec.status.lon == pytest.approx(lon) and rec.status.version == 2
     assert rec.incident.lon == pytest.approx(float(rows[i]["经度"]))  # as received
     assert rec.incident.description == rows[i]["简要警情"]
@@ -183,7 +183,7 @@ def test_swapped_lat_lon(store: IncidentStore, ctx: IngestContext) -> None:
     assert (s.stored, s.quarantined, s.swapped_corrected) == (2, 1, 2)
     rows = _rows("110_swapped.csv")
     for r in rows[:2]:
-        rec = store.get_incident(incident_id("110", r["警情编号"]), EVERYONE)
+        rec = store.get_incident(stored_id(store, r["警情编号"]), EVERYONE)
         # stored where the data meant: the columns swapped back
         assert rec.incident.lon == pytest.approx(float(r["纬度"]), abs=1e-9)
         assert rec.incident.lat == pytest.approx(float(r["经度"]), abs=1e-9)
@@ -284,5 +284,5 @@ def test_repeat_calls_linked(store: IncidentStore, ctx: IngestContext, tmp_path:
     balanced(ingest_file(_write(tmp_path / "1.csv", [first]), "110", store, ctx))
     s = balanced(ingest_file(_write(tmp_path / "2.csv", [later]), "110", store, ctx))
     assert s.repeats_linked == 1
-    rec = store.get_incident(incident_id("110", later["警情编号"]), EVERYONE)
-    assert rec.status.repeat_of == incident_id("110", first["警情编号"])
+    rec = store.get_incident(stored_id(store, later["警情编号"]), EVERYONE)
+    assert rec.status.repeat_of == stored_id(store, first["警情编号"])
