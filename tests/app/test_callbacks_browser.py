@@ -18,6 +18,7 @@ from app.config import Settings
 from app.server import create_app
 from incidents.model import State
 from store import Scope
+from tests.app._fields import clipped_fields
 from tests.app._officer_fixtures import GRID_A, PASSWORD, build_store
 
 pytestmark = pytest.mark.browser
@@ -58,6 +59,7 @@ def test_callback_reopens_and_report_prints(
         card = page.locator("#cb-card-E-A1")
         card.wait_for(timeout=20_000)
         assert "7,000" in card.inner_text()
+        assert clipped_fields(page) == []  # the find field and the card's note, on a phone
         card.locator("label", has_text="已接通").click()
         card.locator("label", has_text="基本满意").click()
         card.locator("label", has_text="未兑现").click()

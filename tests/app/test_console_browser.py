@@ -11,6 +11,7 @@ from dash import Dash
 
 from app.server import serve_in_thread
 from tests.app import test_console_world as world
+from tests.app._fields import clipped_fields
 from tests.app.test_console_world import (
     LOW,
     PASSWORD,
@@ -110,6 +111,7 @@ def test_console_finds_an_incident_by_address(browser: Any, fresh_world: Dash) -
         page.on("pageerror", lambda e: errors.append(str(e)))
         _sign_in(page, url, "dispatcher", "/console")
         page.locator(".console-queue-row", has_text=LOW).wait_for(timeout=30_000)
+        assert clipped_fields(page) == []  # the find field and the reason's
         page.fill("#console-find", "西溪")
         page.press("#console-find", "Enter")
         found = page.locator(".console-found .console-queue-row")
