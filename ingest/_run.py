@@ -42,7 +42,7 @@ from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
 from ingest._repeats import find_repeats
 from ingest._util import _echo, _problem
-from ingest._writer import InlineWriter, Writer, make_writer
+from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import map_categories, normalise_phones, parse_times
@@ -73,8 +73,10 @@ class _Run:
         keep_outcomes: bool,
         file_label: str | None,
         parallel: bool | None = None,
+        spare: ProcessWriter | None = None,
     ) -> None:
         self.table, self.fmt, self.store, self.ctx = table, fmt, store, context
+        self.spare = spare
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
         self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
@@ -122,7 +124,8 @@ class _Run:
         # forked before this process opens its connection: the writer opens its own
         writer = make_writer(
             self.store, total, False if self.dry_run or not big else self.parallel,
-            actor=self.actor, source=self.fmt.source, quarantine=self.quarantine,
+            spare=self.spare, actor=self.actor, source=self.fmt.source,
+            quarantine=self.quarantine,
         )  # fmt: skip
         try:
             # one connection for the run's batches

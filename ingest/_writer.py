@@ -8,7 +8,9 @@ run, and a thread cannot overlap them (sqlite3 takes the GIL back for every row 
 and opens its own connection to the store's URL (it never touches the parent's connections).
 It is used only when forking is safe enough: on a platform with ``fork``, from the main thread,
 for runs of at least :data:`PARALLEL_MIN_ROWS` rows that write. Other threads (a PostGIS
-connection pool's) are not copied into the child, which uses nothing of theirs.
+connection pool's) are not copied into the child, which uses nothing of theirs. A file's
+writer is forked before the file is read (:func:`spare_writer`), while the run's process is
+still small, and opens the store only when its run begins.
 
 The child writes inside the store's :meth:`~store.base.IncidentStore.deferred_index` block: on
 a GeoPackage the batches leave their R-tree entries pending, the child packs the tree after the
@@ -34,9 +36,15 @@ from store.base import DuplicateIncident, IncidentStore, StoreError
 
 #: What the run sends the child once every batch is written (see :meth:`ProcessWriter.finish`).
 _FINISH = "finish"
+#: What the run sends a child forked ahead (:func:`spare_writer`) when its run begins: the
+#: child opens the store then, not while the file is still being read.
+_START = "start"
 #: Rows from which a run writes in a process of its own (below, forking costs more than it
 #: saves, and a push of a few rows stays in the process that received it).
 PARALLEL_MIN_ROWS = 20_000
+#: Bytes of a file from which :func:`ingest.pipeline.ingest_file` forks the writer before it
+#: reads the file (:func:`spare_writer`; a 110 export has ~150-250 bytes a row).
+EARLY_BYTES = 2_000_000
 
 
 class Writer(Protocol):
@@ -83,7 +91,8 @@ class InlineWriter:
 class ProcessWriter:
     """Writes each plan in a forked child process; :meth:`result` waits for it."""
 
-    def __init__(self, url: str, **how: Any) -> None:
+    def __init__(self, url: str, *, started: bool = True, **how: Any) -> None:
+        self.how = how
         ctx = mp.get_context("fork")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
@@ -91,6 +100,16 @@ class ProcessWriter:
         )
         self._proc.start()
         child.close()
+        if started:
+            self.start()
+
+    def start(self) -> None:
+        """Have the child open the store and wait for plans (once; at once unless it was
+        forked ahead of its run, see :func:`spare_writer`)."""
+        try:
+            self._conn.send(_START)
+        except OSError as exc:
+            raise self._died() from exc
 
     def pack(self, plan: WritePlan) -> bytes:
         """``plan`` pickled as ``Connection.send`` would (~40 ms a 10,000-row batch): done
@@ -150,6 +169,11 @@ def _serve(conn: Connection, url: str, how: dict[str, Any]) -> None:
     # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # as the parent's run does (ingest._gc)
+    try:
+        if conn.recv() != _START:  # ended before its run began
+            return
+    except EOFError:
+        return
     store = open_store(url)
     batches = 0
     try:
@@ -182,17 +206,52 @@ def can_fork() -> bool:
     )
 
 
-def make_writer(store: IncidentStore, rows: int, parallel: bool | None, **how: Any) -> Writer:
+def spare_writer(
+    store: IncidentStore, size: int, parallel: bool | None, **how: Any
+) -> ProcessWriter | None:
+    """A process writer forked *before* a file of ``size`` bytes is read, when the run is
+    likely to want one (``parallel``, or ``None`` and at least :data:`EARLY_BYTES`); hand it
+    to :func:`make_writer`, which uses it or ends it.
+
+    Forked while this process is small, the child copies only the page tables of what is
+    loaded then, and the run's process, which goes on to hold every row read, is not slowed by
+    copy-on-write faults on pages it shares with a child (~47,000 fewer minor faults and
+    ~0.2 s on the 100,000-row benchmark, alternating runs).
+    """
+    url = getattr(store, "url", None)
+    wanted = size >= EARLY_BYTES if parallel is None else parallel
+    if wanted and isinstance(url, str) and can_fork():
+        return ProcessWriter(url, started=False, **how)
+    return None
+
+
+def make_writer(
+    store: IncidentStore,
+    rows: int,
+    parallel: bool | None,
+    *,
+    spare: ProcessWriter | None = None,
+    **how: Any,
+) -> Writer:
     """A process writer when ``parallel`` asks for one (``None``: for runs of at least
-    :data:`PARALLEL_MIN_ROWS` rows) and it can be had, else one that writes in line."""
+    :data:`PARALLEL_MIN_ROWS` rows) and it can be had, else one that writes in line. A
+    ``spare`` (:func:`spare_writer`) is used when it writes as asked, else ended."""
     url = getattr(store, "url", None)
     wanted = rows >= PARALLEL_MIN_ROWS if parallel is None else parallel
     if wanted and isinstance(url, str) and can_fork():
+        if spare is not None and spare.how == how:
+            spare.start()
+            return spare
+        if spare is not None:
+            spare.close()
         return ProcessWriter(url, **how)
+    if spare is not None:
+        spare.close()
     return InlineWriter(store, **how)
 
 
 __all__ = [
+    "EARLY_BYTES",
     "PARALLEL_MIN_ROWS",
     "InlineWriter",
     "ProcessWriter",
@@ -200,4 +259,5 @@ __all__ = [
     "WriterDied",
     "can_fork",
     "make_writer",
+    "spare_writer",
 ]

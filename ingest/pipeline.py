@@ -36,6 +36,7 @@ from ingest._batch import incident_id
 from ingest._forked import Forked
 from ingest._gc import paused_gc, settle
 from ingest._run import Progress, _Run
+from ingest._writer import ProcessWriter, spare_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
 from ingest.read import RawRow, RawTable, read_table
@@ -78,8 +79,11 @@ def ingest_table(
     keep_outcomes: bool = False,
     file_label: str | None = None,
     parallel: bool | None = None,
+    spare: ProcessWriter | None = None,
 ) -> IngestSummary:
-    """Run the pipeline over rows already read (see :func:`ingest_file`)."""
+    """Run the pipeline over rows already read (see :func:`ingest_file`); ``spare`` is a
+    writer process forked before they were read (``ingest._writer.spare_writer``), used if the
+    run writes in a process of its own and ended if not."""
     feed = fmt if isinstance(fmt, FeedFormat) else get_format(fmt)
     return _Run(
         table,
@@ -95,6 +99,7 @@ def ingest_table(
         keep_outcomes=keep_outcomes,
         file_label=file_label,
         parallel=parallel,
+        spare=spare,
     ).run()
 
 
@@ -135,26 +140,38 @@ def ingest_file(
     FileNotFoundError, ingest.formats.FormatError
         The file as a whole cannot be read (nothing is written then).
     """
-    with paused_gc():  # reading allocates a container per row (ingest._gc)
-        if isinstance(context, IngestContext):
-            table, ctx = read_table(path, encoding), context
-        else:
-            with Forked(context or partial(_context_of, store)) as town:
-                table = read_table(path, encoding)
-                ctx = town.result()
-        settle()  # the rows read live as long as the run (ingest._gc)
-        return ingest_table(
-            table,
-            fmt,
-            store,
-            ctx,
-            aliases=aliases,
-            dry_run=dry_run,
-            batch_size=batch_size,
-            progress=progress,
-            actor=actor,
-            parallel=parallel,
-        )
+    feed = fmt if isinstance(fmt, FeedFormat) else get_format(fmt)
+    p = Path(path)
+    size = p.stat().st_size if p.is_file() else 0
+    # the writer process forked while this one is small (ingest._writer.spare_writer)
+    spare = None if dry_run else spare_writer(
+        store, size, parallel, actor=actor, source=feed.source, quarantine=True
+    )  # fmt: skip
+    try:
+        with paused_gc():  # reading allocates a container per row (ingest._gc)
+            if isinstance(context, IngestContext):
+                table, ctx = read_table(path, encoding), context
+            else:
+                with Forked(context or partial(_context_of, store)) as town:
+                    table = read_table(path, encoding)
+                    ctx = town.result()
+            settle()  # the rows read live as long as the run (ingest._gc)
+            return ingest_table(
+                table,
+                feed,
+                store,
+                ctx,
+                aliases=aliases,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                progress=progress,
+                actor=actor,
+                parallel=parallel,
+                spare=spare,
+            )
+    finally:
+        if spare is not None:  # ended by the run already, unless it failed before writing
+            spare.close()
 
 
 def _context_of(store: IncidentStore) -> IngestContext:

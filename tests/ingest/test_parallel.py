@@ -5,26 +5,31 @@ is redone; which runs get a writer process, and that it outlives Ctrl+C to finis
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import signal
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 import store.base as base
-from ingest import _run
+from ingest import _run, pipeline
 from ingest._write import WritePlan
 from ingest._writer import (
+    EARLY_BYTES,
     PARALLEL_MIN_ROWS,
     InlineWriter,
     ProcessWriter,
     WriterDied,
     make_writer,
+    spare_writer,
 )
+from ingest.formats import FormatError
 from ingest.pipeline import IngestContext, ingest_file
 from store import IncidentQuery, Scope, open_store
 from store.base import StoreError
@@ -183,6 +188,84 @@ def test_which_writer_a_run_gets(tmp_path: Path) -> None:
     t.start()
     t.join(30)
     assert other == [InlineWriter]
+
+
+def _writers_alive() -> list[str]:
+    return [p.name for p in mp.active_children() if p.name == "ember-ingest-writer"]
+
+
+def test_a_file_s_writer_is_forked_before_the_file_is_read(
+    tmp_path: Path, ctx: IngestContext, writers: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked while the run's process is small (``spare_writer``), then the run's writer."""
+    feed, _ = _feed(tmp_path)
+    at_read: list[list[str]] = []
+    spares: list[Any] = []
+    read, spare = pipeline.read_table, pipeline.spare_writer
+
+    def reading(*a: Any, **kw: Any) -> Any:
+        at_read.append(_writers_alive())
+        return read(*a, **kw)
+
+    def sparing(*a: Any, **kw: Any) -> Any:
+        spares.append(spare(*a, **kw))
+        return spares[-1]
+
+    monkeypatch.setattr(pipeline, "read_table", reading)
+    monkeypatch.setattr(pipeline, "spare_writer", sparing)
+    store = open_store(str(tmp_path / "s.gpkg"))
+    try:
+        s = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+        assert s.stored == 22
+    finally:
+        store.close()
+    assert at_read == [["ember-ingest-writer"]]
+    assert len(writers) == 1 and writers[0] is spares[0]
+    assert _writers_alive() == []
+    # a file that cannot be read ends its spare
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(FormatError):
+        ingest_file(tmp_path / "empty.csv", "110", store, ctx, parallel=True)
+    assert len(spares) == 2 and spares[1] is not None and _writers_alive() == []
+
+
+def test_which_spare_a_file_gets_and_what_becomes_of_it(tmp_path: Path) -> None:
+    """Forked ahead for files of EARLY_BYTES or more (or when asked); used by a run that
+    writes in a process with the same settings, else ended — without opening the store."""
+    how = {"actor": "ingest", "source": "110", "quarantine": True}
+    never = SimpleNamespace(url=str(tmp_path / "never.gpkg"))
+
+    def kind(size: int, parallel: bool | None = None, of: Any = never) -> type:
+        w = spare_writer(of, size, parallel, **how)
+        if w is not None:
+            w.close()
+        return type(w)
+
+    assert kind(EARLY_BYTES) is ProcessWriter
+    assert kind(EARLY_BYTES - 1) is type(None)
+    assert kind(10, parallel=True) is ProcessWriter
+    assert kind(EARLY_BYTES, parallel=False) is type(None)
+    assert kind(EARLY_BYTES, of=object()) is type(None)  # no URL
+    spare = spare_writer(never, EARLY_BYTES, None, **how)
+    assert spare is not None
+    assert isinstance(make_writer(never, 10, None, spare=spare, **how), InlineWriter)
+    assert spare._proc.exitcode == 0 and not (tmp_path / "never.gpkg").exists()
+
+    store = open_store(str(tmp_path / "w.gpkg"))
+    try:
+        spare = spare_writer(store, EARLY_BYTES, None, **how)
+        other = make_writer(store, PARALLEL_MIN_ROWS, None, spare=spare, **dict(how, source="x"))
+        assert isinstance(other, ProcessWriter) and other is not spare
+        assert spare is not None and spare._proc.exitcode == 0
+        other.close()
+        spare = spare_writer(store, EARLY_BYTES, None, **how)
+        used = make_writer(store, PARALLEL_MIN_ROWS, None, spare=spare, **how)
+        assert used is spare
+        used.submit(used.pack(WritePlan()))
+        assert used.result() == 0
+        used.close()
+    finally:
+        store.close()
 
 
 def test_writer_outlives_ctrl_c_to_finish_its_batch(tmp_path: Path) -> None:
