@@ -112,6 +112,10 @@ def test_console_finds_an_incident_by_address(browser: Any, fresh_world: Dash) -
         _sign_in(page, url, "dispatcher", "/console")
         page.locator(".console-queue-row", has_text=LOW).wait_for(timeout=30_000)
         assert clipped_fields(page) == []  # the find field and the reason's
+        page.set_viewport_size({"width": 1366, "height": 300})  # a queue longer than its column
+        assert page.locator(".console-col-queue").evaluate("c => c.scrollHeight > c.clientHeight")
+        assert clipped_fields(page) == []  # the column scrolls; the find field is not squashed
+        page.set_viewport_size({"width": 1366, "height": 768})
         page.fill("#console-find", "西溪")
         page.press("#console-find", "Enter")
         found = page.locator(".console-found .console-queue-row")
