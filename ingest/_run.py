@@ -270,7 +270,9 @@ class _Run:
         valid = np.ones(n, dtype=bool)
         valid[list(problems)] = False
         sids = sid.tolist()
-        fresh = sorted({sids[i] for i in np.flatnonzero(valid)} - set(self.seen))
+        # keys this run has not met yet (not `- set(self.seen)`: that copies every key of the
+        # file so far, each batch, quadratic in the file's length)
+        fresh = sorted({k for i in np.flatnonzero(valid) if (k := sids[i]) not in self.seen})
         for key, found in self.store.source_keys(fmt.source, fresh).items():
             self.seen[key] = Seen(found.incident_id, found.version, set(found.content_hashes))
         seen = self.seen
