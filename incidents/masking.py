@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import pandas as pd
 
-from incidents.model import Party
+from incidents.model import Event, Incident, Party
+from incidents.status import IncidentStatus
 
 #: Two-character (复姓) surnames kept whole: 欧阳娜娜 → 欧阳某.
 _COMPOUND = (
@@ -124,6 +126,89 @@ def mask_party(party: Party) -> Party:
         phone=mask_phone(party.phone),
         id_number=mask_id_number(party.id_number),
     )
+
+
+def mask_incident(incident: Incident) -> Incident:
+    """``incident`` as a role without access to personal data sees it: parties masked, numbers
+    in its address and description masked."""
+    return replace(
+        incident,
+        parties=tuple(map(mask_party, incident.parties)),
+        description=mask_text(incident.description) or "",
+        address=mask_text(incident.address) or "",
+    )
+
+
+def mask_status(status: IncidentStatus) -> IncidentStatus:
+    """``status`` as :func:`mask_incident` shows its incident: address and description (which an
+    amend may have changed) and each commitment's who (a name) and what (free text)."""
+    return replace(
+        status,
+        address=mask_text(status.address),
+        description=mask_text(status.description),
+        commitments=tuple(
+            replace(
+                c,
+                commitment=replace(
+                    c.commitment,
+                    who=mask_name(c.commitment.who) or "",
+                    what=mask_text(c.commitment.what) or "",
+                ),
+            )
+            for c in status.commitments
+        ),
+    )
+
+
+def status_only_incident(incident: Incident) -> Incident:
+    """``incident`` as a status-only role (the police liaison) sees it: no parties, address or
+    description (names inside free text cannot be masked reliably)."""
+    return replace(incident, parties=(), description="", address="")
+
+
+def status_only_status(status: IncidentStatus) -> IncidentStatus:
+    """``status`` for a status-only role: state, times and codes; no address, description or
+    what a commitment promised and who promised it (amount and due date kept)."""
+    return replace(
+        status,
+        address=None,
+        description=None,
+        commitments=tuple(
+            replace(c, commitment=replace(c.commitment, who="", what=""))
+            for c in status.commitments
+        ),
+    )
+
+
+def status_only_event(event: Event) -> Event:
+    """``event`` for a status-only role: what happened when, by whom; no reason, no data."""
+    return replace(event, reason="", data={})
+
+
+#: Keys of an event's data that hold personal data or free text, and how each is masked; any
+#: other value (codes, times, hashes, numbers) is kept: :func:`mask_text` would take a
+#: 15-digit grid code for an old ID number.
+EVENT_DATA_KEYS = {
+    "address": "text", "description": "text", "note": "text", "what": "text",
+    "who": "name", "name": "name", "phone": "phone", "id_number": "id_number",
+}  # fmt: skip
+
+
+def mask_event(event: Event) -> Event:
+    """``event`` with its reason and the personal data in its data masked (see
+    :data:`EVENT_DATA_KEYS`; nested lists and objects, such as a resolve's commitments or a
+    party, too)."""
+    return replace(event, reason=mask_text(event.reason) or "", data=_mask_data(event.data))
+
+
+def _mask_data(value: Any, kind: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_data(v, EVENT_DATA_KEYS.get(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_data(v, kind) for v in value]
+    if isinstance(value, str) and kind is not None:
+        return _MASKERS[kind](value)
+    return value
 
 
 _MASKERS = {"name": mask_name, "phone": mask_phone, "id_number": mask_id_number, "text": mask_text}

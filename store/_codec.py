@@ -20,7 +20,6 @@ Times are stored to the millisecond (the GeoPackage DATETIME form), in UTC.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +27,6 @@ import orjson
 
 from incidents.commitments import commitment_to_dict
 from incidents.lifecycle import IncidentStatus
-from incidents.masking import mask_party, mask_text
 from incidents.model import Commitment, Event, Incident, Party
 from layers.incidents_layer import CATEGORIES
 from layers.incidents_layer import SPEC as FLAT_SPEC
@@ -176,16 +174,6 @@ def from_json(text: Any) -> Any:
 
 
 # --- personal data -----------------------------------------------------------------------
-
-
-def masked(incident: Incident) -> Incident:
-    """``incident`` as a role without access to personal data sees it (incidents.masking)."""
-    return replace(
-        incident,
-        parties=tuple(map(mask_party, incident.parties)),
-        description=mask_text(incident.description) or "",
-        address=mask_text(incident.address) or "",
-    )
 
 
 def caller_of(incident: Incident) -> Party | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ from incidents import masking
 from incidents.lifecycle import IncidentStatus, fold
 from incidents.model import Event, Incident
 from store._codec import QUERY_COLUMNS, TYPES, receive_event
-from store.base import DuplicateIncident, IncidentQuery, Scope, StoreError
+from store.base import DuplicateIncident, IncidentQuery, IncidentRecord, Scope, StoreError
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
 RESERVED = frozenset(
@@ -86,7 +87,7 @@ def query_read(query: IncidentQuery, scope: Scope) -> tuple[tuple[str, ...], boo
     """What ``query_incidents`` reads for ``scope``: the columns (``id`` and ``query.columns``
     in :data:`QUERY_COLUMNS` order; every column when none is named), and whether the read is
     audited as ``view_personal`` (only when the scope sees personal data and the columns hold
-    some: what :func:`mask_frame` masks)."""
+    some: what :func:`seen_frame` masks)."""
     columns = QUERY_COLUMNS
     if query.columns:
         keep = {"id", *query.columns}
@@ -156,10 +157,64 @@ def candidates_frame(rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
     return frame
 
 
-def mask_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame with caller columns masked (罗某, 138****5678) and numbers in free text."""
-    out = masking.mask_frame(frame)
-    return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=frame.crs)
+def seen_frame(frame: gpd.GeoDataFrame, scope: Scope) -> gpd.GeoDataFrame:
+    """``query_incidents``' rows as ``scope`` sees them: as stored (``personal_data``), caller
+    columns and numbers in free text masked (罗某, 138****5678), or for a ``status_only`` scope
+    without caller columns and free text (empty)."""
+    if scope.status_only:
+        out = frame.copy()
+        for col in masking.PERSONAL_COLUMNS:
+            if col in out:
+                out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
+        return out
+    if scope.personal_data:
+        return frame
+    masked = masking.mask_frame(frame)
+    return gpd.GeoDataFrame(masked, geometry=masked.geometry.name, crs=frame.crs)
+
+
+def hide_unseen_links(store: Any, frame: gpd.GeoDataFrame, scope: Scope) -> gpd.GeoDataFrame:
+    """``frame`` with each ``repeat_of`` outside ``scope`` left empty: an incident in scope
+    does not name one the caller may not see (``store``: the one queried, asked which of the
+    linked ids ``scope`` finds)."""
+    if (scope.all and scope.sources is None) or "repeat_of" not in frame or frame.empty:
+        return frame
+    links = frame["repeat_of"]
+    linked = tuple(sorted({str(v) for v in links.dropna().tolist()}))
+    if not linked:
+        return frame
+    masked = replace(scope, personal_data=False)
+    seen = store.query_incidents(IncidentQuery(ids=linked, columns=("id",)), masked)
+    out = frame.copy()
+    out["repeat_of"] = links.where(links.isin(set(seen["id"])), None)
+    return out
+
+
+def seen_record(
+    incident: Incident, status: IncidentStatus, events: Sequence[Event], scope: Scope
+) -> IncidentRecord:
+    """One incident as ``scope`` sees it (see :func:`seen_frame`); the status and events too,
+    which carry the address, description and commitments an amend or a resolve wrote."""
+    if scope.status_only:
+        return IncidentRecord(
+            masking.status_only_incident(incident),
+            masking.status_only_status(status),
+            tuple(map(masking.status_only_event, events)),
+        )
+    if scope.personal_data:
+        return IncidentRecord(incident, status, tuple(events))
+    return IncidentRecord(
+        masking.mask_incident(incident),
+        masking.mask_status(status),
+        tuple(map(masking.mask_event, events)),
+    )
+
+
+def seen_events(events: list[Event], scope: Scope) -> list[Event]:
+    """The events of one incident as ``scope`` sees them (see :func:`seen_record`)."""
+    if scope.status_only:
+        return list(map(masking.status_only_event, events))
+    return events if scope.personal_data else list(map(masking.mask_event, events))
 
 
 def add_detail(inc: Incident, n_events: int) -> dict[str, Any]:

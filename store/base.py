@@ -134,7 +134,9 @@ class Scope:
     caller is responsible for). ``sources``, when given, restricts further to those sources.
     An empty scope sees nothing; a ``read_only`` one cannot append events. ``personal_data``
     lets the caller see names, phones and ID numbers unmasked; every such view is written to
-    the audit log under ``actor``.
+    the audit log under ``actor``. ``status_only`` (the police liaison, 两室联动) sees where an
+    incident is and how it stands, not who called or what was said: no parties, no address or
+    description, no event reasons or data, in every way the store answers.
     """
 
     actor: str = "system"
@@ -148,6 +150,7 @@ class Scope:
     sources: tuple[str, ...] | None = None
     personal_data: bool = False
     read_only: bool = False
+    status_only: bool = False
 
     def __post_init__(self) -> None:
         for name in AREA_FIELDS:

@@ -318,14 +318,12 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 conn.execute(
                     _INSERT_AUDIT, (_now(), scope.actor, "view_personal", incident_id, detail)
                 )
-        status = fold(events, incident)
-        if not scope.personal_data:
-            incident = codec.masked(incident)
-        return IncidentRecord(incident, status, tuple(events))
+        return common.seen_record(incident, fold(events, incident), events, scope)
 
     def events(self, incident_id: str, scope: Scope) -> list[Event]:
         with self._tx(None) as conn:
-            return self._load(conn, incident_id, scope)[2]
+            events = self._load(conn, incident_id, scope)[2]
+        return common.seen_events(events, scope)
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)
@@ -341,7 +339,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         frame = common.typed_frame(
             [r[:-1] for r in rows], blobs_to_geometry(r[-1] for r in rows), columns
         )
-        return frame if scope.personal_data else common.mask_frame(frame)
+        return common.hide_unseen_links(self, common.seen_frame(frame, scope), scope)
 
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
         sql, params = count_sql(query, scope, DIALECT)

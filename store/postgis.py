@@ -282,14 +282,12 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
             if scope.personal_data:
                 detail = codec.to_json({"via": "get_incident"})
                 cur.execute(q.INSERT_AUDIT, (scope.actor, "view_personal", incident_id, detail))
-        status = fold(events, incident)
-        if not scope.personal_data:
-            incident = codec.masked(incident)
-        return IncidentRecord(incident, status, tuple(events))
+        return common.seen_record(incident, fold(events, incident), events, scope)
 
     def events(self, incident_id: str, scope: Scope) -> list[Event]:
         with self._tx(None) as cur:
-            return self._load(cur, incident_id, scope)[2]
+            events = self._load(cur, incident_id, scope)[2]
+        return common.seen_events(events, scope)
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, q.DIALECT)
@@ -305,7 +303,7 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
                         copy.write_row((scope.actor, "view_personal", r[0], detail))
         geoms = shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows])
         frame = common.typed_frame([r[:-1] for r in rows], geoms, columns)
-        return frame if scope.personal_data else common.mask_frame(frame)
+        return common.hide_unseen_links(self, common.seen_frame(frame, scope), scope)
 
     def count_incidents(self, query: IncidentQuery, scope: Scope) -> int:
         sql, params = count_sql(query, scope, q.DIALECT)

@@ -57,6 +57,8 @@ class Role:
         Whether the role may ask to see personal data unmasked (audited).
     read_only : bool
         Whether the role only looks: the store refuses its events.
+    status_only : bool
+        Whether the role sees state and place only: the store leaves out parties and text.
     """
 
     name: str
@@ -66,6 +68,7 @@ class Role:
     sources: tuple[str, ...] | None = None
     may_unmask: bool = False
     read_only: bool = False
+    status_only: bool = False
 
 
 ROLES: dict[str, Role] = {
@@ -80,7 +83,14 @@ ROLES: dict[str, Role] = {
         Role("beat", "社区民警", "beat officer", "beat_codes", may_unmask=True),
         Role("station", "消防站队员", "fire-station crew", "station_codes"),
         Role("department", "部门", "department", "department_codes", may_unmask=True),
-        Role("police", "派出所指挥室", "police liaison", sources=("110",), read_only=True),
+        Role(
+            "police",
+            "派出所指挥室",
+            "police liaison",
+            sources=("110",),
+            read_only=True,
+            status_only=True,
+        ),
         Role("analyst", "分析员", "analyst", read_only=True),
         Role("wall", "大屏", "map wall", read_only=True),
     )
@@ -176,6 +186,7 @@ def scope_for(role_name: str, areas: Sequence[str], actor: str, *, unmask: bool 
         sources=spec.sources,
         personal_data=unmask,
         read_only=spec.read_only,
+        status_only=spec.status_only,
         **fields,  # type: ignore[arg-type]
     )
 

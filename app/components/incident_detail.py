@@ -119,7 +119,7 @@ def detail(
             }
             for c in st.commitments
         ],
-        repeat_of=st.repeat_of,
+        repeat_of=_visible(store, scope, st.repeat_of),
     )
     s = suggest(directory, rec)
     out["trinity"] = {
@@ -142,6 +142,17 @@ def detail(
 
 def _masked(scope: Scope) -> Scope:
     return Scope(**{**scope.__dict__, "personal_data": False})
+
+
+def _visible(store: IncidentStore, scope: Scope, incident_id: str | None) -> str | None:
+    """``incident_id`` when ``scope`` may see that incident, else None (not named)."""
+    if incident_id is None:
+        return None
+    try:
+        store.get_incident(incident_id, _masked(scope))
+    except IncidentNotFound:
+        return None
+    return incident_id
 
 
 def related(

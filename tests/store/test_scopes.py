@@ -8,6 +8,9 @@ masked unless a role that may see it unmasks, which is audited.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
 from app.auth.roles import ROLES, Forbidden, RoleError, check_areas, scope_for, user_scope
@@ -73,6 +76,9 @@ def test_personal_data_masked_for_every_role(
 ) -> None:
     a, _ = town
     scope = scope_for(role, _areas(role), f"{role}-1")
+    if role == "police":  # status only: no parties at all (test_police_sees_status_only)
+        assert store.get_incident(a.id, scope).incident.parties == ()
+        return
     party = store.get_incident(a.id, scope).incident.parties[0]
     assert party.phone != "13812345678" and "****" in (party.phone or "")
     assert party.name != "罗小明"
@@ -130,3 +136,91 @@ def test_check_areas() -> None:
     ):
         with pytest.raises(RoleError, match=message):
             check_areas(role, areas)
+
+
+#: Personal data an incident's text and events may carry after intake: a mobile, an ID number,
+#: a committer's name.
+PHONE, ID_NUMBER, WHO = "13912345678", "330784199001011234", "罗大明"
+
+
+@pytest.fixture
+def resolved(store: IncidentStore) -> Incident:
+    """Incident A with numbers in its text, amended (address and reason with a mobile) and
+    resolved with a commitment whose who and what are personal."""
+    inc = make_incident(
+        1, GRID_A, department_code="D01", description=f"身份证 {ID_NUMBER} 联系 {PHONE}"
+    )
+    store.add_incidents([inc])
+    due = (inc.received_at + timedelta(days=7)).isoformat()
+    changes = [
+        event(inc, 2, "amend", 1, address=f"演示镇测试路1号 {PHONE}"),
+        event(inc, 3, "dispatch", 2, team_code="T01"),
+        event(inc, 4, "arrive", 30),
+        event(
+            inc, 5, "resolve", 60,
+            commitments=[{"who": WHO, "what": f"补发工资，电话 {PHONE}", "due": due}],
+        ),
+    ]  # fmt: skip
+    everyone = scope_for("admin", [], "seed")
+    for e in changes:
+        store.append_event(replace(e, reason=f"来电 {PHONE}"), e.seq - 1, everyone)
+    return inc
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_status_and_events_masked_for_every_role(
+    store: IncidentStore, resolved: Incident, role: str
+) -> None:
+    """What a fold of the events shows (address after an amend, the commitments) and the events
+    themselves are masked as the incident is: the callback cards draw the status (a leak found
+    by review: the store masked the incident only)."""
+    scope = scope_for(role, _areas(role), f"{role}-1")
+    rec = store.get_incident(resolved.id, scope)
+    shown = repr((rec, store.events(resolved.id, scope)))
+    for raw in (PHONE, ID_NUMBER, WHO):
+        assert raw not in shown
+    if role == "police":  # status only (test_police_sees_status_only)
+        return
+    assert rec.status.address == "演示镇测试路1号 139****5678"
+    assert rec.status.commitments[0].commitment.who == "罗某"
+    assert rec.status.commitments[0].commitment.what == "补发工资，电话 139****5678"
+    assert rec.status.grid_code == GRID_A and rec.events[2].data["team_code"] == "T01"
+    if role in UNMASK:
+        unmasked = scope_for(role, _areas(role), f"{role}-1", unmask=True)
+        shown = repr(
+            (store.get_incident(resolved.id, unmasked), store.events(resolved.id, unmasked))
+        )
+        assert all(raw in shown for raw in (PHONE, ID_NUMBER, WHO))
+
+
+def test_police_sees_status_only(store: IncidentStore, resolved: Incident) -> None:
+    """The police liaison (两室联动) gets state, times and codes in every way the store answers
+    (the export, OGC and Open311 routes read through query_incidents): no parties, address,
+    description, commitment text, event reasons or data."""
+    scope = scope_for("police", [], "police-1")
+    rec = store.get_incident(resolved.id, scope)
+    assert rec.incident.parties == () and rec.incident.address == rec.incident.description == ""
+    assert rec.status.address is None and rec.status.description is None
+    assert rec.status.commitments[0].commitment.who == ""
+    assert rec.status.state.value == "resolved" and rec.status.grid_code == GRID_A
+    events = store.events(resolved.id, scope)
+    assert [e.action for e in events] == ["receive", "amend", "dispatch", "arrive", "resolve"]
+    assert all(e.reason == "" and e.data == {} for e in (*events, *rec.events))
+    row = store.query_incidents(IncidentQuery(), scope).iloc[0]
+    for col in ("caller_name", "caller_phone", "caller_id_number", "description", "address"):
+        assert row[col] is None, col
+    assert row["grid_code"] == GRID_A and row["state"] == "resolved"
+
+
+def test_a_link_out_of_scope_is_not_named(
+    store: IncidentStore, town: tuple[Incident, Incident]
+) -> None:
+    """Incident A repeats B (another grid cell): a grid officer of A's cell finds A without
+    B's id; the whole town sees the link."""
+    a, b = town
+    link = event(a, 2, "link", 5, repeat_of=b.id)
+    store.append_event(link, 1, scope_for("admin", [], "seed"))
+    grid = scope_for("grid", [GRID_A], "grid-1")
+    assert store.query_incidents(IncidentQuery(), grid)["repeat_of"].tolist() == [None]
+    town_rows = store.query_incidents(IncidentQuery(ids=(a.id,)), scope_for("commander", [], "c"))
+    assert town_rows["repeat_of"].tolist() == [b.id]
