@@ -10,6 +10,7 @@ without review. Masked values are what may be logged; raw ones never.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -27,7 +28,7 @@ _COMPOUND = (
     "公西 微生 羊舌 闾丘 东门 巫马"
 )
 COMPOUND_SURNAMES = frozenset(_COMPOUND.split())
-_NON_DIGIT = re.compile(r"\D")
+_NON_DIGIT = re.compile(r"\D", re.ASCII)  # after NFKC: ０-９ are 0-9 then
 _SPACE = re.compile(r"\s")
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[- ]?(\d{7,8})(?!\d)")
@@ -60,7 +61,7 @@ def normalise_phone(value: str) -> str:
     if not (d.isascii() and d.isdigit()):
         d = d.replace("*", "")  # a masked phone (repeat links compare masked ones)
         if not (d.isascii() and d.isdigit()):
-            d = _NON_DIGIT.sub("", value)
+            d = _NON_DIGIT.sub("", unicodedata.normalize("NFKC", value))  # full-width digits
     if d.startswith("86") and len(d) == 13 and d[2] == "1":
         d = d[2:]  # +86 mobile
     return d

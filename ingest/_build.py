@@ -251,6 +251,12 @@ def amend_events(
         due = f.deadline[i]
         if due is not None:
             data["deadline"] = due.isoformat()
+        # As re-delivered: the incident keeps the time it was first received and its parties,
+        # but what the source now says of them is kept with the change (masked for roles
+        # without personal data, incidents.masking.EVENT_DATA_KEYS).
+        data["reported_at"] = f.received[i].isoformat()
+        if f.caller_name[i] or f.caller_phone[i]:
+            data["caller"] = {"name": f.caller_name[i] or None, "phone": f.caller_phone[i]}
         at = max(now, f.received[i])
         reason = "重新推送的内容有变化 / re-delivered with changes"
         amends.append(

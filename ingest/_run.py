@@ -88,6 +88,7 @@ class _Run:
         self._batch_rows: Sequence[RawRow] | None = None
         self._cache: dict[str, pd.Series] = {}
         self._grid: list[tuple[str, ...]] | None = None
+        self._undecoded: dict[int, list[int]] = {}
 
     # -- columns --
     def column(self, canonical: str) -> pd.Series:
@@ -100,10 +101,19 @@ class _Run:
         i = self.cols.get(canonical)
         if self._grid is None:
             self._grid = list(zip_longest(*(r.values for r in rows), fillvalue=""))
+            self._undecoded = {}  # column -> rows with undecodable bytes in it
+            for j, r in enumerate(rows):
+                for c in r.bad_encoding:
+                    self._undecoded.setdefault(c, []).append(j)
         if i is None or i >= len(self._grid):
             col = pd.Series([""] * len(rows), dtype=object)
         else:
-            col = pd.Series(list(map(str.strip, self._grid[i])), dtype=object)
+            cells = list(map(str.strip, self._grid[i]))
+            # Undecodable bytes (surrogates) shown as U+FFFD: their row is quarantined
+            # (bad_encoding), but the column still goes through pandas' string dtype.
+            for j in self._undecoded.get(i, ()):
+                cells[j] = cells[j].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            col = pd.Series(cells, dtype=object)
         self._cache[canonical] = col
         return col
 

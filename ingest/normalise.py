@@ -19,10 +19,23 @@ from incidents._time import LOCAL_TZ
 from incidents.masking import normalise_phone
 from incidents.taxonomy import Taxonomy
 
-_AWARE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+#: A trailing zone: ``Z``, ``+08:00``, ``+0800``, or ``+08`` after a time of day.
+_AWARE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|:\d{2}(?:\.\d+)?[+-]\d{2})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$")
 _PLAIN = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*")
+#: A whole calendar date (year, month and day) in a tidied value: a time of day alone, a year
+#: alone or a word ("now") is not a time a call was received, whatever a parser would make of
+#: it (today's date, 1 January).
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)")
+#: ``UTC`` / ``GMT`` with or without an offset, as people write it: ``UTC+8`` is eight hours
+#: east (dateutil would read the POSIX sign, eight hours west).
+_ZONE_WORD = re.compile(r"\s*(?:UTC|GMT)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
+
+
+def _zone_word(m: re.Match[str]) -> str:
+    sign, hours, minutes = m.groups()
+    return "Z" if sign is None else f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
 def _tidy_time(text: str) -> str:
@@ -39,29 +52,43 @@ def _tidy_time(text: str) -> str:
         r"^(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", t
     )
     t = re.sub(r"[ T](\d):", lambda m: f" 0{m[1]}:", t)
-    return t.strip()
+    return _ZONE_WORD.sub(_zone_word, t.strip())
+
+
+def _guess(text: str) -> pd.Timestamp:
+    """A naive local time from a form ISO 8601 parsing refused (``3:04 PM``, ``01/02/2025``),
+    or NaT: dateutil's guess is taken only when it is naive and in range (it makes a zone of
+    any trailing word, and year 0 of a bare time)."""
+    try:
+        t = pd.to_datetime(text, format="mixed")
+    except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return pd.NaT
+    return t if t.tzinfo is None and 1900 <= t.year <= 2200 else pd.NaT
 
 
 def parse_times(values: pd.Series) -> pd.Series:
-    """Aware UTC times of text values; NaT where empty or unparseable.
+    """Aware UTC times of text values; NaT where empty, unparseable or without a whole date.
 
     Accepts ISO 8601 (``T`` or space), ``/`` or ``.`` separated dates, ``2026年5月1日 9时12分``,
-    compact ``20260501091233`` and a trailing offset or ``Z``; a time without a zone is
-    Asia/Shanghai.
+    compact ``20260501091233`` and a trailing offset, ``Z``, ``UTC`` or ``UTC+8``; a time
+    without a zone is Asia/Shanghai. A value needs a year, month and day: ``3:04``, ``2025``
+    or ``now`` are NaT (the row is quarantined), never a date made up from the clock.
     """
     text = values.fillna("").astype(str).str.strip()
     plain = text.str.fullmatch(_PLAIN) | (text == "")  # "" needs no tidying either
+    dated = plain.copy()  # a plain value has its date
     if not plain.all():  # only the unusual forms go through the slow tidy-up
         text = text.where(plain, text[~plain].map(_tidy_time))
+        dated[~plain] = text[~plain].str.contains(_FULL_DATE)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    filled = text != ""
+    filled = dated & (text != "")
     aware = filled & text.str.contains(_AWARE)
     naive = filled & ~aware
     if naive.any():
         t = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
         bad = t.isna()
         if bad.any():
-            t[bad] = pd.to_datetime(text[naive][bad], format="mixed", errors="coerce")
+            t[bad] = pd.to_datetime(text[naive][bad].map(_guess))
         out[naive] = t.dt.tz_localize(LOCAL_TZ).dt.tz_convert("UTC")
     if aware.any():
         out[aware] = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -59,10 +60,15 @@ class RawTable:
     detected: bool = True
 
     def raw_dict(self, row: RawRow) -> dict[str, str]:
-        """The row as ``{column: text}`` (extra cells under ``_extra_N``), for the quarantine."""
+        """The row as ``{column: text}`` (extra cells under ``_extra_N``, a column named again
+        under ``name#N``, N its position), for the quarantine."""
         if row.raw_text is not None:
             return {"_raw": row.raw_text}
-        out = {h: (row.values[i] if i < len(row.values) else "") for i, h in enumerate(self.header)}
+        out: dict[str, str] = {}
+        for i, h in enumerate(self.header):
+            out[h if h not in out else f"{h}#{i + 1}"] = (
+                row.values[i] if i < len(row.values) else ""
+            )
         for j in range(len(self.header), len(row.values)):
             out[f"_extra_{j + 1}"] = row.values[j]
         return out
@@ -155,29 +161,40 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
         detected = True
     clean = decoded is not None  # else check every row
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
-    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[RawRow] = []
-    last = 0
-    for values in reader:
-        start, last = last + 1, reader.line_num
-        if header is None:
-            if not any(v.strip() for v in values):
+    lines = list(io.StringIO(text, newline=""))
+    pos = 0  # where reading (re)starts, see _swallowed
+    while pos < len(lines):
+        reader = csv.reader(itertools.islice(lines, pos, None) if pos else lines)
+        done, restart = pos, 0  # lines read before the record; the line to restart after
+        for values in reader:
+            start, done = done + 1, pos + reader.line_num
+            error = None
+            if header is not None and done > start and _swallowed(lines, start, done, len(header)):
+                values, error, restart = next(csv.reader([lines[start - 1]]), []), _UNCLOSED, start
+            if header is None:
+                if not any(v.strip() for v in values):
+                    continue
+                header = [v.strip() for v in values]
                 continue
-            header = [v.strip() for v in values]
-            continue
-        if not "".join(values).strip():
-            continue  # blank line
-        row = RawRow(start, values)
-        if not clean:
-            row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
-        if len(values) != len(header):
-            row.error = (
-                "bad_shape",
-                f"该行有 {len(values)} 个字段，表头有 {len(header)} 个",
-                f"the row has {len(values)} fields, the header {len(header)}",
-            )
-        rows.append(row)
+            if not "".join(values).strip() and error is None:
+                continue  # blank line
+            row = RawRow(start, values)
+            if error is not None:
+                row.error = error
+            if not clean:
+                row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
+            if len(values) != len(header) and error is None:
+                row.error = (
+                    "bad_shape",
+                    f"该行有 {len(values)} 个字段，表头有 {len(header)} 个",
+                    f"the row has {len(values)} fields, the header {len(header)}",
+                )
+            rows.append(row)
+            if restart:
+                break  # again from the line after the one with the stray quote
+        pos = restart or len(lines)
     if header is None:
         raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
     if not clean and header and any(has_bad_bytes(h) for h in header):
@@ -186,6 +203,28 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
             f"say --encoding (UTF-8, GBK, …): {path.name}"
         )
     return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+
+
+#: A line whose opening quote is never closed (see :func:`_swallowed`).
+_UNCLOSED = (
+    "bad_quote",
+    "该行的引号没有闭合，其后各行已按原样单独读取",
+    "a quote opened in this line is never closed; the lines after it were read on their own",
+)
+
+
+def _swallowed(lines: list[str], start: int, end: int, width: int) -> bool:
+    """Whether the record of ``lines[start - 1 : end]`` (1-based, several lines) holds rows
+    that a stray quote swallowed.
+
+    A stray opening quote makes the csv module read every line after it, up to the next quote
+    or the end of the file, into one field: those rows would vanish into one record (stored,
+    or quarantined as ``bad_shape``). A record whose later lines include one with as many
+    fields as the header on its own is taken for that: :func:`read_csv` keeps its first line
+    alone as ``bad_quote`` and reads on from the line after it. A quoted field with line
+    breaks stays one field, unless one of its lines is a row of commas as wide as the header.
+    """
+    return any(len(next(csv.reader([line]), [])) == width for line in lines[start:end])
 
 
 def _cell(value: Any) -> str:

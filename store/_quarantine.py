@@ -53,7 +53,7 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
     raw = {str(k): (None if v is None else _clean(str(v))) for k, v in row.raw.items()}
     return (
         row.source,
-        row.source_id,
+        None if row.source_id is None else _clean(row.source_id),
         row.file,
         row.line,
         first.get("column"),
