@@ -28,6 +28,7 @@ _CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*")
 #: alone or a word ("now") is not a time a call was received, whatever a parser would make of
 #: it (today's date, 1 January).
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d)")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}")
 #: ``UTC`` / ``GMT`` with or without an offset, as people write it: ``UTC+8`` is eight hours
 #: east (dateutil would read the POSIX sign, eight hours west).
 _ZONE_WORD = re.compile(r"\s*(?:UTC|GMT)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
@@ -56,9 +57,13 @@ def _tidy_time(text: str) -> str:
 
 
 def _guess(text: str) -> pd.Timestamp:
-    """A naive local time from a form ISO 8601 parsing refused (``3:04 PM``, ``01/02/2025``),
+    """A naive local time from a form ISO 8601 parsing refused (``3:04 PM``, ``25/01/2025``),
     or NaT: dateutil's guess is taken only when it is naive and in range (it makes a zone of
-    any trailing word, and year 0 of a bare time)."""
+    any trailing word, and year 0 of a bare time), and not for a day-month order that could be
+    either (``02/01/2025``: 2 January or 1 February)."""
+    m = _DAY_MONTH.match(text)
+    if m and m[1] != m[2] and int(m[1]) <= 12 and int(m[2]) <= 12:
+        return pd.NaT
     try:
         t = pd.to_datetime(text, format="mixed")
     except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
