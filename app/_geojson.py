@@ -41,6 +41,7 @@ def feature_collection(
     ``columns``."""
     wgs = frame.to_crs(4326) if frame.crs is not None and frame.crs != "EPSG:4326" else frame
     geoms = shapely.set_precision(wgs.geometry.to_numpy(), 10.0**-precision)
+    geoms = shapely.orient_polygons(geoms, exterior_cw=False)  # RFC 7946 §3.1.6
     records = pd.DataFrame(wgs[list(columns)]).to_dict(orient="records")
     features = [
         {

@@ -93,9 +93,12 @@ def register(app: Dash, url: str) -> None:
             return _error(401, "请先登录", "please sign in")
         args = request.args
         try:
-            limit = max(0, min(MAX_LIST, int(args.get("limit", "100"))))
+            limit = int(args.get("limit", "100"))
         except ValueError:
-            return _error(400, "limit 须为整数", "limit must be an integer")
+            limit = -1
+        if limit < 0:
+            return _error(400, "limit 须为非负整数", "limit must be a whole number, 0 or more")
+        limit = min(MAX_LIST, limit)
         query = IncidentQuery(
             states=tuple(args.getlist("state")),
             categories=tuple(args.getlist("category")),

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -86,10 +88,13 @@ class WallFilters:
         window = pick("window") or DEFAULT_WINDOW
         if window not in WINDOWS and window != "custom":
             window = DEFAULT_WINDOW
+        start, end = _day(pick("start")), _day(pick("end"))
+        if window == "custom" and start is None:
+            window = DEFAULT_WINDOW  # as an unknown window: the default, not an error page
         return cls(
             window,
-            pick("start"),
-            pick("end"),
+            start,
+            end if start is not None and end is not None and end >= start else None,
             pick("category"),
             pick("source"),
             pick("village"),
@@ -109,6 +114,20 @@ class WallFilters:
         days = WINDOWS.get(self.window, WINDOWS["today"])[1]
         start = local.normalize() if days == 0 else local - pd.Timedelta(days=days)
         return start.tz_convert("UTC"), now.tz_convert("UTC")
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(text: str | None) -> str | None:
+    """``text`` when it is a calendar date YYYY-MM-DD (a custom window's end), else None."""
+    if text is None or not _DAY.fullmatch(text):
+        return None
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
 
 
 def now_utc() -> pd.Timestamp:

@@ -66,7 +66,8 @@ def register(app: Dash, url: str, data: TownData, display: Display = IDENTITY) -
     def hotspots() -> Response:
         layer = request.args.get("layer", "")
         if layer not in ("heat", "hot"):
-            return Response('{"error": "layer: heat or hot"}', 400, mimetype="application/json")
+            message = "layer 只能是 heat 或 hot / layer must be heat or hot"
+            return Response(orjson.dumps({"error": message}), 400, mimetype="application/json")
         now = wd.now_utc()
         cut = wd.parse_cut(request.args.get("cut"), now)
         body, tag = wh.payload(wh.for_wall(url, cut, dict(request.args), display, now), layer)

@@ -85,6 +85,8 @@ def export_layers(
         kwargs: dict[str, object] = {"driver": _DRIVER[fmt]}
         if fmt == "shp":
             kwargs["encoding"] = encoding
+        if fmt == "geojson":  # exterior rings counter-clockwise, holes clockwise (§3.1.6)
+            kwargs["layer_options"] = {"RFC7946": "YES"}
         pyogrio.write_dataframe(_prepare(frame, name, fmt, epsg), target, **kwargs)
         written.append(target)
     return written

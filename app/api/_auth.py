@@ -22,6 +22,7 @@ from flask import request
 from app.auth.roles import scope_for, user_scope
 from app.auth.session import current_account
 from store import ApiKeyNotFound, ApiKeyStore, Scope
+from store.apikeys import ApiKey
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,24 @@ def _note_use(store: ApiKeyStore, name: str) -> None:
         log.warning("could not note the use of API key %s", name, exc_info=True)
 
 
+def _usable(store: ApiKeyStore, key: str) -> ApiKey:
+    try:
+        found = store.apikey_by_hash(hash_key(key))
+    except ApiKeyNotFound:
+        raise KeyRefused("API 密钥无效 / invalid api_key") from None
+    if found.disabled:
+        raise KeyRefused("API 密钥已停用 / this api_key is disabled")
+    return found
+
+
+def refuse_bad_key(store: ApiKeyStore) -> None:
+    """Raise :class:`KeyRefused` when the request carries an unknown or disabled key, also on
+    a view that needs none (a disabled key went on working there, unnoticed)."""
+    key = given_key()
+    if key is not None:
+        _usable(store, key)
+
+
 def caller(store: ApiKeyStore, key: str | None = None) -> Caller:
     """The caller of the current request and its scope (anonymous: the empty scope).
 
@@ -85,12 +104,7 @@ def caller(store: ApiKeyStore, key: str | None = None) -> Caller:
     """
     key = key if key is not None else given_key()
     if key is not None:
-        try:
-            found = store.apikey_by_hash(hash_key(key))
-        except ApiKeyNotFound:
-            raise KeyRefused("API 密钥无效 / invalid api_key") from None
-        if found.disabled:
-            raise KeyRefused("API 密钥已停用 / this api_key is disabled")
+        found = _usable(store, key)
         _note_use(store, found.name)
         actor = f"apikey:{found.name}"
         return Caller("apikey", found.name, scope_for(found.role, found.areas, actor))

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import shapely.geometry
 from flask import Response, current_app
 
@@ -127,7 +128,10 @@ def features(frame: gpd.GeoDataFrame, id_column: str) -> Iterator[dict[str, Any]
     """GeoJSON features of ``frame`` (EPSG:4326), ``id`` from ``id_column``."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
     props = pd.DataFrame(frame[columns]).astype(object)
-    for row, geom in zip(props.itertuples(index=False), frame.geometry, strict=True):
+    # RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise (layers imported from
+    # Shapefiles have them the other way round)
+    geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
+    for row, geom in zip(props.itertuples(index=False), geoms, strict=True):
         values = {c: plain(v) for c, v in zip(columns, row, strict=True)}
         yield {
             "type": "Feature",

@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.api._params import xml_safe
+
 #: Child element of a list-valued field.
 ITEM_TAGS = {"attributes": "attribute", "values": "value", "errors": "error"}
 
@@ -18,8 +20,8 @@ def _fill(parent: ET.Element, value: Any) -> None:
         return
     elif isinstance(value, bool):
         parent.text = "true" if value else "false"
-    else:
-        parent.text = str(value)
+    else:  # text read from files may hold characters XML 1.0 forbids (a NUL byte)
+        parent.text = xml_safe(str(value))
 
 
 def _add(parent: ET.Element, tag: str, value: Any) -> None:

@@ -47,9 +47,10 @@ def incidents(fmt: str) -> Response:
             args.getlist("village"),
             args.getlist("state"),
         )
-        crs = int(args.get("crs", "4326"))
+        given = args.get("crs", "4326")
+        crs = int(given) if given.isascii() and given.isdigit() else -1
         if crs not in CRS_CHOICES:
-            raise ValueError(f"crs 只能是 4326 或 4490 / crs must be 4326 or 4490: {crs}")
+            raise ValueError(f"crs 只能是 4326 或 4490 / crs must be 4326 or 4490: {given!r}")
         with tempfile.TemporaryDirectory(prefix="ember-export-") as tmp:
             target = Path(tmp) / f"incidents{SUFFIX[fmt]}"
             export_incidents(

@@ -28,7 +28,7 @@ import pandas as pd
 from flask import Blueprint, Response, request, url_for
 from shapely.geometry import box
 
-from app.api._auth import KeyRefused, caller
+from app.api._auth import KeyRefused, caller, refuse_bad_key
 from app.api._common import (
     LAYERS,
     PUBLIC_INCIDENT_COLUMNS,
@@ -40,6 +40,7 @@ from app.api._common import (
     state,
 )
 from app.api._cursor import BadCursor, Cursor
+from app.api._params import YEARS, instant
 from store import IncidentNotFound, IncidentQuery
 
 bp = Blueprint("ember_ogc", __name__, url_prefix="/ogc")
@@ -58,18 +59,24 @@ class BadRequest(ValueError):
     """A malformed query parameter (400); the message is bilingual."""
 
 
-def _error(status: int, code: str, description: str) -> Response:
+def error(status: int, code: str, description: str) -> Response:
+    """An OGC API exception document (``code``, ``description``) with ``status``."""
     return json_response({"code": code, "description": description}, status)
+
+
+@bp.before_request
+def _key_check() -> None:
+    refuse_bad_key(state().store)
 
 
 @bp.errorhandler(BadRequest)
 def _bad(exc: BadRequest) -> Response:
-    return _error(400, "InvalidParameterValue", str(exc))
+    return error(400, "InvalidParameterValue", str(exc))
 
 
 @bp.errorhandler(KeyRefused)
 def _refused(exc: KeyRefused) -> Response:
-    return _error(403, "Forbidden", str(exc))
+    return error(403, "Forbidden", str(exc))
 
 
 def _link(href: str, rel: str, type_: str, title: str = "") -> dict[str, str]:
@@ -137,7 +144,7 @@ def _known(cid: str) -> None:
 
 @bp.errorhandler(IncidentNotFound)
 def _missing(exc: IncidentNotFound) -> Response:
-    return _error(404, "NotFound", f"不存在或无权查看 / not found: {exc.incident_id}")
+    return error(404, "NotFound", f"不存在或无权查看 / not found: {exc.incident_id}")
 
 
 @bp.get("/collections")
@@ -189,13 +196,13 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 def _time(text: str) -> datetime | None:
     if text in ("", ".."):
         return None
-    try:
-        stamp = pd.Timestamp(text)
-    except ValueError:
-        raise BadRequest(f"datetime 无法识别 / datetime is not RFC 3339: {text!r}") from None
-    if pd.isna(stamp):
-        raise BadRequest(f"datetime 无法识别 / datetime is not RFC 3339: {text!r}")
-    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).to_pydatetime()
+    at = instant(text)
+    if at is None:
+        raise BadRequest(
+            f"datetime 须为 {YEARS[0]}–{YEARS[-1]} 年的 RFC 3339 时间 / datetime must be an "
+            f"RFC 3339 date or date-time in {YEARS[0]}–{YEARS[-1]}: {text!r}"
+        )
+    return at
 
 
 def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None]:
@@ -308,10 +315,29 @@ def _keep_cursor(token: str | None) -> dict[str, str]:
     return {} if token is None else {"cursor": token}
 
 
+#: The query parameters of ``/items``: any other is refused (/req/core/query-param-unknown).
+ITEMS_PARAMS = frozenset(
+    ("bbox", "bbox-crs", "datetime", "limit", "offset", "cursor", "properties", "f", "api_key")
+)
+
+
+def _check_params() -> None:
+    unknown = sorted(set(request.args) - ITEMS_PARAMS)
+    if unknown:
+        raise BadRequest(
+            f"未知参数 / unknown query parameter: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(ITEMS_PARAMS))})"
+        )
+    if request.args.get("f", "json") not in ("json", "geojson"):
+        raise BadRequest("f 只支持 json / f must be json (GeoJSON)")
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> Response:
     _known(cid)
-    limit = _int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    _check_params()
+    # a limit above the maximum is the maximum, not an error (/req/core/fc-limit-response-1)
+    limit = min(_int("limit", DEFAULT_LIMIT, 1, 10**12), MAX_LIMIT)
     offset = _int("offset", 0, 0, 10**9)
     bbox = parse_bbox(request.args.get("bbox"))
     crs = request.args.get("bbox-crs")
@@ -381,4 +407,4 @@ def item(cid: str, fid: str) -> Response:
 @bp.get("/<path:rest>")
 def unknown(rest: str) -> Response:
     """Anything else under the prefix: an OGC error, not the Dash page."""
-    return _error(404, "NotFound", f"没有此资源 / no such resource: {rest!r}")
+    return error(404, "NotFound", f"没有此资源 / no such resource: {rest!r}")

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, request
 
-from app.api._auth import Caller, KeyRefused, caller
+from app.api._auth import Caller, KeyRefused, caller, refuse_bad_key
 from app.api._common import (
     incident_by_id,
     incidents_by_id,
@@ -35,6 +35,8 @@ from app.api._common import (
     query_public,
     state,
 )
+from app.api._open311_input import Open311Error, caller_name, coordinate, post_params
+from app.api._params import YEARS, instant
 from app.api._xml import document
 from incidents.model import State
 from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
@@ -50,14 +52,6 @@ CENTRE = "镇非警务事项协同处置中心 / town non-police affairs centre"
 TAXONOMY: Taxonomy = DEFAULT_TAXONOMY
 
 
-class Open311Error(Exception):
-    """An error answered as ``[{code, description}]`` with HTTP status ``code``."""
-
-    def __init__(self, code: int, description: str):
-        super().__init__(description)
-        self.code, self.description = code, description
-
-
 def _fmt() -> str:
     return str((request.view_args or {}).get("fmt", "json"))
 
@@ -71,6 +65,11 @@ def _respond(body: Any, root: str, item: str | None, status: int = 200) -> Respo
 def error_response(code: int, description: str) -> Response:
     """``[{code, description}]`` (or ``<errors>``) with HTTP status ``code``."""
     return _error(Open311Error(code, description))
+
+
+@bp.before_request
+def _key_check() -> None:
+    refuse_bad_key(state().store)
 
 
 @bp.errorhandler(Open311Error)
@@ -216,13 +215,14 @@ def _date(name: str) -> datetime | None:
     text = request.args.get(name)
     if text is None:
         return None
-    try:
-        stamp = pd.Timestamp(text)
-    except ValueError:
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise Open311Error(400, f"{name} 须为 W3C 时间 / {name} must be a W3C datetime: {text!r}")
-    return (stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp).to_pydatetime()
+    at = instant(text)
+    if at is None:
+        raise Open311Error(
+            400,
+            f"{name} 须为 {YEARS[0]}–{YEARS[-1]} 年的 W3C 时间 / {name} must be a W3C datetime "
+            f"in {YEARS[0]}–{YEARS[-1]}: {text!r}",
+        )
+    return at
 
 
 def _positive(name: str, default: int, high: int) -> int:
@@ -290,51 +290,21 @@ def request_one(rid: str, fmt: str) -> Response:
 
 @bp.get(f"/tokens/<token>.{FMT}")
 def token(token: str, fmt: str) -> Response:
-    found = state().store.source_keys("open311", [token]).get(token)
-    if found is None:
+    store = state().store
+    found = store.source_keys("open311", [token]).get(token)
+    body: list[dict[str, str | None]]
+    if found is not None:
+        body = [{"service_request_id": found.incident_id, "token": token}]
+    elif any(e.source_id == token for e in store.quarantine_list(source="open311")):
+        # held for review (the 202 of the POST): no request id yet, the token is known
+        notice = "已转人工核实，尚无服务请求编号 / held for review: no service_request_id yet"
+        body = [{"service_request_id": None, "token": token, "service_notice": notice}]
+    else:
         raise Open311Error(404, f"令牌不存在 / token not found: {token!r}")
-    body = [{"service_request_id": found.incident_id, "token": token}]
     return _respond(body, "service_requests", "request")
 
 
 # --- creating requests --------------------------------------------------------------------
-
-
-def _params() -> dict[str, str]:
-    """The POST's parameters: form-encoded (the spec) or a JSON object."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise Open311Error(400, "请求体须为 JSON 对象 / the body must be a JSON object")
-        attributes = body.get("attribute") or {}
-        if not isinstance(attributes, dict):
-            raise Open311Error(
-                400, "attribute 须为 JSON 对象 / attribute must be a JSON object of codes"
-            )
-        flat = {str(k): v for k, v in body.items() if not isinstance(v, dict)}
-        for key, value in attributes.items():
-            flat[f"attribute[{key}]"] = value
-        return {k: "" if v is None else str(v) for k, v in flat.items()}
-    return {k: v for k, v in request.form.items()}
-
-
-def _coordinate(params: dict[str, str], name: str, limit: float) -> float | None:
-    text = params.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not abs(value) <= limit:
-        raise Open311Error(400, f"{name} 无效 / {name} is not a valid coordinate: {text!r}")
-    return value
-
-
-def _caller_name(first: str, last: str) -> str:
-    if any(not c.isascii() for c in first + last):
-        return last + first  # 姓在前 / family name first
-    return " ".join(p for p in (first, last) if p)
 
 
 def _record(params: dict[str, str], token: str) -> dict[str, str]:
@@ -342,7 +312,7 @@ def _record(params: dict[str, str], token: str) -> dict[str, str]:
     if not code:
         raise Open311Error(400, "缺少 service_code / service_code is required")
     _known_service(code)
-    lat, lon = _coordinate(params, "lat", 90), _coordinate(params, "long", 180)
+    lat, lon = coordinate(params, "lat", 90), coordinate(params, "long", 180)
     address = params.get("address_string", "").strip() or params.get("address_id", "").strip()
     if (lat is None) != (lon is None):
         raise Open311Error(400, "lat 与 long 须同时提供 / give both lat and long")
@@ -362,7 +332,7 @@ def _record(params: dict[str, str], token: str) -> dict[str, str]:
         "address_string": address,
         "lat": "" if lat is None else repr(lat),
         "long": "" if lon is None else repr(lon),
-        "caller_name": _caller_name(params.get("first_name", ""), params.get("last_name", "")),
+        "caller_name": caller_name(params.get("first_name", ""), params.get("last_name", "")),
         "phone": params.get("phone", "").strip(),
         "media_url": params.get("media_url", "").strip(),
     }
@@ -372,7 +342,7 @@ def _record(params: dict[str, str], token: str) -> dict[str, str]:
 def create(fmt: str) -> Response:
     """Create a service request through the ingest pipeline."""
     _check_format(fmt)
-    params = _params()
+    params = post_params()
     key = params.get("api_key") or request.headers.get("X-API-Key") or request.args.get("api_key")
     if not key:
         raise Open311Error(403, "缺少 api_key / api_key is required")

@@ -78,10 +78,19 @@ def _ogc_paths() -> dict[str, Any]:
             minItems=4,
             maxItems=6,
         ),
+        _query(
+            "bbox-crs",
+            "the CRS of bbox (only CRS84)",
+            default="http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        ),
         {**_query("datetime", "instant or interval (incidents: received_at)"), "style": "form"},
-        _query("limit", "page size", type="integer", minimum=1, maximum=10000, default=100),
+        # no maximum: a larger limit is served as 10,000 (/req/core/fc-limit-response-1)
+        _query(
+            "limit", "page size (at most 10,000 served)", type="integer", minimum=1, default=100
+        ),
         _query("offset", "items to skip", type="integer", minimum=0, default=0),
         _query("cursor", "where a page continues (incidents; written by next/prev links)"),
+        _query("f", "output format (json: GeoJSON)", enum=["json", "geojson"]),
         {
             **_query(
                 "properties",

@@ -8,6 +8,7 @@ past the limit the form answers 429 without checking the password. Passwords are
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, render_template_string, request, session
 from flask_login import current_user, login_user, logout_user
@@ -90,8 +91,15 @@ def _page(status: int = 200, **values: Any) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    """A local path to go to after signing in (never another host)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """A local path to go to after signing in (never another host). Control characters are
+    refused first: a browser drops a tab or a line break, so ``/\t/evil.com`` became
+    ``//evil.com`` in the Location header (and a line break made the redirect fail)."""
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return "/"
+    if target.startswith(("//", "/\\")):
         return "/"
     return target
 

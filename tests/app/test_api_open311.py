@@ -247,5 +247,7 @@ def test_post_by_address_geocoded_or_held(root: str, town: Town) -> None:
     assert r.status_code == 202  # held in the quarantine for a person to place
     held = xmltodict.parse(r.content)["service_requests"]["request"]
     assert held["token"] and "review" in held["service_notice"]
-    assert requests.get(f"{root}/tokens/{held['token']}.json", timeout=30).status_code == 404
+    followed = requests.get(f"{root}/tokens/{held['token']}.json", timeout=30)
+    assert followed.status_code == 200  # known, held: no request id yet (not "not found")
+    assert followed.json()[0]["service_request_id"] is None
     assert store.quarantine_list(source="open311")

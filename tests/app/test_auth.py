@@ -148,6 +148,11 @@ def test_wrong_password_and_unknown_user_look_the_same(client: FlaskClient) -> N
 def test_next_never_leaves_the_host(client: FlaskClient) -> None:
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         assert _login(client, next=target).headers["Location"] == "/"
+    # a tab or line break, dropped by browsers and header writers, made //evil.example (or a 500)
+    for target in ("/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/%09/x"):
+        response = _login(client, next=target)
+        assert response.status_code == 302, target
+        assert response.headers["Location"] in ("/", "/%09/x"), target
 
 
 def test_rate_limit_per_user_and_per_ip(client: FlaskClient) -> None:

@@ -1,0 +1,70 @@
+"""What an Open311 POST brings in: its parameters (form-encoded or JSON), checked for what no
+store or XML document can keep, its coordinates and the caller's name; and the error type the
+views answer with."""
+
+from __future__ import annotations
+
+from flask import request
+
+from app.api._params import unstorable, xml_safe
+
+
+class Open311Error(Exception):
+    """An error answered as ``[{code, description}]`` with HTTP status ``code``."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(description)
+        self.code, self.description = code, description
+
+
+def post_params() -> dict[str, str]:
+    """The POST's parameters: form-encoded (the spec) or a JSON object."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise Open311Error(400, "请求体须为 JSON 对象 / the body must be a JSON object")
+        attributes = body.get("attribute") or {}
+        if not isinstance(attributes, dict):
+            raise Open311Error(
+                400, "attribute 须为 JSON 对象 / attribute must be a JSON object of codes"
+            )
+        flat = {str(k): v for k, v in body.items() if not isinstance(v, dict)}
+        for key, value in attributes.items():
+            flat[f"attribute[{key}]"] = value
+        params = {k: "" if v is None else str(v) for k, v in flat.items()}
+    else:
+        params = dict(request.form.items())
+    for key, value in params.items():
+        if unstorable(key) or unstorable(value):
+            raise Open311Error(
+                400,
+                f"{_echo_key(key)} 含有无法保存的控制字符 / {_echo_key(key)} holds a control "
+                "character or a lone surrogate, which cannot be stored",
+            )
+    return params
+
+
+def _echo_key(key: str) -> str:
+    return repr(xml_safe(key)[:40])
+
+
+def coordinate(params: dict[str, str], name: str, limit: float) -> float | None:
+    text = params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not abs(value) <= limit:
+        raise Open311Error(400, f"{name} 无效 / {name} is not a valid coordinate: {text!r}")
+    return value
+
+
+def caller_name(first: str, last: str) -> str:
+    if any(not c.isascii() for c in first + last):
+        return last + first  # 姓在前 / family name first
+    return " ".join(p for p in (first, last) if p)
+
+
+__all__ = ["Open311Error", "caller_name", "coordinate", "post_params"]
