@@ -13,7 +13,8 @@ A .dbf column name has at most 10 characters. The incidents layer spec
 (:data:`layers.incidents_layer.SPEC`, ``Field.short``) gives the short names, e.g.
 ``received_at`` → ``received``, ``category_zh`` → ``cat_zh``, ``caller_phone`` → ``caller_ph``,
 ``department_code`` → ``dept_code``, ``commitment_amount`` → ``commit_amt``; the columns the
-store adds are mapped by :data:`EXTRA_SHP_NAMES` (``escalation_level`` → ``escalation``).
+store adds are mapped by :data:`EXTRA_SHP_NAMES` (``escalation_level`` → ``escalation``,
+``standing_resolved_at`` → ``resolv_now``).
 :func:`shp_names` returns the whole mapping.
 """
 
@@ -42,6 +43,9 @@ EXTRA_SHP_NAMES: dict[str, str] = {
     "deadline": "deadline",
     "supervised": "supervised",
     "escalation_level": "escalation",
+    "returned_at": "returned",
+    "reopen_count": "reopens",
+    "standing_resolved_at": "resolv_now",
 }
 LOCAL_TZ = "Asia/Shanghai"
 

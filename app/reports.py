@@ -19,7 +19,7 @@ import pandas as pd
 from incidents import kpi, sla
 from incidents._time import LOCAL_TZ
 from incidents.frame import COLUMNS as KPI_COLUMNS
-from incidents.frame import prepare
+from incidents.frame import STORE_STANDING, prepare
 from incidents.model import STATE_ZH, State
 from store import QUERY_COLUMNS, IncidentQuery, IncidentStore, LayerNotFound, Scope
 
@@ -115,13 +115,14 @@ def default_day(kind: str, now: datetime) -> date:
     return today - timedelta(days=1)
 
 
-#: What a report reads of each incident: the KPI frame's columns the store has, what
+#: What a report reads of each incident: the KPI frame's columns the store has (its
+#: ``resolved_at`` is the first resolution), the standing resolution, what
 #: :func:`incidents.frame.prepare` derives the rest from, and the lists' address and category
 #: name — not the callers or the descriptions (at 100,000 incidents, reading and masking them
 #: was most of the report's time).
 REPORT_COLUMNS = (
     *(c for c in QUERY_COLUMNS if c in KPI_COLUMNS),
-    "reopened", "commitment_due", "category_zh", "address",
+    STORE_STANDING, "commitment_due", "category_zh", "address",
 )  # fmt: skip
 
 
@@ -238,7 +239,7 @@ def build_report(
             return (df[c] < snap).to_numpy(bool)
 
         # The overdue KPI's definition (docs/kpi.md): open at the snapshot, past its deadline
-        # and not resolved before it.
+        # and no standing resolution before it (``resolved_at`` of the prepared frame).
         open_ = before("received_at") & ~before("closed_at") & ~before("returned_at")
         late = open_ & before("deadline") & ~before("resolved_at")
         callback = df["callback_at"]

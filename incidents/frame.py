@@ -42,6 +42,11 @@ TIME_COLUMNS = (
     "callback_due_at",
     "next_callback_at",
 )
+#: States in which an incident's latest resolution stands: reached only by ``resolve``, left
+#: only by a reopen (``incidents._transitions``).
+STANDING_STATES = ("resolved", "callback_due", "closed")
+#: The store's column of the standing resolution (its ``resolved_at`` is the first one).
+STORE_STANDING = "standing_resolved_at"
 #: Every column of the KPI frame and what it holds.
 COLUMNS: dict[str, str] = {
     "id": "incident id",
@@ -113,14 +118,25 @@ def _coerce(df: pd.DataFrame) -> pd.DataFrame:
 def prepare(frame: pd.DataFrame, policy: SlaPolicy = DEFAULT_POLICY) -> pd.DataFrame:
     """A complete KPI frame from one that has at least id, category, state and received_at.
 
-    Missing columns are derived, in this order: ``last_dispatched_at`` ← ``dispatched_at``;
-    ``first_resolved_at`` ← ``resolved_at``; ``returned_at`` ← ``received_at`` where the state
-    is ``returned`` (the demo layer records no return time); ``reopen_count`` ← a boolean
-    ``reopened`` column, else 0; ``deadline`` (and its gaps) ← :func:`incidents.sla.deadlines`;
-    ``callback_due_at`` ← the day after ``commitment_due`` if that column is set, else after
-    ``first_resolved_at``; ``next_callback_at`` ← ``callback_due_at`` while resolved or awaiting
-    callback with no callback yet; other columns ← null / False / 0 / ``normal``. The input is
-    not modified; extra columns are kept after the documented ones.
+    The two resolution columns: a frame with ``standing_resolved_at`` and no
+    ``first_resolved_at`` is a store query (:data:`store.QUERY_COLUMNS`), whose ``resolved_at``
+    is the *first* resolution (the layer's 处置完毕时间): it becomes ``first_resolved_at`` and
+    ``standing_resolved_at`` becomes ``resolved_at`` (that column is not kept, so preparing a
+    prepared frame changes nothing). Otherwise a frame without ``first_resolved_at`` (the demo
+    layer) has only the first resolution, in ``resolved_at``: it is ``first_resolved_at``, and
+    the standing ``resolved_at`` where the state is ``resolved``, ``callback_due`` or ``closed``
+    (an incident is in those states exactly while its latest resolution stands; a reopen leaves
+    them), else NaT — exact unless the incident was re-resolved, when the first resolution
+    stands in for the latest.
+
+    Other missing columns are derived, in this order: ``last_dispatched_at`` ←
+    ``dispatched_at``; ``returned_at`` ← ``received_at`` where the state is ``returned`` (the
+    demo layer records no return time); ``reopen_count`` ← a boolean ``reopened`` column, else
+    0; ``deadline`` (and its gaps) ← :func:`incidents.sla.deadlines`; ``callback_due_at`` ← the
+    day after ``commitment_due`` if that column is set, else after ``first_resolved_at``;
+    ``next_callback_at`` ← ``callback_due_at`` while resolved or awaiting callback with no
+    callback yet; other columns ← null / False / 0 / ``normal``. The input is not modified;
+    extra columns are kept after the documented ones.
     """
     missing = [c for c in ("id", "category", "state", "received_at") if c not in frame]
     if missing:
@@ -132,7 +148,13 @@ def prepare(frame: pd.DataFrame, policy: SlaPolicy = DEFAULT_POLICY) -> pd.DataF
     times.setdefault("dispatched_at", nat)
     times.setdefault("last_dispatched_at", times["dispatched_at"])
     times.setdefault("resolved_at", nat)
-    times.setdefault("first_resolved_at", times["resolved_at"])
+    if "first_resolved_at" not in times:
+        times["first_resolved_at"] = times["resolved_at"]
+        if STORE_STANDING in frame:
+            times["resolved_at"] = pd.to_datetime(df.pop(STORE_STANDING), utc=True)
+        else:
+            standing = df["state"].isin(STANDING_STATES)
+            times["resolved_at"] = times["resolved_at"].where(standing)
     if get("returned_at") is None:
         times["returned_at"] = times["received_at"].where(df["state"] == "returned")
     for c in TIME_COLUMNS:

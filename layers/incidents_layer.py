@@ -63,6 +63,8 @@ SPEC = LayerSpec(
         Field("state", label_zh="状态"),
         Field("dispatched_at", "datetime", False, "派遣时间", short="dispatched"),
         Field("on_scene_at", "datetime", False, "到场时间", short="on_scene"),
+        # the first resolution, kept after a reopen; the store adds the standing one after
+        # the layer's columns (``standing_resolved_at``, store._codec)
         Field("resolved_at", "datetime", False, "处置完毕时间", short="resolved"),
         Field("callback_at", "datetime", False, "回访时间", short="callback"),
         Field("closed_at", "datetime", False, "办结时间", short="closed"),

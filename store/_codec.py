@@ -12,7 +12,10 @@ and what is needed to give back the incident as received. Columns fall in three 
   key, which reads back the same;
 - **projection** (rewritten with every event, in the same transaction): what
   :func:`incidents.lifecycle.fold` derives — state, version, codes, key timestamps, satisfaction,
-  the first commitment. Events are the truth; the projection is for queries and maps.
+  the first commitment. Events are the truth; the projection is for queries and maps. Two
+  resolution times: ``resolved_at`` (the layer's 处置完毕时间) keeps the *first* resolution, and
+  ``standing_resolved_at`` (schema step 8, the table's last column) the standing one, null
+  while the incident is reopened and not resolved again.
 
 Times are stored to the millisecond (the GeoPackage DATETIME form), in UTC.
 """
@@ -46,6 +49,7 @@ _EXTRA = (
     ("geocode_confidence", "float"),
     ("parties", "json"),
     ("intake", "json"),
+    ("standing_resolved_at", "datetime"),  # schema step 8: added last, after ``intake``
 )
 #: Every non-geometry column of the incidents table, in table order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -62,10 +66,16 @@ PROJECTED = (
     "commitment_amount", "commitment_due", "commitment_kept", "reopened", "repeat_of",
     "version", "deadline", "town_code", "supervised", "escalation_level", "returned_at",
     "reopen_count", "callback_count", "last_event_at", "related", "address", "description",
-    "geocode_level", "geocode_confidence",
+    "geocode_level", "geocode_confidence", "standing_resolved_at",
 )  # fmt: skip
-#: What :meth:`query_incidents` returns besides geometry (no JSON, nothing internal).
-QUERY_COLUMNS = (*FLAT_SPEC.field_names, "version", "deadline", "supervised", "escalation_level")
+#: What :meth:`query_incidents` returns besides geometry (no JSON, nothing internal). Of the
+#: resolution times, ``resolved_at`` is the layer's 处置完毕时间, the *first* resolution (kept
+#: after a reopen), and ``standing_resolved_at`` the standing one (the status's ``resolved_at``:
+#: the latest resolution, null when reopened since), which the KPIs need (docs/kpi.md).
+QUERY_COLUMNS = (
+    *FLAT_SPEC.field_names, "version", "deadline", "supervised", "escalation_level",
+    "returned_at", "reopen_count", "standing_resolved_at",
+)  # fmt: skip
 #: Intake values that the status may change later; kept as received in the ``intake`` column.
 _INTAKE_KEYS = (
     "category", "subcategory", "priority", "deadline", "grid_code", "village_code",
@@ -238,6 +248,8 @@ def projection(status: IncidentStatus) -> dict[str, Any]:
         "description": s.description,
         "geocode_level": s.geocode_level,
         "geocode_confidence": s.geocode_confidence,
+        # the standing resolution (cleared by a reopen), what on-time and overdue are about
+        "standing_resolved_at": _t(s.resolved_at),
     }
 
 

@@ -171,8 +171,10 @@ def _request_doc(row: dict[str, Any], lon: float | None, lat: float | None) -> d
             "dispatched_at",
             "on_scene_at",
             "resolved_at",
+            "standing_resolved_at",
             "callback_at",
             "closed_at",
+            "returned_at",
         )
     ]
     known = [t for t in times if t is not None and not pd.isna(t)]

@@ -238,6 +238,35 @@ def test_status_frame_and_prepare_give_the_same_columns() -> None:
     assert f.loc[0, "deadline"] == ts("2026-03-03T09:00")
 
 
+def test_prepare_reads_the_standing_resolution() -> None:
+    """A store frame's ``resolved_at`` is the first resolution and ``standing_resolved_at`` the
+    standing one; a frame with only the first (the demo layer) has no standing resolution
+    outside the resolved states. Resolved on time, reopened, then re-resolved late or not at
+    all: misses (docs/kpi.md)."""
+    rows = [
+        {"received_at": "2026-03-01T09:00", "resolved_at": "2026-03-01T10:00",
+         "standing_resolved_at": "2026-03-04T10:00", "state": "resolved"},  # re-resolved late
+        {"received_at": "2026-03-01T09:00", "resolved_at": "2026-03-01T10:00",
+         "standing_resolved_at": None, "state": "reopened"},  # not re-resolved
+        {"received_at": "2026-03-01T09:00", "resolved_at": "2026-03-01T10:00",
+         "standing_resolved_at": "2026-03-01T10:00", "state": "closed"},  # on time
+    ]  # fmt: skip
+    store_like = frame(*rows)
+    assert "standing_resolved_at" not in store_like
+    assert store_like["first_resolved_at"].tolist() == [ts("2026-03-01T10:00")] * 3
+    assert store_like["resolved_at"].iloc[0] == ts("2026-03-04T10:00")
+    assert pd.isna(store_like["resolved_at"].iloc[1])
+    k = compute(store_like, MARCH, as_of=AS_OF)
+    assert pair(k["on_time"]) == (1, 3)
+    snap = compute(store_like, Window.day(ts("2026-03-03").date()), as_of=AS_OF)
+    assert snap["overdue"].value == 2  # at 4 March 00:00: E1 not yet re-resolved, E2 reopened
+    pd.testing.assert_frame_equal(prepare(store_like), store_like)  # prepared stays prepared
+    demo_like = frame(*({k: v for k, v in r.items() if k != "standing_resolved_at"} for r in rows))
+    assert pd.isna(demo_like["resolved_at"].iloc[1])  # reopened: no standing resolution
+    assert demo_like["resolved_at"].iloc[0] == ts("2026-03-01T10:00")  # the first stands in
+    assert pair(compute(demo_like, MARCH, as_of=AS_OF)["on_time"]) == (2, 3)
+
+
 def test_demo_layer_through_prepare(demo_town: dict) -> None:
     """The demo's incidents layer works as KPI input, and its seed case reads as expected."""
     from layers.demo.incidents import make_incidents

@@ -1,19 +1,27 @@
 """Upgrades: a store made by the first released schema (``tests/data/store_v1.gpkg``, written by
 the store's first version) and an empty PostGIS database at step 1 come up to today's schema with
-their data intact; a store from a newer Ember is refused."""
+their data intact; a store from a newer Ember is refused; step 8 fills the standing resolution
+of the incidents already stored from their events, on both backends."""
 
 from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import pyogrio
 import pytest
 
+from app.reports import load_frame
+from incidents import kpi
 from store import IncidentQuery, Scope, StoreError, open_store
 from store.migrations import load
 from store.upgrade import current_version, upgrade
 from tests.store.conftest import make_incident
+from tests.store.test_kpi_frame import DEADLINE_DAY, _scenario
 
 V1 = Path(__file__).resolve().parent.parent / "data" / "store_v1.gpkg"
 EVERYONE = Scope.everything("test")
@@ -87,3 +95,56 @@ def test_store_from_a_newer_ember_is_refused(tmp_path: Path) -> None:
         upgrade(str(path))
     with pytest.raises(StoreError, match="newer Ember"):
         open_store(str(path)).schema_version()
+
+
+def _standing_matches_the_fold(url: str) -> list[str]:
+    """Assert that every incident's ``standing_resolved_at`` is its folded status's
+    ``resolved_at``; return the ids whose standing resolution is not their first one."""
+    store = open_store(url)
+    try:
+        frame = store.query_incidents(IncidentQuery(), EVERYONE)
+        assert len(frame)
+        later = []
+        for row in frame.itertuples():
+            folded = store.get_incident(row.id, EVERYONE).status.resolved_at
+            stored = None if pd.isna(row.standing_resolved_at) else row.standing_resolved_at
+            assert stored == folded, row.id
+            if stored is not None and stored != row.resolved_at:
+                later.append(row.id)
+        return sorted(later)
+    finally:
+        store.close()
+
+
+def test_step_eight_fills_the_first_schema_gpkg_from_its_events(tmp_path: Path) -> None:
+    path = tmp_path / "old.gpkg"
+    shutil.copy(V1, path)
+    assert any(s.startswith("0008 standing_resolution") for s in upgrade(str(path)).steps)
+    # the four incidents reopened by an unsatisfied callback and resolved again
+    assert len(_standing_matches_the_fold(str(path))) == 4
+    info = pyogrio.read_info(path, layer="incidents")  # GDAL (QGIS) still reads the layer
+    assert "standing_resolved_at" in list(info["fields"]) and info["features"] == 40
+
+
+def test_step_eight_fills_an_existing_store(
+    store_url: str, raw_sql: Callable[[str], list[tuple[Any, ...]]]
+) -> None:
+    """A store at step 7 holding incidents (made here by dropping the column step 8 adds) gets
+    the column filled from its events, and the KPI frames read it."""
+    store = open_store(store_url)
+    try:
+        incidents, now = _scenario(store)
+    finally:
+        store.close()
+    raw_sql("ALTER TABLE incidents DROP COLUMN standing_resolved_at")
+    raw_sql("DELETE FROM schema_migrations WHERE version = 8")
+    assert current_version(store_url) == 7
+    assert upgrade(store_url).steps == ["0008 standing_resolution"]
+    assert _standing_matches_the_fold(store_url) == [incidents[0].id]  # E1: resolved again
+    store = open_store(store_url)
+    try:
+        k = kpi.compute(load_frame(store, EVERYONE), kpi.Window.day(DEADLINE_DAY), as_of=now)
+    finally:
+        store.close()
+    assert (k["on_time"].numerator, k["on_time"].denominator) == (0, 2)
+    assert k["overdue"].value == 3
