@@ -85,8 +85,9 @@ def export_layers(
         kwargs: dict[str, object] = {"driver": _DRIVER[fmt]}
         if fmt == "shp":
             kwargs["encoding"] = encoding
-        if fmt == "geojson":  # exterior rings counter-clockwise, holes clockwise (§3.1.6)
-            kwargs["layer_options"] = {"RFC7946": "YES"}
+        if fmt == "geojson":  # exterior rings counter-clockwise, holes clockwise (§3.1.6);
+            # every digit kept (RFC7946 alone rounds to 7)
+            kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": "15"}
         pyogrio.write_dataframe(_prepare(frame, name, fmt, epsg), target, **kwargs)
         written.append(target)
     return written

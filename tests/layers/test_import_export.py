@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
+import shapely
+import shapely.geometry
 
 from geo.crs import to_metric
 from layers._schema import LayerValidationError
@@ -103,6 +106,21 @@ def test_export_round_trip(tmp_path, fmt):
     assert (
         validate_layers({k: read_source(files[0], k) for k in town} if fmt == "gpkg" else {}) == []
     )
+
+
+def test_geojson_export_follows_the_right_hand_rule(tmp_path):
+    """RFC 7946 §3.1.6: exterior rings counter-clockwise (GDAL wrote them as they came)."""
+    town = make_tiny_town()
+    clockwise = {k: f.set_geometry(shapely.orient_polygons(f.geometry.values, exterior_cw=True))
+                 for k, f in town.items()}  # fmt: skip
+    export_layers(clockwise, tmp_path, "geojson")
+    for kind in town:
+        doc = json.loads((tmp_path / f"{kind}.geojson").read_text(encoding="utf-8"))
+        for feature in doc["features"]:
+            geom = shapely.geometry.shape(feature["geometry"])
+            for poly in getattr(geom, "geoms", [geom]):
+                if poly.geom_type == "Polygon":
+                    assert shapely.is_ccw(poly.exterior), kind
 
 
 def test_export_gbk_shapefile_in_cgcs2000(tmp_path):
