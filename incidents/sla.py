@@ -4,7 +4,9 @@ Rules (configurable through :class:`SlaPolicy`):
 
 - arrival: on scene within 10 minutes of the (latest) dispatch;
 - resolution (处置完毕): by the incident's explicit deadline, else ``received_at`` plus the
-  category's (or ``category.subcategory``'s) period;
+  category's (or ``category.subcategory``'s) period; the subcategory may be given by its code or
+  by its name as ingest and the demo store it (``婚恋家庭纠纷/家庭暴力``, ``家庭暴力``), resolved
+  to its code with the policy's taxonomy;
 - callback (回访): the day after resolution for ordinary matters; for key matters (重点) the day
   after and then every ``key_callback_every`` days until closed; when commitments are open, the
   day after each commitment's due date (instead of the next-day callback for ordinary matters);
@@ -27,6 +29,7 @@ import pandas as pd
 from incidents._time import LOCAL_TZ, local_date
 from incidents.lifecycle import IncidentStatus
 from incidents.model import State
+from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 #: Default resolution periods by category code (or ``code.subcode``).
 DEFAULT_RESOLVE: Mapping[str, timedelta] = MappingProxyType(
@@ -57,6 +60,8 @@ class SlaPolicy:
     default_resolve: timedelta = timedelta(days=7)
     key_callback_every: int = 7
     supervise_on: frozenset[str] = frozenset(FLAGS)
+    #: resolves a subcategory's name to the code that ``resolve``'s ``code.subcode`` keys use
+    taxonomy: Taxonomy = field(default=DEFAULT_TAXONOMY, repr=False)
 
     def __post_init__(self) -> None:
         if self.key_callback_every < 1:
@@ -65,9 +70,14 @@ class SlaPolicy:
             raise ValueError(f"督办条件无效 / supervise_on must be a subset of {FLAGS}")
 
     def resolve_period(self, category: str | None, subcategory: str | None = None) -> timedelta:
-        """Resolution period of a category (the subcategory's own period if it has one)."""
-        if category and subcategory and f"{category}.{subcategory}" in self.resolve:
-            return self.resolve[f"{category}.{subcategory}"]
+        """Resolution period of a category (the subcategory's own period if it has one).
+
+        ``subcategory`` is a code (``group``) or a name the taxonomy knows (``群体讨薪``,
+        ``劳资纠纷/群体讨薪``: what ingest stores)."""
+        if category and subcategory:
+            for code in (subcategory, self.taxonomy.sub_code(category, subcategory)):
+                if code and f"{category}.{code}" in self.resolve:
+                    return self.resolve[f"{category}.{code}"]
         return self.resolve.get(category or "", self.default_resolve)
 
     def resolution_deadline(
@@ -189,13 +199,19 @@ def _utc(s: pd.Series) -> pd.Series:
 
 
 def deadlines(frame: pd.DataFrame, policy: SlaPolicy = DEFAULT_POLICY) -> pd.Series:
-    """Resolution deadline per row: the ``deadline`` column where set, else by category."""
+    """Resolution deadline per row: the ``deadline`` column where set, else by category and
+    subcategory (code or name, as :meth:`SlaPolicy.resolve_period`: each distinct pair once)."""
     received = _utc(frame["received_at"])
     sub = frame["subcategory"] if "subcategory" in frame else pd.Series(None, index=frame.index)
-    keys = frame["category"].astype("string").fillna("") + "." + sub.astype("string").fillna("")
-    cat_period = frame["category"].map(lambda c: policy.resolve.get(c, policy.default_resolve))
-    period = keys.map(policy.resolve).fillna(cat_period)
-    computed = received + pd.to_timedelta(period.astype("timedelta64[ns]"))
+    pairs = pd.MultiIndex.from_arrays(
+        [frame["category"].astype("string").fillna(""), sub.astype("string").fillna("")]
+    )
+    codes, distinct = pairs.factorize()
+    periods = np.array(
+        [policy.resolve_period(c or None, s or None) for c, s in distinct], dtype="timedelta64[ns]"
+    )
+    period = pd.Series(periods[codes], index=frame.index)
+    computed = received + period
     if "deadline" not in frame:
         return computed
     return _utc(frame["deadline"]).fillna(computed)

@@ -143,6 +143,20 @@ class Taxonomy:
                 self._index(sub, top.code, sub.code)
         # the longest keyword wins; on a tie a subcategory (more specific) beats a category
         self._keywords.sort(key=lambda k: (-len(k[0]), k[2] is None))
+        # per category: a subcategory's code, then names and paths, then aliases -> its code
+        self._sub_names: dict[str, dict[str, str]] = {}
+        for top in self._top.values():
+            names: dict[str, str] = {}
+            subs = self._sub[top.code].values()
+            for sub in subs:
+                names.setdefault(_key(sub.code), sub.code)
+            for sub in subs:
+                for name in (sub.zh, sub.en, sub.path, f"{top.zh}/{sub.zh}", f"{top.en}/{sub.en}"):
+                    names.setdefault(_key(name), sub.code)
+            for sub in subs:
+                for name in sub.aliases:
+                    names.setdefault(_key(name), sub.code)
+            self._sub_names[top.code] = names
 
     def _index(self, node: Category, top: str, sub: str | None) -> None:
         for name in (node.zh, node.en, node.path, *node.aliases):
@@ -182,6 +196,20 @@ class Taxonomy:
         """Chinese name: ``劳资纠纷`` or ``劳资纠纷/拖欠工资``."""
         top = self.get(code).zh
         return top if sub is None else f"{top}/{self.get(code, sub).zh}"
+
+    def sub_code(self, code: str | None, sub: str | None) -> str | None:
+        """The code of the subcategory ``sub`` of category ``code``, ``sub`` given as its code,
+        Chinese or English name, alias or path (``group``, ``群体讨薪``, ``劳资纠纷/群体讨薪`` as
+        ingest stores it, ``wage.group``); ``None`` when it names none of ``code``'s
+        subcategories (or ``code`` is not a category, or ``sub`` is not text)."""
+        names = self._sub_names.get(code) if isinstance(code, str) else None
+        if not names or not isinstance(sub, str) or not sub.strip():
+            return None
+        hit = names.get(_key(sub))
+        if hit is None:
+            parts = [p for p in _split(sub) if p]
+            hit = names.get(_key(parts[-1])) if parts else None
+        return hit
 
     def names_zh(self) -> dict[str, str]:
         """First-level code -> Chinese name (the shape of the demo layer's ``CATEGORIES``)."""

@@ -58,6 +58,45 @@ def test_vectorised_deadlines_agree_with_scalar() -> None:
     assert got == [pd.Timestamp(w) for w in want]
 
 
+def test_subcategory_periods_apply_to_names_as_stored() -> None:
+    """Ingest stores a subcategory as its Chinese path (婚恋家庭纠纷/家庭暴力), the demo as its
+    name (家庭暴力): both get the subcategory's own period, as its code does."""
+    p = sla.DEFAULT_POLICY
+    t = at("2026-03-02T09:00")
+    for sub in ("violence", "家庭暴力", "婚恋家庭纠纷/家庭暴力", "family.violence", "家暴"):
+        assert p.resolution_deadline("family", t, sub) == t + timedelta(days=1), sub
+    for sub in ("group", "群体讨薪", "劳资纠纷/群体讨薪", "Group wage claim"):
+        assert p.resolution_deadline("wage", t, sub) == t + timedelta(days=3), sub
+    # a subcategory without a period of its own, or of another category: the category's
+    assert p.resolution_deadline("wage", t, "劳资纠纷/拖欠工资") == t + timedelta(days=15)
+    assert p.resolution_deadline("wage", t, "家庭暴力") == t + timedelta(days=15)
+    assert p.resolution_deadline("family", t, "婚恋家庭纠纷/夫妻矛盾") == t + timedelta(days=3)
+    status = Recorder("E1").add(
+        "receive", "2026-03-02T09:00", category="family", subcategory="婚恋家庭纠纷/家庭暴力"
+    )
+    assert sla.deadline(status) == t + timedelta(days=1)
+
+
+def test_vectorised_deadlines_resolve_subcategory_names_as_scalar() -> None:
+    t = at("2026-03-02T09:00")
+    frame = pd.DataFrame({
+        "received_at": [t] * 8,
+        "category": ["family", "family", "family", "wage", "wage", "wage", None, "family"],
+        "subcategory": ["婚恋家庭纠纷/家庭暴力", "家庭暴力", "violence", "劳资纠纷/群体讨薪",
+                        "群体讨薪", "劳资纠纷/拖欠工资", "家庭暴力", None],
+    })  # fmt: skip
+    got = sla.deadlines(frame)
+    days = [1, 1, 1, 3, 3, 15, 7, 3]
+    assert got.tolist() == [t + timedelta(days=d) for d in days]
+    p = sla.DEFAULT_POLICY
+    cols = frame[["category", "subcategory"]].itertuples(index=False)
+    assert got.tolist() == [pd.Timestamp(p.resolution_deadline(c, t, s)) for c, s in cols]
+    status = Recorder("E1").add(
+        "receive", "2026-03-02T09:00", category="family", subcategory="婚恋家庭纠纷/家庭暴力"
+    )
+    assert status_frame([status])["deadline"].tolist() == [t + timedelta(days=1)]
+
+
 def test_ordinary_callback_is_next_day_and_done_once_reached() -> None:
     r = handled()
     assert sla.callback_schedule(r.status) == (date(2026, 3, 3),)  # type: ignore[arg-type]

@@ -76,3 +76,32 @@ def test_bad_taxonomy_data_is_refused(data: dict) -> None:
     with pytest.raises(TaxonomyError):
         Taxonomy(data)
     assert DEFAULT_DATA["wage"]["zh"] == "劳资纠纷"
+
+
+@pytest.mark.parametrize(
+    ("code", "sub", "expected"),
+    [
+        ("family", "violence", "violence"),
+        ("family", "家庭暴力", "violence"),
+        ("family", "婚恋家庭纠纷/家庭暴力", "violence"),  # as ingest stores it
+        ("family", "family.violence", "violence"),
+        ("family", "家暴", "violence"),
+        ("wage", " 劳资纠纷 / 群体讨薪 ", "group"),
+        ("wage", "Wage dispute/Group wage claim", "group"),
+        ("help", "其他求助", "other"),
+        ("wage", "家庭暴力", None),  # another category's subcategory
+        ("nope", "家庭暴力", None),
+        ("family", "", None),
+        ("family", None, None),
+    ],
+)
+def test_sub_code_of_a_stored_name(code: str, sub: str | None, expected: str | None) -> None:
+    assert DEFAULT_TAXONOMY.sub_code(code, sub) == expected
+
+
+def test_every_demo_subcategory_name_has_a_code() -> None:
+    from layers.demo._incident_text import SUBCATEGORIES
+
+    for code, subs in SUBCATEGORIES.items():
+        for name, *_ in subs:
+            assert DEFAULT_TAXONOMY.sub_code(code, name), (code, name)

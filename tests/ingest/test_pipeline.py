@@ -286,3 +286,21 @@ def test_repeat_calls_linked(store: IncidentStore, ctx: IngestContext, tmp_path:
     assert s.repeats_linked == 1
     rec = store.get_incident(stored_id(store, later["警情编号"]), EVERYONE)
     assert rec.status.repeat_of == stored_id(store, first["警情编号"])
+
+
+def test_family_violence_gets_its_one_day_deadline(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A 110 call classified 家庭暴力 is stored with the subcategory's Chinese path; its
+    deadline is the subcategory's 1 day, not the family category's 3 days."""
+    from incidents import sla
+    from incidents.frame import prepare
+
+    row = dict(_rows("110_gbk.csv", "gbk")[1], 警情类别="家庭暴力")
+    balanced(ingest_file(_write(tmp_path / "dv.csv", [row]), "110", store, ctx))
+    rec = store.get_incident(stored_id(store, row["警情编号"]), EVERYONE)
+    assert (rec.incident.category, rec.incident.subcategory) == ("family", "婚恋家庭纠纷/家庭暴力")
+    received = rec.incident.received_at
+    assert sla.deadline(rec.status) == received + pd.Timedelta(days=1)
+    frame = prepare(store.query_incidents(IncidentQuery(), EVERYONE))
+    assert frame["deadline"].tolist() == [pd.Timestamp(received) + pd.Timedelta(days=1)]
