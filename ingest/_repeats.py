@@ -27,12 +27,13 @@ def find_repeats(
     loc: dict[str, Any],
     also: pd.DataFrame | None = None,
 ) -> tuple[dict[int, str], pd.DataFrame | None]:
-    """Row -> id of the incident it repeats, for the new rows (against the store's recent
-    incidents and each other).
+    """Row -> id of the incident it repeats, for the new rows (against the store's open and
+    recently closed incidents, and each other).
 
     Parameters
     ----------
-    store : holds the recent incidents
+    store : holds the incidents the new ones may repeat: those open (however long ago they
+        were received) or closed at most ``policy.days`` days before a new row
     actor : who reads them (unused: the read is not scoped)
     policy : the repeat-call window, radius and matching rules
     new_rows : the batch rows that become new incidents
@@ -42,7 +43,7 @@ def find_repeats(
     phones : the normalised caller phone of every row of the batch
     loc : the location step's output for the batch (``lon``, ``lat``)
     also : candidates not in the store yet (those this function returned for the batch being
-        written), taken as the store would give them
+        written: new, so open), taken as the store would give them
 
     Returns
     -------
@@ -62,6 +63,7 @@ def find_repeats(
         return {}, None
     t = received.iloc[new_rows]
     plist = phones.tolist()
+    # closed on or after `since` (a day to spare), or still open: a candidate of some new row
     since = (t.min() - timedelta(days=policy.days + 1)).to_pydatetime()
     until = (t.max() + timedelta(seconds=1)).to_pydatetime()
     existing = store.repeat_candidates(since, until)
@@ -79,8 +81,8 @@ def find_repeats(
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
     if also is not None and len(also):
-        lo, hi = pd.Timestamp(since).tz_convert("UTC"), pd.Timestamp(until).tz_convert("UTC")
-        also = also[(also["received_at"] >= lo) & (also["received_at"] < hi)]
+        # all open (just received): candidates however long before this batch they came in
+        also = also[also["received_at"] < pd.Timestamp(until).tz_convert("UTC")]
         # in the store's order (received_at, id): it breaks ties between equal times
         existing = pd.concat([existing, also], ignore_index=True) if len(existing) else also
         existing = existing.sort_values(["received_at", "id"], kind="stable", ignore_index=True)

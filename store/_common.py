@@ -14,7 +14,7 @@ import pandas as pd
 
 from incidents import masking
 from incidents.lifecycle import IncidentStatus, fold
-from incidents.model import Event, Incident
+from incidents.model import Event, Incident, State
 from store._codec import QUERY_COLUMNS, TYPES, receive_event
 from store.base import DuplicateIncident, IncidentQuery, IncidentRecord, Scope, StoreError
 
@@ -130,7 +130,30 @@ def typed_frame(
 #: Columns of :meth:`~store.base.IncidentStore.repeat_candidates`.
 CANDIDATE_COLUMNS = ("id", "received_at", "category", "lon", "lat", "caller_phone", "closed_at",
                      "state")  # fmt: skip
-CANDIDATE_WHERE = "received_at >= {ph} AND received_at < {ph} ORDER BY received_at, id"
+#: States in which an incident is open (not closed, not returned): a repeat candidate however
+#: long ago it was received.
+OPEN_STATES = tuple(s.value for s in State if s.is_open)
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATES)
+
+
+def candidate_sql(columns: str, ph: str, unindexed: str = "") -> str:
+    """``repeat_candidates``' query, parameters ``(until, since, until)``: the incidents received
+    before ``until`` that are open, or were closed on or after ``since``, by ``received_at``
+    then ``id``.
+
+    Two disjoint branches, each read through its own small index range (the open states in
+    ``incidents_state``, the recent closures in ``incidents_closed_at``): an incident open for
+    months is found without reading every incident received since. ``unindexed`` prefixes
+    ``received_at`` where the planner must not use its index for ``< until`` (almost the whole
+    table): ``+`` for SQLite, which has no statistics to know; PostgreSQL's planner does.
+    """
+    until = f"{unindexed}received_at < {ph}"
+    return (
+        f"SELECT {columns} FROM incidents WHERE state IN ({_OPEN}) AND {until} "
+        f"UNION ALL SELECT {columns} FROM incidents "
+        f"WHERE closed_at >= {ph} AND state NOT IN ({_OPEN}) AND {until} "
+        "ORDER BY received_at, id"
+    )
 
 
 def utc_times(values: pd.Series) -> pd.Series:

@@ -389,10 +389,12 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
         """Audit lines in order, optionally of one incident."""
         ...
 
-    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
-        """What repeat-call linking needs of the incidents received in ``[from, to)`` (no scope:
-        for ingest), by ``received_at`` then ``id``: ``id``, ``received_at``, ``category``,
-        ``lon``, ``lat``, ``caller_phone`` (masked), ``closed_at``, ``state``."""
+    def repeat_candidates(self, since: datetime, until: datetime) -> pd.DataFrame:
+        """What repeat-call linking needs of the incidents a call before ``until`` may repeat
+        (no scope: for ingest): those received before ``until`` that are open (not closed, not
+        returned), however long ago received, or were closed on or after ``since``. By
+        ``received_at`` then ``id``: ``id``, ``received_at``, ``category``, ``lon``, ``lat``,
+        ``caller_phone`` (masked), ``closed_at``, ``state``."""
         ...
 
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:

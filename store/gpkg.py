@@ -375,14 +375,12 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
 
-    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
-        where = common.CANDIDATE_WHERE.format(ph="?")
-        sql = "SELECT id, received_at, category, geom, caller_phone, closed_at, state "
+    def repeat_candidates(self, since: datetime, until: datetime) -> pd.DataFrame:
+        columns = "id, received_at, category, geom, caller_phone, closed_at, state"
+        sql = common.candidate_sql(columns, "?", unindexed="+")
+        to = codec.iso_ms(until)
         with self._tx(None) as conn:
-            rows = conn.execute(
-                f"{sql} FROM incidents WHERE {where}",
-                (codec.iso_ms(received_from), codec.iso_ms(received_to)),
-            ).fetchall()
+            rows = conn.execute(sql, (to, codec.iso_ms(since), to)).fetchall()
         points = blobs_to_geometry(r[3] for r in rows)
         x, y = shapely.get_x(points), shapely.get_y(points)
         return common.candidates_frame([(*r[:3], x[i], y[i], *r[4:]) for i, r in enumerate(rows)])

@@ -313,14 +313,14 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
 
     # --- ingest: lookup and quarantine ------------------------------------------------------
 
-    def repeat_candidates(self, received_from: datetime, received_to: datetime) -> pd.DataFrame:
-        where = common.CANDIDATE_WHERE.format(ph="%s")
-        sql = "SELECT id, received_at, category, ST_X(geom), ST_Y(geom), caller_phone, closed_at, "
+    def repeat_candidates(self, since: datetime, until: datetime) -> pd.DataFrame:
+        columns = (
+            "id, received_at, category, ST_X(geom), ST_Y(geom), caller_phone, closed_at, state"
+        )
+        sql = common.candidate_sql(columns, "%s")
+        to = codec.utc_ms(until)
         with self._tx(None) as cur:
-            rows = cur.execute(
-                f"{sql}state FROM incidents WHERE {where}",
-                (codec.utc_ms(received_from), codec.utc_ms(received_to)),
-            ).fetchall()
+            rows = cur.execute(sql, (to, codec.utc_ms(since), to)).fetchall()
         return common.candidates_frame(rows)
 
     def source_keys(self, source: str, source_ids: Sequence[str]) -> dict[str, SourceKey]:

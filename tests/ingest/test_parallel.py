@@ -103,6 +103,36 @@ def test_overlapped_writes_end_as_writes_in_turn(
         store.close()
 
 
+def test_a_repeat_of_an_open_matter_in_the_batch_being_written(
+    store_url: str,
+    reference_url: str,
+    tmp_path: Path,
+    ctx: IngestContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call 10 days after a matter still open repeats it, whether that matter is stored (in
+    turn) or in the batch still being written (overlapped): both were read only when received
+    in the 8 days before."""
+    rows = gbk_rows()
+    # the third batch (the first is written inline): all its calls 10+ days after rows[7]
+    repeat = _again(rows[7], 10 * 24 * 60)
+    feed = write_csv([*rows[:10], repeat, *rows[16:20]], tmp_path / "feed.csv")
+    ref, store = open_store(reference_url), open_store(store_url)
+    try:
+        in_turn = balanced(ingest_file(feed, "110", ref, ctx, batch_size=BATCH, parallel=False))
+        monkeypatch.setattr(base, "before_commit", lambda point: time.sleep(0.3))
+        overlapped = balanced(ingest_file(feed, "110", store, ctx, batch_size=BATCH, parallel=True))
+        expected = snapshot(ref)
+        links = {r["source_id"]: r["repeat_of"] for r in expected["incidents"]}
+        ids = {r["source_id"]: r["id"] for r in expected["incidents"]}
+        assert links[repeat["警情编号"]] == ids[rows[7]["警情编号"]]
+        assert in_turn.repeats_linked == overlapped.repeats_linked >= 1
+        assert snapshot(store) == expected
+    finally:
+        ref.close()
+        store.close()
+
+
 def test_killed_writer_then_rerun_equals_uninterrupted(
     store_url: str,
     reference_url: str,

@@ -288,6 +288,50 @@ def test_repeat_calls_linked(store: IncidentStore, ctx: IngestContext, tmp_path:
     assert rec.status.repeat_of == stored_id(store, first["警情编号"])
 
 
+def _close(store: IncidentStore, incident_id: str, at: pd.Timestamp) -> None:
+    """Dispatch, arrive and resolve an hour after receipt, then close at ``at``."""
+    from incidents.model import Event
+
+    rec = store.get_incident(incident_id, EVERYONE)
+    t = pd.Timestamp(rec.incident.received_at)
+    steps = [("dispatch", t + pd.Timedelta(minutes=5)), ("arrive", t + pd.Timedelta(minutes=9)),
+             ("resolve", t + pd.Timedelta(hours=1)), ("close", at)]  # fmt: skip
+    version = rec.status.version
+    for action, when in steps:
+        e = Event(incident_id, version + 1, action, when.to_pydatetime(), actor="坐席01")
+        version = store.append_event(e, version, EVERYONE).version
+
+
+@pytest.mark.parametrize(
+    ("closed_days_before", "linked"), [(None, True), (6, True), (8, False)]
+)  # fmt: skip
+def test_repeat_of_a_matter_received_long_before(
+    store: IncidentStore,
+    ctx: IngestContext,
+    tmp_path: Path,
+    closed_days_before: int | None,
+    linked: bool,
+) -> None:
+    """A call repeats a matter still open, or closed at most 7 days before it, however long
+    before the call that matter was received (here 10 days: ingest read only the incidents
+    received in the last 8 days)."""
+    first = dict(_rows("110_gbk.csv", "gbk")[0])
+    later = dict(
+        first,
+        警情编号=first["警情编号"] + "R",
+        报警时间=str(pd.Timestamp(first["报警时间"]) + pd.Timedelta(days=10)),
+    )
+    balanced(ingest_file(_write(tmp_path / "1.csv", [first]), "110", store, ctx))
+    first_id = stored_id(store, first["警情编号"])
+    if closed_days_before is not None:
+        called = pd.Timestamp(later["报警时间"]).tz_localize("Asia/Shanghai")
+        _close(store, first_id, called - pd.Timedelta(days=closed_days_before))
+    s = balanced(ingest_file(_write(tmp_path / "2.csv", [later]), "110", store, ctx))
+    assert (s.stored, s.repeats_linked) == (1, int(linked))
+    rec = store.get_incident(stored_id(store, later["警情编号"]), EVERYONE)
+    assert rec.status.repeat_of == (first_id if linked else None)
+
+
 def test_family_violence_gets_its_one_day_deadline(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path
 ) -> None:

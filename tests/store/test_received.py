@@ -110,15 +110,30 @@ def test_add_received_refuses_what_add_incidents_refuses(two_stores: Any) -> Non
 
 
 def test_repeat_candidates_are_the_query_s_columns(store: Any) -> None:
+    """The incidents received before ``until`` that are open (however long before ``since``)
+    or were closed on or after ``since``, with the query's values."""
+    everyone = Scope.everything("t")
     store.add_received(make_batch(30))
-    inc = store.get_incident("R00003", Scope.everything("t")).incident
-    store.append_event(event(inc, 2, "return", 10), 1, Scope.everything("t"))
-    start, end = T0 + timedelta(minutes=20), T0 + timedelta(minutes=7 * 25, microseconds=1234)
-    got = store.repeat_candidates(start, end)
-    q = store.query_incidents(
-        IncidentQuery(received_from=start, received_to=end), Scope.everything("t")
-    )
-    assert list(got["id"]) == list(q["id"]) and len(got) == 22
+
+    def close(incident_id: str, minutes: float) -> None:
+        inc = store.get_incident(incident_id, everyone).incident
+        for seq, action, m in ((2, "dispatch", 1), (3, "arrive", 2), (4, "resolve", 5)):
+            store.append_event(event(inc, seq, action, m), seq - 1, everyone)
+        store.append_event(event(inc, 5, "close", minutes), 4, everyone)
+
+    close("R00001", 10)  # received T0+7 min, closed T0+17 min: before `since`
+    close("R00002", 60)  # received T0+14 min (before `since`), closed T0+74 min: after it
+    close("R00010", 30)  # received and closed within the window
+    inc = store.get_incident("R00003", everyone).incident
+    store.append_event(event(inc, 2, "return", 10), 1, everyone)  # returned: no candidate
+    since, until = T0 + timedelta(minutes=20), T0 + timedelta(minutes=7 * 25, microseconds=1234)
+    got = store.repeat_candidates(since, until)
+    # open R00000 was received before `since`: a call about it is a repeat however late
+    want = ["R00000", "R00002", *(f"R{i:05d}" for i in range(4, 25))]
+    assert list(got["id"]) == want
+    q = store.query_incidents(IncidentQuery(ids=tuple(want)), everyone)
+    q = q.sort_values(["received_at", "id"], ignore_index=True)
+    assert list(q["id"]) == want
     assert got["lon"].tolist() == q.geometry.x.tolist()
     assert got["lat"].tolist() == q.geometry.y.tolist()
     assert got["caller_phone"].tolist() == q["caller_phone"].tolist()  # masked
@@ -126,7 +141,27 @@ def test_repeat_candidates_are_the_query_s_columns(store: Any) -> None:
     for name in ("received_at", "closed_at"):
         assert got[name].astype("datetime64[ns, UTC]").tolist() == q[name].tolist()
     assert got["state"].tolist() == q["state"].tolist()
-    assert "returned" in got["state"].tolist()
+    assert set(got.loc[got["state"] == "closed", "id"]) == {"R00002", "R00010"}
+
+
+def test_repeat_candidates_read_two_small_index_ranges(tmp_path: Any) -> None:
+    """On SQLite (no statistics) neither branch scans the table nor walks ``received_at``'s
+    index up to ``until`` (nearly every row): open states through ``incidents_state``, recent
+    closures through ``incidents_closed_at``."""
+    import sqlite3
+
+    from store import open_store
+    from store._common import candidate_sql
+
+    path = tmp_path / "plan.gpkg"
+    open_store(str(path)).add_received(make_batch(4))
+    sql = candidate_sql("id, received_at", "?", unindexed="+")
+    with sqlite3.connect(path) as conn:
+        plan = [r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("b", "a", "b"))]
+    searches = [p for p in plan if "incidents" in p]
+    assert len(searches) == 2, plan
+    assert any("INDEX incidents_state (state=?)" in p for p in searches), plan
+    assert any("INDEX incidents_closed_at (closed_at>?)" in p for p in searches), plan
 
 
 def test_writes_in_a_deferred_index_block_are_found_by_place_after_it(two_stores: Any) -> None:

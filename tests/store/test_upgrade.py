@@ -126,6 +126,21 @@ def test_step_eight_fills_the_first_schema_gpkg_from_its_events(tmp_path: Path) 
     assert "standing_resolved_at" in list(info["fields"]) and info["features"] == 40
 
 
+def test_step_nine_indexes_closures_of_the_first_schema_gpkg(tmp_path: Path) -> None:
+    """Repeat-call candidates read recent closures through an index on ``closed_at``."""
+    path = tmp_path / "old.gpkg"
+    shutil.copy(V1, path)
+    assert upgrade(str(path)).steps[-1] == "0009 closed_at_index"
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        sql = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'incidents_closed_at'"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert sql and "(closed_at)" in sql[0]
+
+
 def test_step_eight_fills_an_existing_store(
     store_url: str, raw_sql: Callable[[str], list[tuple[Any, ...]]]
 ) -> None:
@@ -136,10 +151,11 @@ def test_step_eight_fills_an_existing_store(
         incidents, now = _scenario(store)
     finally:
         store.close()
+    raw_sql("DROP INDEX incidents_closed_at")  # step 9's
     raw_sql("ALTER TABLE incidents DROP COLUMN standing_resolved_at")
-    raw_sql("DELETE FROM schema_migrations WHERE version = 8")
+    raw_sql("DELETE FROM schema_migrations WHERE version >= 8")
     assert current_version(store_url) == 7
-    assert upgrade(store_url).steps == ["0008 standing_resolution"]
+    assert upgrade(store_url).steps == ["0008 standing_resolution", "0009 closed_at_index"]
     assert _standing_matches_the_fold(store_url) == [incidents[0].id]  # E1: resolved again
     store = open_store(store_url)
     try:
