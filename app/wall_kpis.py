@@ -12,10 +12,13 @@ from app.wall_data import WallFilters, filtered, pct, wan
 from incidents import kpi
 from incidents._time import LOCAL_TZ
 
-#: Tiles in order: (key, label, KPI name, which part, format).
+#: Tiles in order: (key, label, KPI name, which part, format). The part ``at`` counts the
+#: incidents whose time column ``name`` falls in the period: 派遣 is every incident first
+#: dispatched in it (the arrival rate's denominator leaves out those dispatched under 10
+#: minutes ago without an arrival, and those returned before one).
 TILES: tuple[tuple[str, str, str, str, str], ...] = (
     ("received", "受理", "repeat", "den", "count"),
-    ("dispatched", "派遣", "arrival_10min", "den", "count"),
+    ("dispatched", "派遣", "dispatched_at", "at", "count"),
     ("arrival", "十分钟到场率", "arrival_10min", "value", "rate"),
     ("resolved", "处置完毕", "reopen", "den", "count"),
     ("satisfaction", "满意率", "satisfaction", "value", "rate"),
@@ -32,6 +35,12 @@ def _part(v: kpi.KpiValue, part: str) -> float | None:
     if part == "num":
         return v.numerator
     return v.value
+
+
+def _at(frame: pd.DataFrame, column: str, w: kpi.Window) -> int:
+    """How many rows have ``column`` in the window ``w``."""
+    t = frame[column]
+    return int(((t >= w.start) & (t < w.end)).sum())
 
 
 def _window(unit: str, now: pd.Timestamp) -> kpi.Window:
@@ -58,13 +67,23 @@ def kpi_tiles(frame: pd.DataFrame, now: pd.Timestamp, f: WallFilters) -> list[di
     if f.category or f.source or f.village:
         codes = WallFilters("custom", "1970-01-01", None, f.category, f.source, f.village)
         frame = frame.loc[frame.index.isin(filtered(frame, codes, now).index)]
-    periods = {u: kpi.compare(frame, _window(u, now), as_of=now) for u, _ in PERIODS}
+    windows = {u: _window(u, now) for u, _ in PERIODS}
+    periods = {u: kpi.compare(frame, w, as_of=now) for u, w in windows.items()}
     tiles = []
     for key, label, name, part, fmt in TILES:
         text = pct if fmt == "rate" else wan
-        values = {u: _part(periods[u][name].current, part) for u, _ in PERIODS}
-        day = periods["day"][name]
-        prev, year = _part(day.previous, part), _part(day.year_earlier, part)
+        values: dict[str, float | None]
+        prev: float | None
+        year: float | None
+        if part == "at":
+            values = {u: _at(frame, name, w) for u, w in windows.items()}
+            day_window = windows["day"]
+            prev = _at(frame, name, day_window.previous())
+            year = _at(frame, name, day_window.year_earlier())
+        else:
+            values = {u: _part(periods[u][name].current, part) for u, _ in PERIODS}
+            day = periods["day"][name]
+            prev, year = _part(day.previous, part), _part(day.year_earlier, part)
         tiles.append(
             {
                 "key": key,

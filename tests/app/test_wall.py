@@ -186,6 +186,38 @@ def test_tiles_compare_today_so_far_with_yesterday_until_the_same_time() -> None
     assert tile["mom"] == ("flat", "+0%"), "yesterday until 00:46, not all of yesterday (-83%)"
 
 
+def test_dispatched_tile_counts_every_dispatch_in_the_period() -> None:
+    """派遣 is how many were dispatched, not the arrival rate's denominator: one arrived, one
+    dispatched 5 minutes ago (no arrival yet), one returned before arrival: 3 today."""
+    from incidents.frame import prepare
+
+    def local(t: str) -> pd.Timestamp:
+        return pd.Timestamp(t, tz="Asia/Shanghai").tz_convert("UTC")
+
+    now = local("2026-11-20 10:00")
+    frame = prepare(
+        pd.DataFrame(
+            {
+                "id": ["E1", "E2", "E3", "E4"],
+                "category": "noise",
+                "state": ["on_scene", "dispatched", "returned", "on_scene"],
+                "received_at": [local(t) for t in ("2026-11-20 08:00", "2026-11-20 09:50",
+                                                   "2026-11-20 09:00", "2026-11-19 08:00")],
+                "dispatched_at": [local(t) for t in ("2026-11-20 08:02", "2026-11-20 09:55",
+                                                     "2026-11-20 09:01", "2026-11-19 08:02")],
+                "on_scene_at": [local("2026-11-20 08:09"), None, None,
+                                local("2026-11-19 08:09")],
+                "returned_at": [None, None, local("2026-11-20 09:20"), None],
+            }
+        )
+    )  # fmt: skip
+    tiles = {t["key"]: t for t in wall_kpis.kpi_tiles(frame, now, wd.WallFilters())}
+    assert tiles["dispatched"]["raw"]["day"] == 3
+    assert tiles["dispatched"]["raw"]["week"] == tiles["dispatched"]["raw"]["month"] == 4
+    assert tiles["dispatched"]["mom"] == ("up", "+200%")  # yesterday until 10:00: one
+    assert tiles["arrival"]["raw"]["day"] == 1.0  # its denominator: the one that arrived
+
+
 def test_overview_feed_and_drawer_are_masked(demo_gpkg: Path) -> None:
     view = wall_view.overview(str(demo_gpkg), {"window": "30d"}, None)
     assert view.history_url.startswith("/wall/history.geojson?cut=")
