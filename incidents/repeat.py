@@ -62,14 +62,23 @@ def _ns(values: pd.Series, missing: int) -> np.ndarray:
     return np.where(t.isna().to_numpy(), missing, out)
 
 
-def _coords(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Metric (x, y) per row and whether they are lon/lat (then distances use haversine)."""
+def _coords(frame: pd.DataFrame, radius_m: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Metric (x, y) per row and whether they are lon/lat (then distances use haversine).
+
+    From lon/lat, (x, y) only place rows in the ``radius_m`` grid cells, and must never put
+    two rows within ``radius_m`` of each other more than a cell apart: ``y`` is the
+    meridian arc (never more than the distance), ``x`` the arc of longitude on the parallel
+    farthest from the equator that a path of ``radius_m`` from any row reaches, where a
+    degree of longitude is shortest (so never more than the distance either). A frame of one
+    town loses nothing by it; one spanning many degrees of latitude has wider cells (in
+    metres) in the south rather than pairs missed in the north."""
     if "x" in frame and "y" in frame:
         return frame["x"].to_numpy(float), frame["y"].to_numpy(float), False
     if "lon" in frame and "lat" in frame:
         lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
-        lat0 = np.nanmean(lat) if np.isfinite(lat).any() else 0.0
-        x = np.radians(lon) * EARTH_RADIUS_M * np.cos(np.radians(lat0))
+        finite = np.abs(lat[np.isfinite(lat)])
+        far = np.radians(finite.max()) + radius_m / EARTH_RADIUS_M if finite.size else 0.0
+        x = np.radians(lon) * EARTH_RADIUS_M * np.cos(min(far, np.pi / 2))
         return x, np.radians(lat) * EARTH_RADIUS_M, True
     raise RepeatInputError("缺少坐标列 / the frame needs x, y (metres) or lon, lat (WGS84)")
 
@@ -176,7 +185,7 @@ def link_repeats(
     result = pd.Series([None] * n, index=frame.index, dtype=object)
     if n == 0:
         return result
-    x, y, geographic = _coords(frame)
+    x, y, geographic = _coords(frame, policy.radius_m)
     t = _ns(frame["received_at"], _NEVER)
     closed = _ns(frame["closed_at"], _NEVER) if "closed_at" in frame else np.full(n, _NEVER)
     returned = _ns(frame["returned_at"], _NEVER) if "returned_at" in frame else np.full(n, _NEVER)

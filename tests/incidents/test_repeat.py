@@ -145,7 +145,10 @@ def brute_force(df: pd.DataFrame, p: RepeatPolicy) -> list[object]:
                 continue
             if c["state"] == "returned":
                 continue
-            dist = float(np.hypot(n["x"] - c["x"], n["y"] - c["y"]))
+            if "lon" in n:
+                dist = float(haversine_m(n["lon"], n["lat"], c["lon"], c["lat"]))
+            else:
+                dist = float(np.hypot(n["x"] - c["x"], n["y"] - c["y"]))
             a, b = c["caller_phone"], n["caller_phone"]
             known = not pd.isna(a) and not pd.isna(b)
             phone = p.same_phone and known and normalise_phone(a) == normalise_phone(b)
@@ -175,6 +178,45 @@ def test_vectorised_equals_brute_force(seed: int, policy: RepeatPolicy) -> None:
     got = link_repeats(df, policy).tolist()
     assert got == brute_force(df, policy)
     assert any(v is not None for v in got)  # the case is not vacuous
+
+
+def _lon_lat(df: pd.DataFrame, lon0: float, lat0: float) -> pd.DataFrame:
+    """``df``'s metric x, y as lon/lat around (lon0, lat0) (a local equirectangular map)."""
+    m = 180 / (np.pi * 6_371_008.8)  # degrees of latitude in a metre
+    lat = lat0 + df["y"] * m
+    lon = lon0 + df["x"] * m / np.cos(np.radians(lat0))
+    return df.drop(columns=["x", "y"]).assign(lon=lon, lat=lat)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_lon_lat_of_one_town_equals_brute_force(seed: int) -> None:
+    df = _lon_lat(random_frame(np.random.default_rng(seed), 250, 2000, 60), 120.1, 29.0)
+    got = link_repeats(df).tolist()
+    assert got == brute_force(df, RepeatPolicy())
+    assert any(v is not None for v in got)
+
+
+def test_no_pair_within_the_radius_is_missed_across_20_degrees_of_latitude() -> None:
+    """Cells were radius_m wide at the frame's mean latitude: further north a degree of
+    longitude is shorter, and a pair 190 m apart east-west could land two cells apart and
+    never be compared (here 4 of 125 pairs between 20° and 40° N; a reviewer's 13)."""
+    rng = np.random.default_rng(1)
+    n = 125
+    lat = np.linspace(20.0, 40.0, n)
+    lon = 100.0 + rng.uniform(0, 20, n)
+    side = np.where(rng.random(n) < 0.5, 1.0, -1.0)  # east or west of the first call
+    lon2 = lon + side * 190 * 180 / (np.pi * 6_371_008.8) / np.cos(np.radians(lat))
+    assert np.all(haversine_m(lon, lat, lon2, lat) < 200)
+    df = pd.DataFrame({
+        "id": [f"A{i:03d}" for i in range(n)] + [f"B{i:03d}" for i in range(n)],
+        "received_at": [T0] * n + [T0 + pd.Timedelta(hours=1)] * n,
+        "lon": np.r_[lon, lon2], "lat": np.r_[lat, lat], "category": "noise",
+    })  # fmt: skip
+    got = link_repeats(df).tolist()
+    assert got[n:] == [f"A{i:03d}" for i in range(n)]
+    assert got[:n] == [None] * n
+    south = df.assign(lat=-df["lat"])  # the southern hemisphere alike
+    assert link_repeats(south).tolist()[n:] == [f"A{i:03d}" for i in range(n)]
 
 
 def test_a_city_year_in_seconds() -> None:
