@@ -3,7 +3,7 @@ repeat, in the store or earlier in the same batch."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,9 +14,57 @@ from incidents.repeat import RepeatPolicy, link_repeats
 from store._common import CANDIDATE_COLUMNS
 from store.base import IncidentStore
 
+#: ``until`` of the one read of a run's candidates: every incident stored before the run.
+_EVER = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class RunCandidates:
+    """The incidents a run's new calls may repeat: those the store held when the run began,
+    read once, and those the run itself has stored since, kept in memory.
+
+    A candidate may have been received any time before (a matter still open), so reading the
+    store's candidates again for every batch re-read every incident the run had stored so far:
+    a 100,000-row file (all of it open: an import brings receive events only) read ~450,000
+    rows for its ten batches. The store is read again only for a batch reaching further back
+    than the first (a file not in time order), for the incidents closed in between. Incidents
+    another process stores during the run are not candidates of its calls.
+    """
+
+    def __init__(self, store: IncidentStore) -> None:
+        self.store = store
+        self._before: pd.DataFrame | None = None  # the store's, when the run began
+        self._since: datetime | None = None  # closed on or after this: in _before
+        self._mine: list[pd.DataFrame] = []  # the run's own, batch by batch
+
+    def get(self, since: datetime, until: datetime, also: pd.DataFrame | None) -> pd.DataFrame:
+        """Candidates received before ``until``, open or closed on or after ``since``
+        (``also``: those of the batch being written), by received time then id."""
+        if self._before is None or (self._since is not None and since < self._since):
+            before = self.store.repeat_candidates(since, _EVER)
+            if self._mine:  # the run's own are in memory
+                before = before[~before["id"].isin(pd.concat(self._mine)["id"])]
+            self._before, self._since = before, since
+        end = pd.Timestamp(until).tz_convert("UTC")
+        parts = [f for f in (self._before, *self._mine, also) if f is not None and len(f)]
+        parts = [f[f["received_at"] < end] for f in parts]
+        if not parts:
+            return self._before.iloc[:0]
+        # in the store's order (received_at, id): it breaks ties between equal times
+        both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return both.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
+
+    def stored(self, candidates: pd.DataFrame | None, *, moved: bool = False) -> None:
+        """A batch's new incidents (as :func:`find_repeats` gave them) are in the store now;
+        ``moved``: it also amended stored incidents (their place may have changed), so the
+        next batch reads the store again, the run's own incidents with it."""
+        if moved:
+            self._before, self._since, self._mine = None, None, []
+        elif candidates is not None and len(candidates):
+            self._mine.append(candidates)
+
 
 def find_repeats(
-    store: IncidentStore,
+    source: RunCandidates,
     actor: str,
     policy: RepeatPolicy,
     new_rows: list[int],
@@ -32,8 +80,8 @@ def find_repeats(
 
     Parameters
     ----------
-    store : holds the incidents the new ones may repeat: those open (however long ago they
-        were received) or closed at most ``policy.days`` days before a new row
+    source : the incidents the new ones may repeat: those open (however long ago they were
+        received) or closed at most ``policy.days`` days before a new row
     actor : who reads them (unused: the read is not scoped)
     policy : the repeat-call window, radius and matching rules
     new_rows : the batch rows that become new incidents
@@ -66,7 +114,7 @@ def find_repeats(
     # closed on or after `since` (a day to spare), or still open: a candidate of some new row
     since = (t.min() - timedelta(days=policy.days + 1)).to_pydatetime()
     until = (t.max() + timedelta(seconds=1)).to_pydatetime()
-    existing = store.repeat_candidates(since, until)
+    existing = source.get(since, until, also)
     new = pd.DataFrame(
         {
             "id": new_ids,
@@ -80,12 +128,6 @@ def find_repeats(
         }
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
-    if also is not None and len(also):
-        # all open (just received): candidates however long before this batch they came in
-        also = also[also["received_at"] < pd.Timestamp(until).tz_convert("UTC")]
-        # in the store's order (received_at, id): it breaks ties between equal times
-        existing = pd.concat([existing, also], ignore_index=True) if len(existing) else also
-        existing = existing.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
     both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
     mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
     linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]

@@ -40,7 +40,7 @@ from ingest._build import (
 from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import locate
-from ingest._repeats import find_repeats
+from ingest._repeats import RunCandidates, find_repeats
 from ingest._util import _echo, _problem
 from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
 from ingest.context import IngestContext
@@ -85,6 +85,7 @@ class _Run:
         if keep_outcomes:
             self.summary.outcomes = []
         self.seen: dict[str, Seen] = {}
+        self.candidates = RunCandidates(store)  # what new calls may repeat (ingest._repeats)
         self._batch_rows: Sequence[RawRow] | None = None
         self._cache: dict[str, pd.Series] = {}
         self._grid: list[tuple[str, ...]] | None = None
@@ -350,7 +351,7 @@ class _Run:
         assert rows is self._batch_rows, "build() of a batch other than the one just prepared"
         new_ids = [str(b.outcome[i][1]) for i in b.new_rows]
         b.repeat, b.candidates = find_repeats(
-            self.store, self.actor, self.ctx.repeat_policy, b.new_rows, new_ids, b.received,
+            self.candidates, self.actor, self.ctx.repeat_policy, b.new_rows, new_ids, b.received,
             b.cats.category, b.phones, b.loc,
             also=inflight.candidates if inflight else None,
         )  # fmt: skip
@@ -387,6 +388,7 @@ class _Run:
             quarantine_added=added,
         )  # fmt: skip
         self.summary.batches += 1
+        self.candidates.stored(b.candidates, moved=bool(b.plan.amends))
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)
