@@ -7,6 +7,7 @@ stderr. Errors print a bilingual message on stderr and exit non-zero (2 for bad 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -171,6 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (ConfigError, StoreError, FileNotFoundError, ValueError, KeyError) as e:
         print(f"ember: {e}", file=sys.stderr)
+        return 2
+    except (EOFError, KeyboardInterrupt):
+        print("\nember: 已取消 / cancelled", file=sys.stderr)
+        return 130
+    except (OSError, sqlite3.Error) as e:  # a read-only or full disk, a directory, not a database
+        print(f"ember: 文件或数据库错误 / file or database error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # the store's driver and GDAL: psycopg.Error, pyogrio errors
+        if type(e).__module__.split(".")[0] not in ("psycopg", "pyogrio"):
+            raise
+        print(f"ember: 数据库或 GIS 文件错误 / database or GIS file error: {e}", file=sys.stderr)
         return 2
 
 

@@ -22,7 +22,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
     t0 = time.perf_counter()
     log(f"备份 / backing up {redact_url(settings.db)} → {args.path} …")
-    info = backup(settings.db, args.path)
+    info = backup(settings.db, args.path, force=args.force)
     doc: dict[str, Any] = {**asdict(info), "seconds": round(time.perf_counter() - t0, 2)}
     count = f", {info.incidents:,} 件事项 incidents" if info.incidents is not None else ""
     emit(
@@ -83,6 +83,7 @@ def add_admin_commands(sub: Any) -> None:
     """Register ``backup``, ``restore`` and ``migrate`` on the ``ember`` parser."""
     p = sub.add_parser("backup", help="back up the store 备份 (consistent while the app runs)")
     p.add_argument("path", help="backup file to write (GeoPackage copy or pg_dump archive)")
+    p.add_argument("--force", action="store_true", help="replace an existing file 覆盖已有文件")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_backup)
 

@@ -20,6 +20,7 @@ from layers.importer import (
 )
 from layers.registry import SPECS
 from store import open_store
+from store.backup import is_postgres, redact_url
 
 
 def _kinds_in(path: Path, kind: str | None, layer: str | None) -> list[tuple[str, str | None]]:
@@ -71,7 +72,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     problems = validate_layers(merged)
     if problems:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = Path(settings.db).parent / "quarantine" / f"layers-{stamp}.gpkg"
+        # beside a GeoPackage store; under var/ for PostGIS (a URL is no directory, and its
+        # password must not end up in a path that is printed)
+        base = Path("var") if is_postgres(settings.db) else Path(settings.db).parent
+        target = base / "quarantine" / f"layers-{stamp}.gpkg"
         bad = {p.layer for p in problems}
         for kind, frame in incoming.items():
             if kind in bad:
@@ -82,7 +86,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     counts = {k: len(v) for k, v in incoming.items()}
     if not args.dry_run:
         store.write_layers(incoming)
-    verb = "检查通过 / valid (dry run)" if args.dry_run else f"已导入 / imported into {store.url}"
+    where = redact_url(store.url)
+    verb = "检查通过 / valid (dry run)" if args.dry_run else f"已导入 / imported into {where}"
     text = verb + "\n" + "\n".join(f"  {k:<24}{n:>8}" for k, n in counts.items())
     emit(args, {"ok": True, "dry_run": args.dry_run, "layers": counts}, text)
     return 0

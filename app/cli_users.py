@@ -41,6 +41,11 @@ def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
         return check_new_password(line.removesuffix("\n").removesuffix("\r"))
+    if not sys.stdin.isatty():  # getpass would fall back to echoing what is typed
+        raise ValueError(
+            "没有终端可输入密码：请用 --password-stdin / no terminal to type the password on: "
+            "use --password-stdin"
+        )
     first = getpass.getpass("密码 / password: ")
     check_new_password(first)
     if getpass.getpass("再次输入密码 / repeat the password: ") != first:

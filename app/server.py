@@ -28,7 +28,7 @@ import orjson
 from dash import Dash, Input, Output, State, dcc, html
 from flask import Response, has_request_context, request
 from flask_login import current_user
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import routes_incidents, routes_me, wall_data, wall_history, wall_routes
 from app._index import register_page_scripts
@@ -234,6 +234,15 @@ def _tile_route(app: Dash, archive: TileArchive | None) -> None:
     app.server.add_url_rule("/tiles/<path:rest>", "basemap_missing", missing)
 
 
+class _NoQueryLog(WSGIRequestHandler):
+    """The development server's request lines without their query strings, which may carry an
+    ``api_key`` or a phone number (the production server logs through ``ember.access``)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        line = f"{self.command} {self.path.split('?', 1)[0]} {self.request_version}"
+        self.log("info", '"%s" %s %s', line, code, size)
+
+
 def serve(settings: Settings) -> None:
     """Run the app on ``settings.host:settings.port`` (no reloader; blocks until stopped)."""
     app = create_app(settings)
@@ -242,7 +251,13 @@ def serve(settings: Settings) -> None:
         # Dash's run() reads 0 as "no port given" and serves on 8050; Flask's (werkzeug) binds
         # a free port and its "Running on" line says which (tests read it there).
         app.enable_dev_tools(debug=settings.debug, dev_tools_hot_reload=False)
-        app.server.run(host=settings.host, port=0, debug=settings.debug, use_reloader=False)
+        app.server.run(
+            host=settings.host,
+            port=0,
+            debug=settings.debug,
+            use_reloader=False,
+            request_handler=_NoQueryLog,
+        )
         return
     app.run(
         host=settings.host,
@@ -250,6 +265,7 @@ def serve(settings: Settings) -> None:
         debug=settings.debug,
         use_reloader=False,
         dev_tools_hot_reload=False,
+        request_handler=_NoQueryLog,
     )
 
 

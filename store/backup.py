@@ -49,23 +49,44 @@ class BackupInfo:
 
 
 def redact_url(url: str) -> str:
-    """A store URL fit to print or log: the password of a PostgreSQL URL hidden."""
-    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+    """A store URL fit to print or log: the password of a PostgreSQL URL hidden (in the user
+    part, or as libpq's ``password=`` parameter)."""
+    url = re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+    return re.sub(r"(?<=[?&])password=[^&]*", "password=***", url)
+
+
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that opens exactly ``path``, read-only: a ``#``, ``?`` or ``%`` in the path
+    is escaped (``file:{path}`` read ``town#1.gpkg`` as ``town`` with a fragment, and opened a
+    new, empty database there)."""
+    return path.resolve().as_uri() + "?mode=ro"
 
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def backup(url: str, dest: str | Path) -> BackupInfo:
-    """Copy the store at ``url`` to the file ``dest`` (replaced atomically when it exists).
+def backup(url: str, dest: str | Path, *, force: bool = False) -> BackupInfo:
+    """Copy the store at ``url`` to the file ``dest`` (an existing ``dest`` is replaced, in one
+    step, only with ``force``; never the store itself).
 
     Raises
     ------
     BackupError
-        The store cannot be read, the copy fails its check, or pg_dump fails.
+        The store cannot be read, the copy fails its check, pg_dump fails, or ``dest`` exists
+        (without ``force``) or is the store.
     """
     dest = Path(dest)
+    if not is_postgres(url) and dest.resolve() == Path(url).resolve():
+        raise BackupError(
+            f"备份不能写到存储文件本身 / a backup cannot replace the store itself: {dest}"
+        )
+    if dest.is_dir():
+        raise BackupError(f"{dest} 是目录，请给出文件名 / {dest} is a directory: name a file")
+    if dest.exists() and not force:
+        raise BackupError(
+            f"{dest} 已存在；要覆盖请加 --force / {dest} exists: add --force to replace it"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part")
     try:
@@ -73,7 +94,7 @@ def backup(url: str, dest: str | Path) -> BackupInfo:
             _run("pg_dump", "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={url}")
             info = _pg_info(tmp)
         else:
-            _sqlite_copy(_existing(url), tmp)
+            _sqlite_copy(_existing(url), tmp, rollback_journal=True)
             info = _gpkg_info(tmp)
         os.replace(tmp, dest)
     finally:
@@ -132,12 +153,16 @@ def _existing(url: str) -> Path:
     return path
 
 
-def _sqlite_copy(src: Path, dest: Path) -> None:
-    """The whole database ``src`` into ``dest`` in one step of the online backup API."""
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
+def _sqlite_copy(src: Path, dest: Path, *, rollback_journal: bool = False) -> None:
+    """The whole database ``src`` into ``dest`` in one step of the online backup API;
+    ``rollback_journal``: the copy leaves WAL mode (a backup: it then opens read-only without
+    ``-wal`` and ``-shm`` files beside it, also from read-only media)."""
+    source = sqlite3.connect(read_only_uri(src), uri=True, timeout=30)
     target = sqlite3.connect(dest, timeout=30)
     try:
         source.backup(target)  # pages=-1: one step, one consistent read of the source
+        if rollback_journal:
+            target.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
         raise BackupError(f"复制数据库失败 / copying the database failed: {exc}") from exc
     finally:
@@ -146,7 +171,7 @@ def _sqlite_copy(src: Path, dest: Path) -> None:
 
 
 def _gpkg_info(path: Path) -> BackupInfo:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         check = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
@@ -160,6 +185,11 @@ def _gpkg_info(path: Path) -> BackupInfo:
         raise BackupError(f"不是可用的 GeoPackage / not a usable GeoPackage: {exc}") from exc
     finally:
         conn.close()
+    if n is None or version == 0:  # any other SQLite file would replace the store
+        raise BackupError(
+            f"{path.name} 中没有 Ember 的事项表，不是 Ember 的备份 / {path.name} holds no Ember "
+            "incidents table: not an Ember backup"
+        )
     _check_version(version, len(load("gpkg")))
     return BackupInfo(str(path), "gpkg", path.stat().st_size, version, n)
 

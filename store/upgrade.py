@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store import _gpkg_sql, _pg_sql
-from store.backup import is_postgres
+from store.backup import is_postgres, read_only_uri
 from store.base import StoreError
 from store.migrations import load, newer_schema
 
@@ -38,7 +38,7 @@ def current_version(url: str) -> int:
     path = Path(url)
     if not path.is_file():
         raise StoreError(f"找不到存储文件 / no such store: {path}")
-    lite = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    lite = sqlite3.connect(read_only_uri(Path(path)), uri=True)
     try:
         return _gpkg_sql.schema_version(lite)
     finally:

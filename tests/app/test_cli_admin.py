@@ -3,6 +3,7 @@ in tests/store/test_backup.py and test_upgrade.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -53,3 +54,30 @@ def test_backup_of_a_missing_store_says_so(
 ) -> None:
     assert main(["--db", str(tmp_path / "nope.gpkg"), "backup", str(tmp_path / "b.gpkg")]) == 2
     assert "no such store" in capsys.readouterr().err
+
+
+def test_os_errors_are_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directory, a path under a file or a file that is no database: exit 2 and one bilingual
+    line (a traceback before)."""
+    db = tmp_path / "ember.gpkg"
+    assert main(["--db", str(db), "demo", "--incidents", "20", "--out", str(db)]) == 0
+    capsys.readouterr()
+    (tmp_path / "adir").mkdir()
+    assert main(["--db", str(db), "backup", str(tmp_path / "adir")]) == 2
+    (tmp_path / "text.gpkg").write_text("not a database", encoding="utf-8")
+    assert main(["--db", str(tmp_path / "text.gpkg"), "users", "list"]) == 2
+    out = str(tmp_path / "text.gpkg" / "a.geojson")  # under a file (root ignores modes)
+    assert main(["--db", str(db), "export", "incidents", "--format", "geojson", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("ember: ") == 3, err
+
+
+def test_a_password_is_never_read_where_it_would_echo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal
+    db = tmp_path / "ember.gpkg"
+    assert main(["--db", str(db), "users", "add", "li", "--role", "analyst"]) == 2
+    assert "--password-stdin" in capsys.readouterr().err

@@ -23,10 +23,19 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "var" / "ember.gpkg"
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:  # getpass reads without echo only from a terminal
+        return True
+
+
 def run(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = ""
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *argv: str,
+    stdin: str = "",
+    tty: bool = False,
 ) -> tuple[int, Any, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    monkeypatch.setattr("sys.stdin", (_Terminal if tty else io.StringIO)(stdin))
     code = main(list(argv))
     captured = capsys.readouterr()
     assert SECRET not in captured.out and SECRET not in captured.err  # never echoed
@@ -74,12 +83,14 @@ def test_prompted_twice(db: Path, capsys: Any, monkeypatch: Any) -> None:
     answers = iter([SECRET, SECRET])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     code, _, _ = run(
-        capsys, monkeypatch, "--db", str(db), "users", "add", "li", "--role", "analyst"
+        capsys, monkeypatch, "--db", str(db), "users", "add", "li", "--role", "analyst", tty=True
     )
     assert code == 0 and verify_password(open_store(str(db)).user_credentials("li")[1], SECRET)
 
     answers = iter([SECRET, SECRET + "x"])
-    code, _, err = run(capsys, monkeypatch, "--db", str(db), "users", "add", "zh", "--role", "wall")
+    code, _, err = run(
+        capsys, monkeypatch, "--db", str(db), "users", "add", "zh", "--role", "wall", tty=True
+    )
     assert code == 2 and "不一致" in err and "do not match" in err
 
 

@@ -154,3 +154,68 @@ def test_gpkg_restore_over_a_store_in_use(tmp_path: Path) -> None:
     got: Any = store.query_incidents(IncidentQuery(), EVERYONE)
     assert sorted(got["id"]) == [f"I{n:04d}" for n in range(3)]
     store.close()
+
+
+def _seeded(path: Path, n: int = 3) -> str:
+    url = str(path)
+    store = open_store(url)
+    store.add_incidents([make_incident(k) for k in range(n)])
+    store.close()
+    return url
+
+
+@pytest.mark.parametrize("name", ["town#1.gpkg", "q?x.gpkg", "pct%3F.gpkg", "空 格.gpkg"])
+def test_any_file_name_is_backed_up_and_restored(tmp_path: Path, name: str) -> None:
+    """``file:{path}`` read ``town#1.gpkg`` as ``town``: the backup was an empty new database
+    and a restore from such a name wiped the store (both said they succeeded)."""
+    url = _seeded(tmp_path / name)
+    info = backup(url, tmp_path / f"b {name}")
+    assert info.incidents == 3
+    target = str(tmp_path / f"r {name}")
+    assert restore(tmp_path / f"b {name}", target).incidents == 3
+    side = [p.name for p in tmp_path.iterdir() if p.name.endswith(("-wal", "-shm"))]
+    assert [n for n in side if not n.startswith(name)] == []  # only the live store's
+
+
+def test_a_backup_opens_read_only_without_side_files(tmp_path: Path) -> None:
+    url = _seeded(tmp_path / "ember.gpkg")
+    backup(url, tmp_path / "b.gpkg")
+    (tmp_path / "b.gpkg").chmod(0o444)
+    conn = sqlite3.connect((tmp_path / "b.gpkg").as_uri() + "?mode=ro", uri=True)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
+def test_backup_never_overwrites_unasked_nor_the_store(tmp_path: Path) -> None:
+    url = _seeded(tmp_path / "ember.gpkg")
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    with pytest.raises(BackupError, match="--force"):
+        backup(url, tmp_path / "notes.txt")
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "hello"
+    assert backup(url, tmp_path / "notes.txt", force=True).incidents == 3
+    with pytest.raises(BackupError, match="store itself"):
+        backup(url, url, force=True)
+    with pytest.raises(BackupError, match="directory"):
+        backup(url, tmp_path)
+
+
+def test_restore_refuses_a_database_that_is_not_ember(tmp_path: Path) -> None:
+    """Any SQLite file replaced the store (its users and incidents gone, "restored")."""
+    url = _seeded(tmp_path / "ember.gpkg")
+    other = sqlite3.connect(tmp_path / "other.sqlite")
+    other.execute("CREATE TABLE t (x)")
+    other.commit()
+    other.close()
+    with pytest.raises(BackupError, match="not an Ember backup"):
+        restore(tmp_path / "other.sqlite", url)
+    store = open_store(url)
+    assert len(store.query_incidents(IncidentQuery(), EVERYONE)) == 3
+    store.close()
+
+
+def test_redact_url_hides_every_password() -> None:
+    from store.backup import redact_url
+
+    assert redact_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+    hidden = redact_url("postgresql://u@/db?host=/tmp&password=secret&port=5432")
+    assert "secret" not in hidden and hidden.endswith("password=***&port=5432")
