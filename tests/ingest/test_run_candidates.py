@@ -1,0 +1,50 @@
+"""A run's repeat candidates (ingest._repeats.RunCandidates) on a real GeoPackage: the store is
+read once, the run's own incidents are kept in memory, and the store is read again when a batch
+reaches further back or after amends, without doubling the run's own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from ingest._repeats import RunCandidates
+from store import open_store
+from tests.store.conftest import T0, make_incident
+
+
+class _Counting:
+    """The store, counting its repeat_candidates reads."""
+
+    def __init__(self, store: object) -> None:
+        self.store, self.reads = store, 0
+
+    def repeat_candidates(self, since, until):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        return self.store.repeat_candidates(since, until)  # type: ignore[attr-defined]
+
+
+def test_the_store_is_read_once_and_the_runs_own_are_kept(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "ember.gpkg"))
+    old = [make_incident(n) for n in range(3)]  # received T0 + n hours, open
+    store.add_incidents(old)
+    counting = _Counting(store)
+    source = RunCandidates(counting)  # type: ignore[arg-type]
+    t = T0 + timedelta(days=30)
+    first = source.get(t - timedelta(days=8), t, None)
+    assert list(first["id"]) == [i.id for i in old] and counting.reads == 1
+    # the run stores a batch: its incidents come from memory, the store is not read again
+    mine = first.iloc[:1].assign(id="N1", received_at=pd.Timestamp(t).tz_convert("UTC"))
+    store.add_incidents([make_incident(50, id="N1", received_at=t)])
+    source.stored(mine)
+    later = source.get(t - timedelta(days=7), t + timedelta(hours=1), None)
+    assert list(later["id"]) == [*(i.id for i in old), "N1"] and counting.reads == 1
+    # a batch reaching further back reads the store again, without doubling the run's own
+    back = source.get(t - timedelta(days=20), t + timedelta(hours=1), None)
+    assert list(back["id"]) == [*(i.id for i in old), "N1"] and counting.reads == 2
+    # after amends (a point may have moved), everything is read again from the store
+    source.stored(None, moved=True)
+    again = source.get(t - timedelta(days=7), t + timedelta(hours=1), None)
+    assert list(again["id"]) == [*(i.id for i in old), "N1"] and counting.reads == 3
+    store.close()
