@@ -29,7 +29,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from layers.exporter import export_layers
+from layers.exporter import export_layers, replacing
 from layers.registry import SPECS
 from store import IncidentQuery, IncidentStore, Scope
 
@@ -151,9 +151,10 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_xlsx(frames: Mapping[str, pd.DataFrame], out: Path) -> Path:
-    """One sheet per frame (times in Asia/Shanghai)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+    """One sheet per frame (times in Asia/Shanghai). Written under a temporary name and moved
+    into place when complete (:func:`layers.exporter.replacing`): a failure leaves an older
+    file of that name as it was and raises :class:`layers.exporter.ExportError`."""
+    with replacing([out]) as stage, pd.ExcelWriter(stage(out), engine="openpyxl") as writer:
         for name, frame in frames.items():
             _plain(frame).to_excel(writer, sheet_name=name[:31], index=False)
     return out

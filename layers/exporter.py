@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +20,62 @@ Format = Literal["gpkg", "geojson", "shp"]
 FORMATS: tuple[str, ...] = ("gpkg", "geojson", "shp")
 _SUFFIX = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".shp"}
 _DRIVER = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile"}
+#: Files a Shapefile may have beside its ``.shp`` (an older export's are removed with it).
+SHP_SIDECARS: tuple[str, ...] = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj")
+#: What a failed write raises (a full disk, a file system error, GDAL failing to write).
+WRITE_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+)
+
+
+class ExportError(OSError):
+    """Writing an export failed: nothing was replaced and nothing half-written is left behind.
+    The message is bilingual."""
+
+
+def _failed(exc: BaseException) -> ExportError:
+    return ExportError(
+        f"导出失败，原有文件未改动 / export failed, no existing file was replaced: {exc}"
+    )
+
+
+@contextmanager
+def replacing(finals: Sequence[Path]) -> Iterator[Callable[[Path], Path]]:
+    """Write files somewhere else first, then move them into place all together.
+
+    The block gets ``stage``: ``stage(final)`` is the path to write ``final`` at, in a hidden
+    directory beside it (so on the same file system; it keeps the file's own name, which a
+    Shapefile's sidecar files and a GeoJSON's layer name follow). When the block succeeds, every
+    file written there replaces the file of the same name beside it (a Shapefile with all its
+    sidecar files; an older Shapefile's other sidecars are removed). When it fails, the staged
+    files are removed and the older files are left as they were; a failure to write (a full
+    disk, GDAL) is raised as :class:`ExportError`.
+    """
+    parents = list(dict.fromkeys(Path(f).parent for f in finals))
+    staging: dict[Path, Path] = {}
+    try:
+        for parent in parents:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging[parent] = Path(tempfile.mkdtemp(prefix=".ember-export-", dir=parent))
+        yield lambda final: staging[Path(final).parent] / Path(final).name
+        for parent, tmp in staging.items():
+            for final in finals:
+                if Path(final).parent == parent and Path(final).suffix.lower() == ".shp":
+                    for ext in SHP_SIDECARS:  # an older Shapefile's, unless written anew
+                        if not (tmp / Path(final).with_suffix(ext).name).exists():
+                            Path(final).with_suffix(ext).unlink(missing_ok=True)
+            # a Shapefile's .shp last: when it appears, its sidecar files are there already
+            for path in sorted(tmp.iterdir(), key=lambda p: p.suffix.lower() == ".shp"):
+                os.replace(path, parent / path.name)
+    except ExportError:
+        raise
+    except WRITE_FAILURES as e:
+        raise _failed(e) from e
+    finally:
+        for tmp in staging.values():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _prepare(frame: pd.DataFrame, name: str, fmt: str, epsg: int) -> pd.DataFrame:
@@ -56,6 +115,10 @@ def export_layers(
     per file, so ``out`` is a directory (created) with ``<layer>.geojson`` / ``<layer>.shp``;
     with a single layer, ``out`` may also name the file itself. Shapefile column names are
     shortened to the 10-character names of the specs and a ``.cpg`` records the encoding.
+
+    The files are written beside their targets under temporary names and replace older files
+    only once every one was written (:func:`replacing`): a failure (a full disk) leaves the
+    older files as they were and nothing half-written, and raises :class:`ExportError`.
     """
     if fmt not in FORMATS:
         raise ValueError(f"未知格式 / unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -64,30 +127,23 @@ def export_layers(
     if fmt == "geojson" and epsg != 4326:
         raise ValueError("GeoJSON 规定使用 WGS84 / GeoJSON (RFC 7946) is WGS84 only")
     out = Path(out)
-    written: list[Path] = []
     if fmt == "gpkg":
-        if out.exists():
-            out.unlink()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        for name, frame in frames.items():
-            pyogrio.write_dataframe(
-                _prepare(frame, name, fmt, epsg), out, layer=name, driver="GPKG"
-            )
+        with replacing([out]) as stage:
+            for name, frame in frames.items():
+                pyogrio.write_dataframe(
+                    _prepare(frame, name, fmt, epsg), stage(out), layer=name, driver="GPKG"
+                )
         return [out]
     single = len(frames) == 1 and out.suffix.lower() == _SUFFIX[fmt]
-    if not single:
-        out.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        target = out if single else out / f"{name}{_SUFFIX[fmt]}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        kwargs: dict[str, object] = {"driver": _DRIVER[fmt]}
-        if fmt == "shp":
-            kwargs["encoding"] = encoding
-        if fmt == "geojson":  # exterior rings counter-clockwise, holes clockwise (§3.1.6);
-            # every digit kept (RFC7946 alone rounds to 7)
-            kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": "15"}
-        pyogrio.write_dataframe(_prepare(frame, name, fmt, epsg), target, **kwargs)
-        written.append(target)
-    return written
+    targets = {name: out if single else out / f"{name}{_SUFFIX[fmt]}" for name in frames}
+    with replacing(list(targets.values())) as stage:
+        for name, frame in frames.items():
+            kwargs: dict[str, object] = {"driver": _DRIVER[fmt]}
+            if fmt == "shp":
+                kwargs["encoding"] = encoding
+            if fmt == "geojson":  # exterior rings counter-clockwise, holes clockwise (§3.1.6);
+                # every digit kept (RFC7946 alone rounds to 7)
+                kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": "15"}
+            ready = _prepare(frame, name, fmt, epsg)
+            pyogrio.write_dataframe(ready, stage(targets[name]), **kwargs)
+    return list(targets.values())

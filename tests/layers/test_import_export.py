@@ -148,3 +148,75 @@ def test_rejected_layer_keeps_every_feature_with_its_problems(tmp_path):
     assert "编码格式错误" in kept.loc[1, "problem_zh"]
     assert "bad code" in kept.loc[1, "problem_en"]
     assert kept.loc[0, "problem_zh"] == ""
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too) by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp"])
+@pytest.mark.parametrize("single", [True, False], ids=["file", "directory"])
+def test_failed_export_keeps_the_older_files_and_leaves_nothing_half_written(
+    tmp_path, monkeypatch, fmt, single
+):
+    """GDAL fails after writing part of the file (as on a full disk): the earlier export of
+    that name is intact, no partial file or temporary is left, the error is bilingual."""
+    import layers.exporter
+
+    town = make_tiny_town()
+    frames = {"grid_cells": town["grid_cells"]} if single else town
+    out = tmp_path / f"grid_cells.{fmt}" if single or fmt == "gpkg" else tmp_path
+    export_layers(frames, out, fmt)
+    before = _snapshot(tmp_path)
+    write = pyogrio.write_dataframe
+
+    def half_then_fail(frame, path, **kw):
+        write(frame.iloc[:1], path, **kw)  # part of it is on disk
+        raise pyogrio.errors.FeatureError("Could not add feature to layer: Cannot write feature")
+
+    monkeypatch.setattr(layers.exporter.pyogrio, "write_dataframe", half_then_fail)
+    changed = {k: f.iloc[::-1] for k, f in frames.items()}
+    with pytest.raises(OSError, match=r"导出失败.*/ export failed.*Cannot write feature"):
+        export_layers(changed, out, fmt)
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp"])
+def test_export_on_a_full_disk_keeps_the_older_file(tmp_path, fmt):
+    """A real write failure: a file size limit (EFBIG, as ENOSPC on a full disk) stops GDAL."""
+    import resource
+    import signal
+
+    n = 5000
+    points = gpd.GeoDataFrame(
+        {"name": ["青溪村七组四十七号门口"] * n, "n": np.arange(n)},
+        geometry=gpd.points_from_xy(np.linspace(120.0, 120.1, n), np.full(n, 29.0)),
+        crs=4326,
+    )
+    out = tmp_path / f"points.{fmt}"
+    export_layers({"points": points.iloc[:10]}, out, fmt)
+    before = _snapshot(tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, hard))
+    try:
+        with pytest.raises(OSError, match=r"导出失败.*/ export failed"):
+            export_layers({"points": points}, out, fmt)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+    assert _snapshot(tmp_path) == before
+    assert len(pyogrio.read_dataframe(out)) == 10
+
+
+def test_export_replaces_an_older_shapefile_with_all_its_sidecars(tmp_path):
+    town = make_tiny_town()
+    export_layers({"grid_cells": town["grid_cells"]}, tmp_path, "shp", encoding="GBK")
+    (tmp_path / "grid_cells.qix").write_bytes(b"stale spatial index")
+    export_layers({"grid_cells": town["grid_cells"].iloc[:2]}, tmp_path, "shp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"grid_cells.{ext}" for ext in ("cpg", "dbf", "prj", "shp", "shx")
+    ]
+    assert (tmp_path / "grid_cells.cpg").read_text().strip().upper().replace("-", "") == "UTF8"
+    assert len(read_source(tmp_path / "grid_cells.shp", "grid_cells")) == 2
