@@ -29,7 +29,7 @@ def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
     scope = Scope.everything(_actor(), personal_data=args.personal_data)
     if args.geoparquet:
         files, count = export_incidents_geoparquet(
-            open_store(settings.db), filters, scope, args.geoparquet
+            open_store(settings.db), filters, scope, args.geoparquet, replace=args.force
         )
     elif args.out:
         files, count = export_incidents(
@@ -92,6 +92,8 @@ def add_export_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="unmasked names and phones (audited) 含个人信息")  # fmt: skip
     p.add_argument("--geoparquet", metavar="DIR",
                    help="GeoParquet partitioned by month and town (instead of --out)")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier export in the --geoparquet DIR 覆盖")  # fmt: skip
     _common(p, out_required=False)
     p.set_defaults(handler=cmd_incidents)
 

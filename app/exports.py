@@ -21,6 +21,8 @@ store adds are mapped by :data:`EXTRA_SHP_NAMES` (``escalation_level`` → ``esc
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from layers.exporter import export_layers, replacing
+from layers.exporter import ExportError, export_layers, replacing
 from layers.registry import SPECS
 from store import IncidentQuery, IncidentStore, Scope
 
@@ -230,15 +232,60 @@ def _town_codes(frame: pd.DataFrame) -> pd.Series:
     return village
 
 
-def write_geoparquet(frame: gpd.GeoDataFrame, out_dir: str | os.PathLike[str]) -> list[Path]:
+def _check_parquet_target(root: Path, replace: bool) -> None:
+    """``root`` may take a GeoParquet export: new, empty, or (with ``replace``) holding only an
+    earlier one (``month=…`` directories); anything else is refused (ValueError)."""
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"--geoparquet 须为目录 / --geoparquet needs a directory: {root}")
+    held = sorted(root.iterdir()) if root.is_dir() else []
+    if not held:
+        return
+    if not replace:
+        raise ValueError(
+            f"目录非空：{root}；加 --force 以本次导出替换其中的 GeoParquet / {root} is not empty: "
+            "add --force to replace the GeoParquet in it with this export"
+        )
+    others = [p.name for p in held if not (p.is_dir() and p.name.startswith("month="))]
+    if others:
+        shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+        raise ValueError(
+            f"目录 {root} 中不只有 GeoParquet 导出（{shown}），不予替换，请换一个新目录 / {root} "
+            f"holds more than a GeoParquet export ({shown}): not replaced; choose a new directory"
+        )
+
+
+def _swap_dir(new: Path, root: Path) -> None:
+    """Put the directory ``new`` at ``root``, the older ``root`` (if any) removed after."""
+    if not root.exists():
+        os.replace(new, root)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{root.name}.ember-old-", dir=root.parent))
+    os.replace(root, old)  # onto the empty directory just made
+    try:
+        os.replace(new, root)
+    except OSError:
+        os.replace(old, root)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_geoparquet(
+    frame: gpd.GeoDataFrame, out_dir: str | os.PathLike[str], *, replace: bool = False
+) -> list[Path]:
     """Write incidents as GeoParquet 1.x (WKB, EPSG:4326) partitioned hive-style by local month
     of ``received_at`` and town code: ``month=2026-05/town_code=330784199/part-0.parquet``.
 
     The partition keys live in the paths, not in the files; ``geopandas.read_parquet(out_dir)``
     and ``dask_geopandas.read_parquet(out_dir)`` give them back as categorical columns.
+
+    ``out_dir`` must be new or empty, or, with ``replace``, hold only an earlier export (else
+    ValueError): a dataset is the whole directory, so an earlier export's partitions left in it
+    would be read back with this one (unmasked rows beside masked ones). The export is written
+    into a hidden directory beside ``out_dir`` and takes its place when complete; a failure
+    (a full disk) leaves ``out_dir`` as it was and raises :class:`layers.exporter.ExportError`.
     """
     root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    _check_parquet_target(root, replace)
     data = frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
     month = pd.to_datetime(data["received_at"]).dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m")
     keys = pd.DataFrame(
@@ -250,13 +297,24 @@ def write_geoparquet(frame: gpd.GeoDataFrame, out_dir: str | os.PathLike[str]) -
         # gets a string (not a null) Parquet column and every file has the same schema
         if body[col].dtype == object and body[col].dropna().map(type).eq(str).all():
             body[col] = body[col].astype("string")
-    files: list[Path] = []
-    for (m, town), rows in keys.groupby(list(PARTITION_KEYS), sort=True).groups.items():
-        target = root / f"month={m}" / f"town_code={town}" / "part-0.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        body.loc[rows].to_parquet(target, index=False, schema_version="1.0.0")
-        files.append(target)
-    return files
+    parts: list[Path] = []
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.ember-tmp-", dir=root.parent))
+        try:
+            for (m, town), rows in keys.groupby(list(PARTITION_KEYS), sort=True).groups.items():
+                part = Path(f"month={m}") / f"town_code={town}" / "part-0.parquet"
+                (staging / part).parent.mkdir(parents=True, exist_ok=True)
+                body.loc[rows].to_parquet(staging / part, index=False, schema_version="1.0.0")
+                parts.append(part)
+            _swap_dir(staging, root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except OSError as e:
+        raise ExportError(
+            f"导出失败，原有文件未改动 / export failed, no existing file was replaced: {e}"
+        ) from e
+    return [root / part for part in parts]
 
 
 def export_incidents_geoparquet(
@@ -264,11 +322,15 @@ def export_incidents_geoparquet(
     filters: ExportFilters,
     scope: Scope,
     out_dir: str | os.PathLike[str],
+    *,
+    replace: bool = False,
 ) -> tuple[list[Path], int]:
     """The filtered incidents within ``scope`` (masked unless ``scope.personal_data``) as
-    partitioned GeoParquet (:func:`write_geoparquet`); audited as ``export_incidents``."""
+    partitioned GeoParquet (:func:`write_geoparquet`: ``out_dir`` new or empty, or with
+    ``replace`` holding an earlier export); audited as ``export_incidents``."""
+    _check_parquet_target(Path(out_dir), replace)  # before the store is read
     frame = incident_frame(store, filters, scope)
-    files = write_geoparquet(frame, out_dir)
+    files = write_geoparquet(frame, out_dir, replace=replace)
     detail = {
         "format": "geoparquet",
         "count": len(frame),

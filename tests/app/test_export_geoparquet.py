@@ -98,3 +98,67 @@ def test_dask_geopandas_reads_it_back(
 def test_needs_out_or_geoparquet(town: Town, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--db", str(town.db), "export", "incidents", "--json"]) == 2
     capsys.readouterr()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_an_earlier_export_is_replaced_only_with_force(
+    town: Town, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A dataset is the whole directory: a masked export on top of an earlier one with personal
+    data must not leave the earlier partitions (unmasked rows) in it."""
+    out = tmp_path / "gpq"
+    everything = _run(capsys, town, "--geoparquet", str(out), "--personal-data")
+    before = _files(out)
+    argv = ["--db", str(town.db), "export", "incidents", "--geoparquet", str(out)]
+    narrow = ["--category", "wage", "--from", "2026-05-01", "--to", "2026-05-31"]
+    assert main([*argv, *narrow]) == 2
+    err = capsys.readouterr().err
+    assert "目录非空" in err and "not empty" in err and "--force" in err
+    assert _files(out) == before
+    doc = _run(capsys, town, "--geoparquet", str(out), *narrow, "--force")
+    assert 0 < doc["incidents"] < everything["incidents"]
+    back = gpd.read_parquet(out)
+    assert len(back) == doc["incidents"]  # no partition of the earlier export is left
+    assert set(back["category"]) == {"wage"}
+    assert back["caller_phone"].dropna().str.contains(r"\*\*\*\*").all()
+    assert_no_phone(back.drop(columns="geometry").to_csv(), town.phones)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpq"]  # no temporaries
+
+
+def test_force_does_not_empty_a_directory_holding_other_things(
+    town: Town, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    argv = ["--db", str(town.db), "export", "incidents", "--geoparquet", str(tmp_path)]
+    assert main([*argv, "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "不予替换" in err and "not replaced" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_failed_export_leaves_the_earlier_one(
+    town: Town, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    from app.exports import write_geoparquet
+
+    out = tmp_path / "gpq"
+    _run(capsys, town, "--geoparquet", str(out))
+    before = _files(out)
+    frame = open_store(str(town.db)).query_incidents(IncidentQuery(), Scope.everything("t"))
+    write = gpd.GeoDataFrame.to_parquet
+    calls: list[object] = []
+
+    def full_disk(self, path, **kw):
+        calls.append(path)
+        write(self, path, **kw)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError, match=r"导出失败.*/ export failed.*No space left"):
+        write_geoparquet(frame, out, replace=True)
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpq"]
