@@ -1,12 +1,14 @@
 """Settings: one optional TOML file plus ``EMBER_*`` environment variables, validated at start-up.
 
-Precedence: environment > file > defaults. The file is ``$EMBER_CONFIG`` or ``./ember.toml`` when
-present. Settings are an immutable value passed to whoever needs them; nothing mutates them at
-run time.
+Precedence: environment > file > defaults. The file is ``$EMBER_CONFIG`` (which must exist;
+``/dev/null`` for none) or else ``./ember.toml`` when present; it is UTF-8 TOML, and a value of
+the wrong type (``port = true``, ``db = 5``) is an error, not converted. Settings are an
+immutable value passed to whoever needs them; nothing mutates them at run time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -155,7 +157,14 @@ class Settings:
         return replace(self, basemap=kind)
 
 
+def _shown(value: Any) -> str:
+    """``value`` as TOML would write it (``true``, ``["a", "b"]``), for messages."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _coerce(name: str, value: Any, default: Any) -> Any:
+    """``value`` (from the file, the environment or the command line) as the type of
+    ``default``; text is parsed, but a value of another type is an error, not converted."""
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -166,12 +175,59 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
             return False
         raise ConfigError(f"{name} 应为布尔值 / {name} must be true or false, got {value!r}")
     if isinstance(default, int):
-        try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
             return int(value)
-        except (TypeError, ValueError):
-            msg = f"{name} 应为整数 / {name} must be an integer, got {value!r}"
-            raise ConfigError(msg) from None
-    return str(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        msg = f"{name} 应为整数 / {name} must be an integer, got {_shown(value)}"
+        raise ConfigError(msg)
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{name} 应为字符串 / {name} must be a string (in quotes), got {_shown(value)}"
+        )
+    return value
+
+
+def _config_file(env: dict[str, str]) -> Path | None:
+    """The file named by ``EMBER_CONFIG`` (an error if there is none), else ``./ember.toml``
+    when present."""
+    named = env.get("EMBER_CONFIG", "")
+    if not named:
+        default = Path("ember.toml")
+        return default if default.is_file() else None
+    path = Path(named)
+    if path.is_dir():
+        raise ConfigError(f"EMBER_CONFIG 指向目录 / EMBER_CONFIG names a directory: {path}")
+    if not path.exists():
+        raise ConfigError(f"找不到配置文件 / EMBER_CONFIG: no such file: {path}")
+    return path
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(
+            f"无法读取配置文件 / cannot read the config file {path}: {e.strerror or e}"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM, as Windows Notepad writes, is fine
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"配置文件须为 UTF-8 编码（第 {line} 行无法解码），请另存为 UTF-8 / the config file "
+            f"{path} is not UTF-8 (line {line} cannot be decoded; TOML must be UTF-8): "
+            "save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"配置文件格式错误 / bad config file {path}: {e}") from None
 
 
 def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -179,12 +235,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     env = dict(os.environ) if env is None else env
     defaults = Settings()
     values: dict[str, Any] = {}
-    cfg_path = Path(env.get("EMBER_CONFIG", "ember.toml"))
-    if cfg_path.is_file():
-        try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"配置文件格式错误 / bad config file {cfg_path}: {e}") from None
+    cfg_path = _config_file(env)
+    if cfg_path is not None:
+        data = _read_config(cfg_path)
         known = {f.name for f in fields(Settings)}
         unknown = sorted(set(data) - known)
         if unknown:

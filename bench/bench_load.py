@@ -130,7 +130,7 @@ class Server:
             "EMBER_DB": url,
             "EMBER_SECRET_KEY": SECRET,
             "EMBER_AUTH_REQUIRED": "true",
-            "EMBER_CONFIG": str(work / "none.toml"),
+            "EMBER_CONFIG": os.devnull,
             "EMBER_PHOTO_DIR": str(work / "photos"),
         }
         argv = [sys.executable, "-m", "app.cli", "serve", "--production"]

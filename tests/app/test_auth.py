@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from collections.abc import Iterator
@@ -342,7 +343,7 @@ def test_auth_settings(tmp_path: Path) -> None:
     from app.config import ConfigError, load_settings
 
     env = {
-        "EMBER_CONFIG": str(tmp_path / "none.toml"),
+        "EMBER_CONFIG": os.devnull,
         "EMBER_SECRET_KEY": "x" * 32,
         "EMBER_SESSION_IDLE_MINUTES": "15",
         "EMBER_AUTH_REQUIRED": "true",

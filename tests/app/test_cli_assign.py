@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from geo.trinity import COLUMNS, OUTSIDE_TOWN, TrinityIndex
 
 @pytest.fixture(autouse=True)
 def no_config(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("EMBER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("EMBER_CONFIG", os.devnull)
 
 
 @pytest.fixture(scope="module")

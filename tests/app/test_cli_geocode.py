@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pyogrio
@@ -16,7 +17,7 @@ from tests.tiny_town import make_tiny_town
 
 @pytest.fixture(autouse=True)
 def no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EMBER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("EMBER_CONFIG", os.devnull)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from store import IncidentQuery, Scope, open_store
 
 @pytest.fixture(autouse=True)
 def store_env(tmp_path, monkeypatch, demo_gpkg) -> None:
-    monkeypatch.setenv("EMBER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("EMBER_CONFIG", os.devnull)
     monkeypatch.setenv("EMBER_DB", str(demo_gpkg))
 
 

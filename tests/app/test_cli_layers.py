@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyogrio
@@ -17,7 +18,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 @pytest.fixture
 def db(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("EMBER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("EMBER_CONFIG", os.devnull)
     return tmp_path / "var" / "ember.gpkg"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ SECRET = "s3cret-pass-phrase"
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EMBER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("EMBER_CONFIG", os.devnull)
     return tmp_path / "var" / "ember.gpkg"
 
 

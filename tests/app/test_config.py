@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -10,7 +11,7 @@ from app.config import ConfigError, load_settings
 
 
 def test_defaults_without_file(tmp_path):
-    s = load_settings(env={"EMBER_CONFIG": str(tmp_path / "none.toml")})
+    s = load_settings(env={"EMBER_CONFIG": os.devnull})
     assert (s.db, s.host, s.port, s.lang) == ("var/ember.gpkg", "127.0.0.1", 8050, "zh")
 
 
@@ -34,7 +35,7 @@ def test_file_then_env_then_overrides(tmp_path):
     ],
 )
 def test_bad_values_are_rejected_at_startup(tmp_path, env, message):
-    env = {"EMBER_CONFIG": str(tmp_path / "none.toml"), **env}
+    env = {"EMBER_CONFIG": os.devnull, **env}
     with pytest.raises(ConfigError, match=message):
         load_settings(env=env)
 
@@ -61,7 +62,7 @@ def test_unknown_key_in_file(tmp_path):
     ],
 )
 def test_bad_basemaps_are_rejected_at_startup(tmp_path, env, message):
-    env = {"EMBER_CONFIG": str(tmp_path / "none.toml"), **env}
+    env = {"EMBER_CONFIG": os.devnull, **env}
     with pytest.raises(ConfigError, match=re.escape(message)) as raised:
         load_settings(env=env)
     assert re.search(r"[\u4e00-\u9fff]", str(raised.value))  # and in Chinese
@@ -70,7 +71,7 @@ def test_bad_basemaps_are_rejected_at_startup(tmp_path, env, message):
 def test_basemap_settings(tmp_path):
     from tests.tile_archives import png, write_mbtiles, write_pmtiles
 
-    env = {"EMBER_CONFIG": str(tmp_path / "none.toml")}
+    env = {"EMBER_CONFIG": os.devnull}
     assert load_settings(env=env).basemap == "none"
     assert load_settings(env={**env, "EMBER_BASEMAP": "OSM"}).basemap == "osm"
     key = {"EMBER_TIANDITU_KEY": "0123456789abcdef0123456789abcdef"}
@@ -91,3 +92,59 @@ def test_basemap_settings(tmp_path):
         load_settings(env={**env, "EMBER_BASEMAP": "pmtiles", "EMBER_BASEMAP_PATH": str(vector)})
     with pytest.raises(ConfigError, match="not an MBTiles"):
         load_settings(env={**env, "EMBER_BASEMAP": "mbtiles", "EMBER_BASEMAP_PATH": str(pm)})
+
+
+def test_a_missing_config_file_named_by_ember_config_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"找不到配置文件.*/ .*no such file.*typo.toml"):
+        load_settings(env={"EMBER_CONFIG": str(tmp_path / "typo.toml")})
+    with pytest.raises(ConfigError, match=r"目录.*/ .*directory"):
+        load_settings(env={"EMBER_CONFIG": str(tmp_path)})
+
+
+def test_dev_null_is_no_config_file():
+    s = load_settings(env={"EMBER_CONFIG": os.devnull})
+    assert (s.db, s.port) == ("var/ember.gpkg", 8050)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("port = true", "port 应为整数 / port must be an integer, got true"),
+        ("port = 8050.7", "port must be an integer, got 8050.7"),
+        ('port = "80x"', "port must be an integer"),
+        ("port = [8050]", "port must be an integer"),
+        (
+            'db = ["a.gpkg", "b.gpkg"]',
+            'db 应为字符串 / db must be a string (in quotes), got ["a.gpkg", "b.gpkg"]',
+        ),
+        ("db = 5", "db must be a string (in quotes), got 5"),
+        ("basemap = false", "basemap must be a string"),
+        ("session_idle_minutes = false", "session_idle_minutes must be an integer"),
+    ],
+)
+def test_wrong_types_in_the_file_are_rejected_not_coerced(tmp_path, line, message):
+    cfg = tmp_path / "ember.toml"
+    cfg.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env={"EMBER_CONFIG": str(cfg)})
+
+
+def test_whole_floats_and_integer_text_are_integers(tmp_path):
+    cfg = tmp_path / "ember.toml"
+    cfg.write_text("port = 9000.0\n", encoding="utf-8")
+    assert load_settings(env={"EMBER_CONFIG": str(cfg)}).port == 9000
+    assert load_settings(env={"EMBER_CONFIG": str(cfg), "EMBER_PORT": " 9100 "}).port == 9100
+
+
+def test_a_config_file_that_is_not_utf8_says_so_in_both_languages(tmp_path):
+    cfg = tmp_path / "ember.toml"
+    cfg.write_bytes('port = 9000\n# 天地图底图\nbasemap = "osm"\n'.encode("gbk"))
+    with pytest.raises(ConfigError, match=r"UTF-8.*/ .*not UTF-8.*line 2") as raised:
+        load_settings(env={"EMBER_CONFIG": str(cfg)})
+    assert re.search(r"[\u4e00-\u9fff]", str(raised.value))
+
+
+def test_a_utf8_file_with_a_bom_is_read(tmp_path):
+    cfg = tmp_path / "ember.toml"
+    cfg.write_bytes('\ufeffdb = "镇.gpkg"\n'.encode())
+    assert load_settings(env={"EMBER_CONFIG": str(cfg)}).db == "镇.gpkg"

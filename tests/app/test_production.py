@@ -92,7 +92,7 @@ def gunicorn(
         "EMBER_DB": pg_town["url"],
         "EMBER_SECRET_KEY": SECRET,
         "EMBER_AUTH_REQUIRED": "true",
-        "EMBER_CONFIG": str(work / "none.toml"),
+        "EMBER_CONFIG": os.devnull,
         "EMBER_PHOTO_DIR": str(work / "photos"),
     }
     log_path = work / "gunicorn.log"
@@ -299,7 +299,7 @@ def test_gunicorn_options_and_settings(tmp_path: Path) -> None:
     from app.config import ConfigError, load_settings
     from app.wsgi import gunicorn_options
 
-    env = {"EMBER_CONFIG": str(tmp_path / "none.toml"), "EMBER_WORKERS": "3"}
+    env = {"EMBER_CONFIG": os.devnull, "EMBER_WORKERS": "3"}
     settings = load_settings({**env, "EMBER_BEHIND_PROXY": "true"}, port=9000)
     assert (settings.workers, settings.threads, settings.behind_proxy) == (3, 4, True)
     options = gunicorn_options(settings)
