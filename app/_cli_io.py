@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from layers._schema import Problem
 from layers.importer import problems_table
+from store import IncidentStore, open_store
 
 
 def emit(args: argparse.Namespace, doc: dict[str, Any], text: str) -> None:
@@ -23,6 +25,16 @@ def emit(args: argparse.Namespace, doc: dict[str, Any], text: str) -> None:
 def log(message: str) -> None:
     """Progress for people: always on stderr, so stdout stays clean for --json."""
     print(message, file=sys.stderr, flush=True)
+
+
+def open_to_add(url: str) -> IncidentStore:
+    """The store for a command that adds the first record of a new install (``users add``,
+    ``apikey create``): a GeoPackage that does not exist is made, and that is said on stderr,
+    so that a mistyped path shows. Commands that need an existing store use
+    ``open_store(url, create=False)``."""
+    if not url.startswith(("postgresql://", "postgres://")) and not Path(url).is_file():
+        log(f"新建存储 / creating a new store: {url}")
+    return open_store(url)
 
 
 def report_problems(args: argparse.Namespace, problems: list[Problem], **extra: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from app._cli_io import emit
+from app._cli_io import emit, open_to_add
 from app.api._auth import hash_key, new_key
 from app.auth.roles import ROLES, check_areas, check_username, role
 from app.cli_users import _actor
@@ -43,7 +43,9 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
     spec = role(args.role)
     areas = check_areas(spec.name, args.area or [])
     key = new_key()
-    made = open_store(settings.db).apikey_add(name, spec.name, areas, hash_key(key), actor=_actor())
+    made = open_to_add(settings.db).apikey_add(
+        name, spec.name, areas, hash_key(key), actor=_actor()
+    )
     text = (
         f"已创建 API 密钥 / API key created:\n{_line(made)}\n\n  {key}\n\n"
         "请立即妥善保存，此密钥不会再次显示 / store it now: it is not shown again"
@@ -53,14 +55,16 @@ def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    keys = open_store(settings.db).apikey_list()
+    keys = open_store(settings.db, create=False).apikey_list()
     text = "\n".join(map(_line, keys)) if keys else "没有 API 密钥 / no API keys"
     emit(args, {"keys": [_doc(k) for k in keys]}, text)
     return 0
 
 
 def _set_disabled(args: argparse.Namespace, settings: Settings, disabled: bool) -> int:
-    key = open_store(settings.db).apikey_set_disabled(args.name, disabled, actor=_actor())
+    key = open_store(settings.db, create=False).apikey_set_disabled(
+        args.name, disabled, actor=_actor()
+    )
     verb = "已停用 / disabled" if disabled else "已启用 / enabled"
     emit(args, _doc(key), f"{verb}:\n{_line(key)}")
     return 0

@@ -60,7 +60,7 @@ def _column(frame: pd.DataFrame, wanted: str | None, names: tuple[str, ...], wha
 
 
 def _index(settings: Settings) -> TrinityIndex:
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     layers = {}
     for name in ("grid_cells", "police_beats", "fire_stations", "fire_station_coverage", "town"):
         try:
@@ -77,7 +77,9 @@ def _assign_all(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.reassign import reassign_all
 
     log("按当前图层重新分配已存事件 / re-assigning stored incidents to the current layers …")
-    summary = reassign_all(open_store(settings.db), _index(settings), dry_run=args.dry_run)
+    summary = reassign_all(
+        open_store(settings.db, create=False), _index(settings), dry_run=args.dry_run
+    )
     doc = {
         "checked": summary.checked,
         "changed": summary.changed,

@@ -29,11 +29,15 @@ def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
     scope = Scope.everything(_actor(), personal_data=args.personal_data)
     if args.geoparquet:
         files, count = export_incidents_geoparquet(
-            open_store(settings.db), filters, scope, args.geoparquet, replace=args.force
+            open_store(settings.db, create=False),
+            filters,
+            scope,
+            args.geoparquet,
+            replace=args.force,
         )
     elif args.out:
         files, count = export_incidents(
-            open_store(settings.db),
+            open_store(settings.db, create=False),
             filters,
             scope,
             args.out,
@@ -54,7 +58,7 @@ def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_layers(args: argparse.Namespace, settings: Settings) -> int:
     files, counts = export_store_layers(
-        open_store(settings.db),
+        open_store(settings.db, create=False),
         args.layer,
         args.out,
         args.format,

@@ -48,7 +48,7 @@ PART_ZH = {
 
 def load_geocoder(settings: Settings) -> Geocoder:
     """A geocoder over the store's gazetteer, with grid codes when the store has grid cells."""
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         gazetteer = store.read_layer("gazetteer")
     except LayerNotFound:

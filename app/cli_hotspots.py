@@ -208,12 +208,7 @@ def _text(doc: dict[str, Any]) -> str:
 
 def cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     t0 = time.perf_counter()
-    url = str(settings.db)
-    if not url.startswith(("postgresql://", "postgres://")) and not Path(url).is_file():
-        raise FileNotFoundError(
-            f"找不到数据库 / no store at {url}: run `ember demo` or set EMBER_DB / --db"
-        )
-    store = open_store(url)
+    store = open_store(str(settings.db), create=False)
     try:
         doc = analyse(
             store,

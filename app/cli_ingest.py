@@ -38,7 +38,7 @@ class _Bar:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import ingest_file
 
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         summary = ingest_file(
             args.path,
@@ -75,7 +75,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     def failed(path: Any, exc: Exception) -> None:
         log(f"{path.name}: 导入失败，稍后重试 / import failed, will retry: {exc}")
 
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     log(f"监视 / watching {args.dir} ({args.format}) …")
     try:
         results = watch(
@@ -130,7 +130,7 @@ def _entry_doc(e: QuarantineEntry, *, raw: bool) -> dict[str, Any]:
 
 
 def cmd_quarantine_list(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         status = None if args.status == "all" else args.status
         entries = store.quarantine_list(status=status, source=args.source, limit=args.limit)
@@ -145,7 +145,7 @@ def cmd_quarantine_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_quarantine_show(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         e = store.quarantine_get(args.id)
     finally:
@@ -175,7 +175,7 @@ def _fixes(pairs: list[str]) -> dict[str, str]:
 def cmd_quarantine_retry(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.retry import retry_entries
 
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         ids = None if args.all else args.ids
         if not args.all and not ids:
@@ -195,7 +195,7 @@ def cmd_quarantine_retry(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_quarantine_discard(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     try:
         e = store.quarantine_resolve(args.id, actor=args.actor, status="discarded", note=args.note)
     finally:

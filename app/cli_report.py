@@ -44,7 +44,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Build the review, print or write it."""
     as_of = _as_of(args.as_of)
     day = reports.parse_day(args.date, args.kind, as_of)
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     actor = _actor()
     log(f"生成报表 / building the {args.kind} report for {day} …")
     report = reports.build_report(store, args.kind, day, scope=Scope.everything(actor), as_of=as_of)

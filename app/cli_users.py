@@ -13,7 +13,7 @@ import getpass
 import sys
 from typing import Any
 
-from app._cli_io import emit, log
+from app._cli_io import emit, log, open_to_add
 from app.auth.passwords import check_new_password, hash_password
 from app.auth.roles import ROLES, check_areas, check_username, role
 from app.config import Settings
@@ -94,8 +94,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     username = check_username(args.name)
     spec = role(args.role)
     areas = check_areas(spec.name, args.area or [])
+    store = open_to_add(settings.db)  # the first account may start a new store
     password_hash = hash_password(_read_password(args))
-    store = open_store(settings.db)
     user = store.user_add(username, spec.name, areas, password_hash, actor=_actor())
     _warn_unknown_areas(store, spec.area_field, areas)
     emit(args, _doc(user), f"已创建用户 / user created:\n{_line(user)}")
@@ -103,7 +103,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    users = open_store(settings.db).user_list()
+    users = open_store(settings.db, create=False).user_list()
     header = "  ".join(["", "用户 user".ljust(14), "角色 role".ljust(20), "状态 state".ljust(12)])
     header += "区域 areas".ljust(28) + "最近登录 last"
     text = "\n".join([header, *map(_line, users)]) if users else "没有用户 / no users"
@@ -112,19 +112,19 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
-    user = open_store(settings.db).user_set_disabled(args.name, True, actor=_actor())
+    user = open_store(settings.db, create=False).user_set_disabled(args.name, True, actor=_actor())
     emit(args, _doc(user), f"已停用 / disabled:\n{_line(user)}")
     return 0
 
 
 def cmd_enable(args: argparse.Namespace, settings: Settings) -> int:
-    user = open_store(settings.db).user_set_disabled(args.name, False, actor=_actor())
+    user = open_store(settings.db, create=False).user_set_disabled(args.name, False, actor=_actor())
     emit(args, _doc(user), f"已启用 / enabled:\n{_line(user)}")
     return 0
 
 
 def cmd_passwd(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.db)
+    store = open_store(settings.db, create=False)
     user = store.user_get(args.name)  # fail before asking for a password
     store.user_set_password(user.username, hash_password(_read_password(args)), actor=_actor())
     emit(args, _doc(user), f"密码已更新 / password changed: {user.username}")

@@ -126,6 +126,8 @@ def export_layers(
         raise ValueError(f"只支持 EPSG:4326 或 4490 / only EPSG:4326 or 4490, got {epsg}")
     if fmt == "geojson" and epsg != 4326:
         raise ValueError("GeoJSON 规定使用 WGS84 / GeoJSON (RFC 7946) is WGS84 only")
+    if not frames:  # e.g. `ember layers export` from a store with no layers (or a mistyped one)
+        raise ValueError("没有可导出的图层 / no layers to export (does the store hold any?)")
     out = Path(out)
     if fmt == "gpkg":
         with replacing([out]) as stage:

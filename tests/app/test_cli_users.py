@@ -121,6 +121,7 @@ def test_passwd(db: Path, capsys: Any, monkeypatch: Any) -> None:
 def test_refused(
     db: Path, capsys: Any, monkeypatch: Any, argv: list[str], stdin: str, message: str
 ) -> None:
+    open_store(str(db)).user_list()  # a store, without that user
     code, _, err = run(
         capsys, monkeypatch, "--db", str(db), "users", *argv[:1], *argv[1:], "--password-stdin"
         if argv[0] == "add" else "--json", stdin=stdin,
