@@ -36,19 +36,41 @@ def _demo_end(text: str | None) -> pd.Timestamp | None:
     return end.tz_localize("Asia/Shanghai") if end.tzinfo is None else end
 
 
+def _refuse_stored_incidents(url: str) -> None:
+    """A demo build goes into a PostGIS store without incidents: its incidents would collide
+    with those stored (after the layers were replaced), so refuse before writing anything."""
+    from store import IncidentQuery, Scope, open_store
+
+    store = open_store(url)
+    try:
+        n = store.count_incidents(IncidentQuery(), Scope.everything("ember demo"))
+    finally:
+        store.close()
+    if n:
+        raise StoreError(
+            f"存储中已有 {n} 件事项，演示镇只能写入没有事项的数据库，未作任何改动；"
+            "请新建一个空数据库（createdb，再 CREATE EXTENSION postgis）后运行 "
+            f"ember demo --out <其地址> / the store already holds {n} incidents: the demo town "
+            "goes only into a database without incidents (nothing was changed); create an empty "
+            "one (createdb, then CREATE EXTENSION postgis) and run ember demo --out with its URL"
+        )
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.demo import accounts_path, make_demo_accounts, write_accounts_file
     from layers.demo import build_demo
     from layers.importer import validate_layers
     from store import open_store
 
+    out = str(args.out or settings.db)
+    if out.startswith(("postgresql://", "postgres://")):
+        _refuse_stored_incidents(out)  # a GeoPackage is deleted and built anew (below)
     t0 = time.perf_counter()
     log(f"生成演示镇 / building the demo town (seed={args.seed}, incidents={args.incidents}) …")
     frames = build_demo(seed=args.seed, n_incidents=args.incidents, end=_demo_end(args.end))
     problems = validate_layers(frames)
     if problems:
         raise LayerValidationError(problems)
-    out = str(args.out or settings.db)
     if not out.startswith(("postgresql://", "postgres://")):
         # A demo build replaces the whole embedded store, with any WAL a crash left behind
         # (SQLite would otherwise replay it onto the new file).
