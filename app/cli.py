@@ -7,11 +7,14 @@ stderr. Errors print a bilingual message on stderr and exit non-zero (2 for bad 
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
@@ -21,6 +24,56 @@ from layers._schema import LayerValidationError
 from store import StoreError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+
+#: Chinese for argparse's usual complaints (its own messages are in English).
+_ARGPARSE_ZH: tuple[tuple[str, str], ...] = (
+    ("invalid choice", "取值无效"),
+    ("the following arguments are required", "缺少必需的参数"),
+    ("unrecognized arguments", "无法识别的参数"),
+    ("expected one argument", "缺少取值"),
+    ("expected at least one argument", "缺少取值"),
+    ("invalid int value", "应为整数"),
+    ("invalid float value", "应为数字"),
+    ("not allowed with argument", "不能同时使用"),
+    ("ambiguous option", "选项不明确"),
+)
+
+
+class EmberArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose errors say "参数错误 / bad arguments" (with the Chinese for
+    argparse's usual complaints) and exit 2; sub-command parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        zh = next((text for en, text in _ARGPARSE_ZH if en in message), "")
+        self.print_usage(sys.stderr)
+        label = f"参数错误（{zh}）" if zh else "参数错误"
+        self.exit(2, f"{self.prog}: {label} / bad arguments: {message}\n")
+
+
+def _count(text: str) -> int:
+    """``--incidents``: a whole number, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"应为整数且至少为 1 / must be a whole number, at least 1: {text!r}"
+        )
+    return n
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number, not negative (numpy's generators take no negative seed)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(
+            f"应为整数且不能为负 / must be a whole number, not negative: {text!r}"
+        )
+    return n
 
 
 def _demo_end(text: str | None) -> pd.Timestamp | None:
@@ -108,7 +161,37 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program listens on, in both languages and before the app is built
+    (werkzeug says "Address already in use" in English once it is; gunicorn retries, then
+    gives up). The address is found as werkzeug finds it; port 0 takes any free one."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+    except OSError as e:
+        raise ConfigError(
+            f"无法解析监听地址 / cannot resolve the host to listen on, {host!r}: {e}"
+        ) from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"端口 {port} 已被占用（另一个 ember serve？），请用 --port 或 "
+                    f"EMBER_PORT 另选 / port {port} on {host} is already in use (another "
+                    "ember serve?): choose another with --port or EMBER_PORT"
+                ) from None
+            raise ConfigError(
+                f"无法在 {host}:{port} 上监听 / cannot listen on {host}:{port}: {e.strerror or e}"
+            ) from None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    _check_port(settings.host, settings.port)
     if args.production:
         from app.wsgi import serve_production
 
@@ -132,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_report import add_report_commands
     from app.cli_users import add_users_commands
 
-    parser = argparse.ArgumentParser(
+    parser = EmberArgumentParser(
         prog="ember",
         description="Ember 非警务事项 GIS 态势平台 / situational awareness for non-police affairs",
     )
@@ -140,9 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="build the demo town 生成演示镇")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=_seed, default=7)
     p.add_argument("--out", help="GeoPackage to write (default: EMBER_DB)")
-    p.add_argument("--incidents", type=int, default=6000, help="number of incidents (default 6000)")
+    p.add_argument(
+        "--incidents", type=_count, default=6000, help="number of incidents (default 6000)"
+    )
     p.add_argument(
         "--end", help="end of the demo year: a date, a time or 'now' (default 2026-12-01, fixed)"
     )

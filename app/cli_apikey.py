@@ -11,7 +11,7 @@ from typing import Any
 
 from app._cli_io import emit, open_to_add
 from app.api._auth import hash_key, new_key
-from app.auth.roles import ROLES, check_areas, check_username, role
+from app.auth.roles import ROLES, RoleError, check_areas, check_username, role
 from app.cli_users import _actor
 from app.config import Settings
 from store import ApiKey, open_store
@@ -38,8 +38,19 @@ def _line(key: ApiKey) -> str:
     return f"  {key.name:<18}{label:<22}{state:<14}{areas:<28}{made:<18}{used}"
 
 
+def _key_name(name: str) -> str:
+    """``name`` if usable as a key's name (the rules of a username, said of a key)."""
+    try:
+        return check_username(name)
+    except RoleError:
+        raise RoleError(
+            f"密钥名称无效（1–64 个字符，不含空白、| : / \\）/ invalid API key name {name!r} "
+            "(1-64 characters, no blanks, | : / or \\)"
+        ) from None
+
+
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
-    name = check_username(args.name)
+    name = _key_name(args.name)
     spec = role(args.role)
     areas = check_areas(spec.name, args.area or [])
     key = new_key()

@@ -204,7 +204,7 @@ def cmd_quarantine_discard(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_ingest_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_ingest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     formats = list(FORMATS)
 
     p = sub.add_parser("ingest", help="import a feed file 导入数据")
