@@ -3,6 +3,7 @@ repeat, in the store or earlier in the same batch."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,8 +12,11 @@ import pandas as pd
 
 from incidents.masking import mask_series
 from incidents.repeat import RepeatPolicy, link_repeats
-from store._common import CANDIDATE_COLUMNS
-from store.base import IncidentStore
+from store._common import CANDIDATE_COLUMNS, candidates_frame
+from store.base import IncidentQuery, IncidentStore, Scope
+
+#: Who reads the amended incidents again (masked: phones are compared masked).
+_INGEST = Scope.everything("ingest")
 
 #: ``until`` of the one read of a run's candidates: every incident stored before the run.
 _EVER = datetime(9000, 1, 1, tzinfo=UTC)
@@ -53,14 +57,30 @@ class RunCandidates:
         both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         return both.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
 
-    def stored(self, candidates: pd.DataFrame | None, *, moved: bool = False) -> None:
-        """A batch's new incidents (as :func:`find_repeats` gave them) are in the store now;
-        ``moved``: it also amended stored incidents (their place may have changed), so the
-        next batch reads the store again, the run's own incidents with it."""
-        if moved:
-            self._before, self._since, self._mine = None, None, []
-        elif candidates is not None and len(candidates):
+    def stored(self, candidates: pd.DataFrame | None, amended: Sequence[str] = ()) -> None:
+        """A batch's new incidents (as :func:`find_repeats` gave them) are in the store now,
+        and the incidents ``amended`` by it (their place or category may have changed: they
+        are read again from the store)."""
+        if candidates is not None and len(candidates):
             self._mine.append(candidates)
+        if amended:
+            ids = sorted(set(amended))
+            if self._before is not None:
+                self._before = self._before[~self._before["id"].isin(ids)]
+            self._mine = [f[~f["id"].isin(ids)] for f in self._mine]
+            self._mine.append(_candidates_of(self.store, ids))
+
+
+def _candidates_of(store: IncidentStore, ids: list[str]) -> pd.DataFrame:
+    """The incidents ``ids`` as :meth:`~store.base.IncidentStore.repeat_candidates` gives them."""
+    columns = ("received_at", "category", "caller_phone", "closed_at", "state")
+    found = store.query_incidents(IncidentQuery(ids=tuple(ids), columns=columns), _INGEST)
+    rows = zip(
+        found["id"], found["received_at"], found["category"], found.geometry.x,
+        found.geometry.y, found["caller_phone"], found["closed_at"], found["state"],
+        strict=True,
+    )  # fmt: skip
+    return candidates_frame(list(rows))
 
 
 def find_repeats(

@@ -388,7 +388,7 @@ class _Run:
             quarantine_added=added,
         )  # fmt: skip
         self.summary.batches += 1
-        self.candidates.stored(b.candidates, moved=bool(b.plan.amends))
+        self.candidates.stored(b.candidates, [e.incident_id for e, _ in b.plan.amends])
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)

@@ -1,6 +1,6 @@
 """A run's repeat candidates (ingest._repeats.RunCandidates) on a real GeoPackage: the store is
 read once, the run's own incidents are kept in memory, and the store is read again when a batch
-reaches further back or after amends, without doubling the run's own."""
+reaches further back, without doubling the run's own; an amended incident is read again."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from incidents.model import Event
 from ingest._repeats import RunCandidates
-from store import open_store
+from store import Scope, open_store
 from tests.store.conftest import T0, make_incident
 
 
@@ -23,6 +24,9 @@ class _Counting:
     def repeat_candidates(self, since, until):  # type: ignore[no-untyped-def]
         self.reads += 1
         return self.store.repeat_candidates(since, until)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
 
 
 def test_the_store_is_read_once_and_the_runs_own_are_kept(tmp_path: Path) -> None:
@@ -43,8 +47,15 @@ def test_the_store_is_read_once_and_the_runs_own_are_kept(tmp_path: Path) -> Non
     # a batch reaching further back reads the store again, without doubling the run's own
     back = source.get(t - timedelta(days=20), t + timedelta(hours=1), None)
     assert list(back["id"]) == [*(i.id for i in old), "N1"] and counting.reads == 2
-    # after amends (a point may have moved), everything is read again from the store
-    source.stored(None, moved=True)
+    # an amended incident (its point moved) is read again, the rest stays
+    moved = old[1].id
+    at = old[1].received_at + timedelta(hours=1)
+    place = {"lon": 120.2, "lat": 29.1, "geocode_level": "manual", "geocode_confidence": 1.0}
+    store.append_event(Event(moved, 2, "amend", at, "d", data=place), 1, Scope.everything("t"))
+    source.stored(None, [moved])
     again = source.get(t - timedelta(days=7), t + timedelta(hours=1), None)
-    assert list(again["id"]) == [*(i.id for i in old), "N1"] and counting.reads == 3
+    assert sorted(again["id"]) == sorted([*(i.id for i in old), "N1"]) and counting.reads == 2
+    assert len(again) == 4
+    row = again[again["id"] == moved].iloc[0]
+    assert (round(row["lon"], 6), round(row["lat"], 6)) == (120.2, 29.1)
     store.close()
