@@ -196,10 +196,15 @@ def _kpi_frame(found: Any) -> pd.DataFrame:
     return prepare(flat).reset_index(drop=True)
 
 
-def filtered(frame: pd.DataFrame, f: WallFilters, now: pd.Timestamp) -> pd.DataFrame:
-    """Rows of ``frame`` within the filters' window and codes (server-side filtering)."""
-    start, end = f.bounds(now)
-    keep = ((frame["received_at"] >= start) & (frame["received_at"] < end)).to_numpy(bool)
+def filtered(
+    frame: pd.DataFrame, f: WallFilters, now: pd.Timestamp, *, window: bool = True
+) -> pd.DataFrame:
+    """Rows of ``frame`` within the filters' window (unless not ``window``) and codes
+    (server-side filtering)."""
+    keep = np.ones(len(frame), dtype=bool)
+    if window:
+        start, end = f.bounds(now)
+        keep = ((frame["received_at"] >= start) & (frame["received_at"] < end)).to_numpy(bool)
     for col, value in (("category", f.category), ("source", f.source)):
         if value:
             keep = keep & (frame[col] == value).to_numpy(bool)
@@ -265,8 +270,12 @@ def since_text(then: pd.Timestamp, now: pd.Timestamp) -> str:
     return f"{minutes // 1440}天前"
 
 
-def feed(frame: pd.DataFrame, now: pd.Timestamp, n: int = 12) -> dict[str, Any]:
-    """The live feed: newest ``n`` received before ``now``, overdue flagged; callbacks due today."""
+def feed(
+    frame: pd.DataFrame, now: pd.Timestamp, n: int = 12, *, due_from: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """The live feed: newest ``n`` received before ``now``, overdue flagged; callbacks due today
+    among ``due_from`` (default ``frame``; the wall passes its frame without the time window:
+    a callback due today is due whatever window the wall shows)."""
     past = frame.loc[frame["received_at"] <= now]
     newest = past.tail(n).iloc[::-1]
     late = overdue_flags(newest, now)
@@ -286,7 +295,8 @@ def feed(frame: pd.DataFrame, now: pd.Timestamp, n: int = 12) -> dict[str, Any]:
         for r, o in zip(newest.itertuples(), late, strict=True)
     ]
     today = now.tz_convert(LOCAL_TZ).normalize().tz_convert("UTC")
-    due = frame.loc[frame["next_callback_at"].notna() & (frame["next_callback_at"] <= today)]
+    pool = frame if due_from is None else due_from
+    due = pool.loc[pool["next_callback_at"].notna() & (pool["next_callback_at"] <= today)]
     due = due.loc[due["state"].isin(["resolved", "callback_due"])]
     return {"rows": rows, "callbacks_due": len(due)}
 

@@ -38,7 +38,7 @@ class Overview:
 
 
 def current_frame(url: str, cut: str, now: pd.Timestamp) -> pd.DataFrame:
-    """History at ``cut`` plus incidents received since, newer rows replacing older ones
+    """History at ``cut`` plus incidents received or changed since, newer rows replacing older ones
     (re-read at most once per :data:`REFRESH_SECONDS`)."""
     return _current(url, cut, _bucket(now))
 
@@ -61,8 +61,10 @@ def _bucket(now: pd.Timestamp, width: int = REFRESH_SECONDS) -> str:
 
 @lru_cache(maxsize=4)
 def _recent(url: str, cut: str, _bucket: str) -> pd.DataFrame:
-    """Incidents received since ``cut`` (re-read for every refresh bucket)."""
-    query = IncidentQuery(received_from=pd.Timestamp(cut).to_pydatetime())
+    """Incidents received *or changed* since ``cut`` (re-read for every refresh bucket): a
+    dispatch, an arrival or a callback on an incident received before the cut counts at once,
+    not at the next cut (the tiles lagged the store by up to an hour)."""
+    query = IncidentQuery(changed_since=pd.Timestamp(cut).to_pydatetime())
     found = wd._store(url).query_incidents(query, wd.SCOPE)
     return wd._kpi_frame(found) if len(found) else pd.DataFrame()
 
@@ -141,8 +143,9 @@ def _window(url: str, cut: str, f: wd.WallFilters, bucket: str) -> pd.DataFrame:
 
 @lru_cache(maxsize=32)
 def _legend(url: str, cut: str, f: wd.WallFilters, bucket: str) -> tuple[list[Any], int]:
-    """State counts and total of the history layer's points (the history at ``cut``)."""
-    window = wd.filtered(wd.history_frame(url, cut), f, _bucket_end(bucket))
+    """State counts and total of the window's incidents as they stand now (the history at
+    ``cut`` with what changed since: the map's points move on without waiting for the cut)."""
+    window = _window(url, cut, f, bucket)
     return wd.state_counts(window), len(window)
 
 
@@ -154,7 +157,9 @@ def _feed(url: str, cut: str, f: wd.WallFilters, now: pd.Timestamp) -> dict[str,
     key = (url, cut, f, _bucket(now))
     found = _FEEDS.get(key)
     if found is None:
-        found = wd.feed(_window(url, cut, f, key[3]), now)
+        current = current_frame(url, cut, pd.Timestamp(key[3]))
+        every = wd.filtered(current, f, _bucket_end(key[3]), window=False)
+        found = wd.feed(_window(url, cut, f, key[3]), now, due_from=every)
         if len(_FEEDS) >= 32:
             _FEEDS.clear()
         _FEEDS[key] = found

@@ -129,6 +129,23 @@ def mask_party(party: Party) -> Party:
     )
 
 
+#: Endings of who made a commitment that name a side or an organisation, not a person (责任方,
+#: 被投诉方, 某五金厂, 物业公司): not personal data, kept as written.
+_PARTY_ENDINGS = (
+    "方", "单位", "公司", "厂", "店", "物业", "中心", "局", "所", "站", "委员会", "委会",
+    "集团", "银行", "学校", "医院", "工地", "项目部", "商场", "超市", "酒店", "餐馆",
+)  # fmt: skip
+
+
+def mask_committer(who: str | None) -> str | None:
+    """Who made a commitment, as a masked role sees it: a side or an organisation as written
+    (``被投诉方``, ``某五金厂负责人`` is a person: ``某某``), a person's name masked."""
+    if who is None:
+        return None
+    text = who.strip()
+    return who if text.endswith(_PARTY_ENDINGS) else mask_name(who)
+
+
 def mask_incident(incident: Incident) -> Incident:
     """``incident`` as a role without access to personal data sees it: parties masked, numbers
     in its address and description masked."""
@@ -152,7 +169,7 @@ def mask_status(status: IncidentStatus) -> IncidentStatus:
                 c,
                 commitment=replace(
                     c.commitment,
-                    who=mask_name(c.commitment.who) or "",
+                    who=mask_committer(c.commitment.who) or "",
                     what=mask_text(c.commitment.what) or "",
                 ),
             )

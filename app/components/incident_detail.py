@@ -18,7 +18,7 @@ from app.components.console_directory import Directory
 from app.console_actions import needs_placement, suggest
 from incidents import sla
 from incidents._time import LOCAL_TZ
-from incidents.masking import mask_name, mask_text
+from incidents.masking import mask_committer, mask_text
 from store import IncidentNotFound, IncidentQuery, IncidentStore, Scope
 
 #: Roles that see the audit lines of an incident.
@@ -112,7 +112,7 @@ def detail(
         commitments=[
             {
                 "what": _text(c.commitment.what, unmask),
-                "who": c.commitment.who if unmask else (mask_name(c.commitment.who) or ""),
+                "who": c.commitment.who if unmask else (mask_committer(c.commitment.who) or ""),
                 "amount": c.commitment.amount,
                 "due": iso(c.commitment.due),
                 "status": c.status,

@@ -320,3 +320,68 @@ def test_the_wall_page_loads_its_lazy_scripts_not_every_point(wall_app: Dash) ->
     # Another page loads them only if it renders such a component.
     other = client.get("/map").get_data(as_text=True)
     assert "<script" in other and "async-GeoJSON.js" not in other
+
+
+def test_the_tiles_count_a_change_before_the_next_cut(
+    demo_gpkg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dispatch at 15:10 of a call received at 14:30 counts at the next refresh, not at the
+    next hourly cut (the tiles, legend and feed lagged the store by up to an hour)."""
+    from incidents.model import Event
+    from store import Scope, open_store
+    from tests.store.conftest import make_incident
+
+    url = str(tmp_path / "wall.gpkg")
+    shutil.copy(demo_gpkg, url)
+    now = pd.Timestamp("2026-11-18 07:20", tz="UTC")  # 15:20 local, mid-week, mid-month
+    monkeypatch.setattr(wd, "now_utc", lambda: now)
+    store = open_store(url)
+    inc = make_incident(
+        1, id="E-LATE", received_at=(now - pd.Timedelta(minutes=50)).to_pydatetime()
+    )
+    store.add_incidents([inc])
+    args = {"window": "today"}
+    before = wall_view.overview(url, args, None)
+    dispatched = {t["key"]: t for t in before.tiles}["dispatched"]["raw"]["day"]
+    at = (now - pd.Timedelta(minutes=10)).to_pydatetime()
+    store.append_event(
+        Event(inc.id, 2, "dispatch", at, "d", data={"team_code": "T01"}), 1, Scope.everything("t")
+    )
+    store.close()
+    now = now + pd.Timedelta(seconds=wall_view.REFRESH_SECONDS)
+    after = wall_view.overview(url, args, before.cut)
+    assert after.cut == before.cut  # the same hour
+    assert {t["key"]: t for t in after.tiles}["dispatched"]["raw"]["day"] == dispatched + 1
+    states = dict((code, n) for code, _, n in after.states)
+    assert states["dispatched"] == dict((c, n) for c, _, n in before.states)["dispatched"] + 1
+
+
+def test_callbacks_due_today_do_not_depend_on_the_window(
+    demo_gpkg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call received ten days ago, resolved two days ago, is due for its callback today
+    whatever window the wall shows (it read 0 on 今日 and 6 on 近一年)."""
+    from incidents.model import Event
+    from store import Scope, open_store
+    from tests.store.conftest import make_incident
+
+    url = str(tmp_path / "wall.gpkg")
+    shutil.copy(demo_gpkg, url)
+    now = pd.Timestamp("2026-11-18 07:20", tz="UTC")
+    monkeypatch.setattr(wd, "now_utc", lambda: now)
+    store = open_store(url)
+    t0 = now - pd.Timedelta(days=10)
+    inc = make_incident(1, id="E-DUE", received_at=t0.to_pydatetime())
+    store.add_incidents([inc])
+    steps = [("dispatch", 0.01, {"team_code": "T01"}), ("arrive", 0.02, {}), ("resolve", 8, {})]
+    for seq, (action, days, data) in enumerate(steps, start=2):
+        at = (t0 + pd.Timedelta(days=days)).to_pydatetime()
+        store.append_event(
+            Event(inc.id, seq, action, at, "d", data=data), seq - 1, Scope.everything("t")
+        )
+    store.close()
+    due = {
+        w: wall_view.overview(url, {"window": w}, None).feed["callbacks_due"]
+        for w in ("today", "7d", "30d", "year")
+    }
+    assert len(set(due.values())) == 1 and due["today"] >= 1, due

@@ -111,3 +111,14 @@ def test_mask_series_and_frame_keep_nulls() -> None:
     assert df["caller_name"].iloc[0] == "罗小明"
     with pytest.raises(ValueError):
         mask_series(df["caller_name"], "address")
+
+
+def test_a_committer_is_masked_only_when_a_person() -> None:
+    """Who made a commitment: a side (被投诉方, the officer form's default 责任方) or an
+    organisation is no personal data (it read 被某, 责某); a person's name is masked."""
+    from incidents.masking import mask_committer
+
+    for side in ("被投诉方", "责任方", "某五金厂", "物业公司", "演示镇司法所"):
+        assert mask_committer(side) == side
+    assert mask_committer("罗大明") == "罗某" and mask_committer("某五金厂负责人") == "某某"
+    assert mask_committer(None) is None
