@@ -9,6 +9,7 @@ served by Dash itself (no CDN).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -105,16 +106,28 @@ def _axis(rem: float, **more: Any) -> dict[str, Any]:
     return axis
 
 
+def _count_step(top: int) -> int:
+    """A whole step between ticks for counts up to ``top``: 1, 2 or 5 times a power of ten,
+    about three ticks above zero (never below 1: counts have no "500m")."""
+    rough = max(1.0, top / 3)
+    power = 10 ** math.floor(math.log10(rough))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= rough:
+            return int(factor * power)
+    return int(10 * power)  # pragma: no cover
+
+
 def _value_axis(rem: float, top: int) -> dict[str, Any]:
     return _axis(
         rem,
         showgrid=True,
         gridcolor=GRID,
         gridwidth=1,
-        nticks=4,
         rangemode="tozero",
         range=[0, max(1, top) * 1.18],
-        tickformat="~s",
+        tick0=0,
+        dtick=_count_step(top),
+        tickformat=",d",
     )
 
 

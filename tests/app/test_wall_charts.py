@@ -138,3 +138,18 @@ def test_today_is_drawn_apart_from_the_complete_days(lang: str) -> None:
     line, point = wc.figures(past, 16, lang)[2].data
     assert not past["partial"] and len(line.x) == 30 and point.marker.color != "#050912"
     assert wc.figures(past, 16, lang)[2].layout.xaxis.ticktext[-1] == "11-20"
+
+
+@pytest.mark.parametrize(
+    ("top", "step"), [(0, 1), (1, 1), (2, 1), (3, 1), (4, 2), (7, 5), (30, 10), (12345, 5000)]
+)
+def test_count_axes_have_whole_number_ticks(top: int, step: int) -> None:
+    """A quiet day's busiest hour of one incident is labelled 0, 1 (not "500m"); large counts
+    keep readable whole-number ticks."""
+    frame = small_frame().iloc[:0]
+    data = wcd.chart_data(frame, frame, "2026-11-20")
+    data["hours"] = [0] * 23 + [top]
+    axis = wc.figures(data, 16)[1].layout.yaxis
+    assert axis.tickformat == ",d" and "~s" not in str(axis.tickformat)
+    assert axis.tick0 == 0 and axis.dtick == step
+    assert axis.range[1] >= max(1, top)
