@@ -36,7 +36,31 @@ def state(code: str, lang: str) -> html.Span:
     return html.Span(t_or(f"state.{code}", lang, code), className=f"console-state state-{code}")
 
 
-def header(body: dict[str, Any], username: str, lang: str) -> html.Header:
+#: Each role's own page, linked from the incident page's header: (path, title message). The
+#: console only for the roles it serves (others got "您的角色无权使用坐席台"); none for the wall.
+HOME_LINKS: dict[str, tuple[str, str]] = {
+    "dispatcher": ("/console", "con.title"),
+    "commander": ("/console", "con.title"),
+    "admin": ("/console", "con.title"),
+    "callback": ("/callbacks", "cb.title"),
+    "analyst": ("/reports", "rep.title"),
+    "grid": ("/me", "me.title"),
+    "beat": ("/me", "me.title"),
+    "station": ("/me", "me.title"),
+    "team": ("/me", "me.title.tasks"),
+    "department": ("/me", "me.title.tasks"),
+}
+
+
+def home_link(role: str | None, lang: str) -> dcc.Link | None:
+    """The link to ``role``'s own page, in ``lang`` (kept in the link's ``?lang``)."""
+    if role not in HOME_LINKS:
+        return None
+    path, key = HOME_LINKS[role]
+    return dcc.Link(t(key, lang), href=f"{path}?lang={lang}")
+
+
+def header(body: dict[str, Any], username: str, lang: str, role: str | None = None) -> html.Header:
     flags = []
     if body.get("supervised"):
         flags.append(html.Span(t("flag.supervised", lang), className="console-flag"))
@@ -52,7 +76,7 @@ def header(body: dict[str, Any], username: str, lang: str) -> html.Header:
             *flags,
             html.Span(
                 [
-                    dcc.Link(t("con.title", lang), href="/console"),
+                    home_link(role, lang),
                     html.A(t(f"lang.{other}", lang), href=f"?lang={other}"),
                     html.Span(username, className="console-user"),
                     html.A(t("con.logout", lang), href="/logout"),

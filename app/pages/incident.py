@@ -50,7 +50,7 @@ def layout(
     )
     return html.Div(
         [
-            ip.header(body, account.username, language),
+            ip.header(body, account.username, language, account.role),
             html.Main(
                 [
                     html.Section(

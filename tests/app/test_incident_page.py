@@ -92,3 +92,45 @@ def test_police_sees_status_only(fresh_world: Dash) -> None:
     assert body["state"] == "received" and "parties" not in body and "description" not in body
     assert all(e["reason"] == "" for e in body["timeline"])
     assert "MARK" not in str(body)
+
+
+def _links(component: object) -> dict[str, str]:
+    """href -> text of the links under ``component`` (from its repr)."""
+    import re
+
+    found = re.findall(r"Link\(children='([^']*)', href='([^']*)'\)", str(component))
+    return {href: text for text, href in found}
+
+
+def test_header_links_each_role_to_its_own_page_in_its_language() -> None:
+    from app.components import incident_panels as ip
+
+    body = {"id": "X1", "category": "wage", "state": "received"}
+    for role in ("dispatcher", "commander", "admin"):
+        assert _links(ip.header(body, "u", "en", role))["/console?lang=en"] == "Dispatcher console"
+    for role, href, text in (
+        ("team", "/me?lang=en", "My tasks"),
+        ("grid", "/me?lang=en", "My area"),
+        ("analyst", "/reports?lang=en", "Reports"),
+        ("callback", "/callbacks?lang=en", "Callbacks"),
+        ("wall", None, None),
+    ):
+        links = _links(ip.header(body, "u", "en", role))
+        assert not any(h.startswith("/console") for h in links), role
+        if href:
+            assert links[href] == text
+    assert "/me?lang=zh" in _links(ip.header(body, "u", "zh", "team"))
+
+
+def test_page_header_of_a_grid_officer_links_its_own_page(fresh_world: Dash) -> None:
+    with fresh_world.server.test_request_context():
+        from flask_login import login_user
+
+        from app.auth.session import AuthUser
+        from app.components.console_directory import store_of
+
+        db = fresh_world.server.extensions["ember_auth"].settings.db
+        user, hashed = store_of(db).user_credentials("u_grid")
+        login_user(AuthUser(user, hashed))
+        en = str(page_layout(fresh_world, f"/incidents/{LATE}", "?lang=en"))
+    assert "/me?lang=en" in en and "'/console'" not in en and "/console?" not in en
