@@ -72,7 +72,9 @@ def detail(
         "supervised": st.supervised,
         "escalation_level": st.escalation_level,
         "team_code": st.team_code,
+        "team_name": directory.teams.get(st.team_code or ""),
         "department_code": st.department_code,
+        "department_name": directory.departments.get(st.department_code or ""),
         "masked": not unmask,
     }
     status_only = role in STATUS_ONLY_ROLES

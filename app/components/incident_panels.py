@@ -102,8 +102,11 @@ def facts(body: dict[str, Any], lang: str) -> html.Div:
         _row(t("fact.address", lang), body.get("address")),
         _row(t("inc.description", lang), body.get("description")),
         _row(t("inc.geocode", lang), _geocode(body, lang)),
-        _row(t("inc.team", lang), body.get("team_code")),
-        _row(t("inc.department", lang), body.get("department_code")),
+        _row(t("inc.team", lang), _named(body.get("team_name"), body.get("team_code"))),
+        _row(
+            t("inc.department", lang),
+            _named(body.get("department_name"), body.get("department_code")),
+        ),
     ]
     for c in body.get("commitments", ()):
         amount = f" ¥{c['amount']:,.0f}" if c.get("amount") else ""
@@ -119,10 +122,19 @@ def facts(body: dict[str, Any], lang: str) -> html.Div:
     )
 
 
+def _named(name: str | None, code: str | None) -> str | None:
+    """A team or department by its directory name, its code after it: ``第1处置队 (T01)``."""
+    if not code:
+        return None
+    return f"{name} ({code})" if name and name != code else code
+
+
 def _geocode(body: dict[str, Any], lang: str) -> str:
-    level = body.get("geocode_level") or "—"
+    """How the incident was placed, in words (``门牌 · 可信度 100%``), never a raw level code."""
+    code = body.get("geocode_level")
+    level = t_or(f"geo.{code}", lang, str(code)) if code else "—"
     conf = body.get("geocode_confidence")
-    text = f"{level} ({conf:.2f})" if isinstance(conf, float) else str(level)
+    text = f"{level} · {t('geo.confidence', lang, p=conf)}" if isinstance(conf, float) else level
     return f"{text} · {t('con.needs_place', lang)}" if body.get("needs_placement") else text
 
 

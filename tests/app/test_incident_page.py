@@ -134,3 +134,19 @@ def test_page_header_of_a_grid_officer_links_its_own_page(fresh_world: Dash) -> 
         login_user(AuthUser(user, hashed))
         en = str(page_layout(fresh_world, f"/incidents/{LATE}", "?lang=en"))
     assert "/me?lang=en" in en and "'/console'" not in en and "/console?" not in en
+
+
+def test_facts_name_the_geocode_level_team_and_department(fresh_world: Dash) -> None:
+    from app.components import incident_panels as ip
+
+    client = login(fresh_world.server.test_client(), "dispatcher")
+    body = client.get(f"/api/incidents/{A}").get_json()
+    assert (body["team_name"], body["department_name"]) == ("第1处置队", "劳动保障所")
+    zh, en = str(ip.facts(body, "zh")), str(ip.facts(body, "en"))
+    assert "门牌 · 可信度 100%" in zh and "House number · confidence 100%" in en
+    assert "第1处置队 (T01)" in zh and "劳动保障所 (D01)" in zh
+    assert "house (1.00)" not in zh and "'T01'" not in zh and "'D01'" not in zh
+    for level, words in (("road", "道路"), ("group", "村民小组"), ("poi", "地标")):
+        assert words in str(ip.facts({**body, "geocode_level": level}, "zh"))
+    manual = str(ip.facts({**body, "geocode_level": "manual", "geocode_confidence": None}, "en"))
+    assert "Placed by hand" in manual and "manual" not in manual
