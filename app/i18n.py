@@ -339,6 +339,17 @@ MESSAGES: Final[dict[str, Msg]] = {
         "compare the same stretch of each",
     ),
     "rep.overdue": Msg("超期事项", "Overdue incidents"),
+    # the incident lists' headers (reports.LIST_COLUMNS; the .xlsx keeps the Chinese ones)
+    "rep.col.id": Msg("事项编号", "No."),
+    "rep.col.category_zh": Msg("类别", "Category"),
+    "rep.col.state_zh": Msg("状态", "State"),
+    "rep.col.received_at": Msg("受理时间", "Received"),
+    "rep.col.deadline": Msg("期限", "Deadline"),
+    "rep.col.village_code": Msg("村社区", "Village"),
+    "rep.col.grid_code": Msg("网格", "Grid cell"),
+    "rep.col.team_code": Msg("处置队伍", "Team"),
+    "rep.col.address": Msg("地址", "Address"),
+    "rep.col.satisfaction": Msg("满意度", "Satisfaction"),
     "rep.unsatisfied": Msg("不满意事项", "Unsatisfied incidents"),
 }
 

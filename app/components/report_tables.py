@@ -16,6 +16,8 @@ from dash import dcc, html
 from app import report_output, reports
 from app.i18n import Lang, t
 from incidents import kpi
+from incidents.model import STATE_ZH
+from layers.incidents_layer import CATEGORIES
 
 
 def exports(window: kpi.Window, lang: Lang) -> html.Div:
@@ -112,9 +114,32 @@ def level_table(level: str, title: str, rows: list[reports.Row], lang: Lang) -> 
     )
 
 
+#: Chinese values of the lists -> message ids of their English labels.
+_VALUE_KEYS: dict[str, dict[str, str]] = {
+    "category_zh": {zh: f"cat.{code}" for code, zh in CATEGORIES.items()},
+    "state_zh": {zh: f"state.{s.value}" for s, zh in STATE_ZH.items()},
+    "satisfaction": {"满意": "cb.sat.1", "基本满意": "cb.sat.2", "不满意": "cb.sat.3"},
+}
+
+
+def _in_lang(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """A :func:`app.report_output.list_table` (Chinese headers and values, as in the .xlsx)
+    with headers, categories, states and ratings in ``lang``."""
+    if lang != "en":
+        return table
+    out = table.copy()
+    for key, header in reports.LIST_COLUMNS.items():
+        keys = _VALUE_KEYS.get(key)
+        if keys and header in out:
+            out[header] = out[header].map(
+                lambda v, keys=keys: t(keys[v], lang) if isinstance(v, str) and v in keys else v
+            )
+    return out.rename(columns={h: t(f"rep.col.{k}", lang) for k, h in reports.LIST_COLUMNS.items()})
+
+
 def incident_list(title: str, frame: pd.DataFrame, lang: Lang, list_id: str) -> str:
-    """An incident list (HTML, masked) with Chinese headers."""
-    table = report_output.list_table(frame)
+    """An incident list (HTML, masked) with headers and labels in ``lang``."""
+    table = _in_lang(report_output.list_table(frame), lang)
     if not len(table):
         return (
             f'<section id="{list_id}"><h3>{_text(title)} (0)</h3>'
