@@ -71,25 +71,44 @@ def _checks(values: list[Any], ids: list[dict[str, Any]]) -> dict[int, bool]:
 
 def submit(
     store: IncidentStore, trigger: dict[str, Any], values: dict[str, Any], lang: Lang
-) -> html.Div:
-    """Record the callback the ``trigger`` (a submit button) names; say what it did."""
+) -> tuple[html.Div, bool]:
+    """Record the callback the ``trigger`` (a submit button) names; say what it did, and
+    whether it was recorded (``False``: refused, nothing changed)."""
     incident_id, version = str(trigger["id"]), int(trigger["v"])
     reached = values.get("reached")
     if reached not in ("yes", "no"):
-        return message(t("cb.need_reached", lang), "error", PREFIX)
+        return message(t("cb.need_reached", lang), "error", PREFIX), False
     try:
         done = actions.record_callback(
             store, current_scope(), incident_id, version, reached == "yes",
             values.get("sat"), values.get("checks"), values.get("note") or "",
         )  # fmt: skip
     except (actions.ActionError, EventError, IncidentNotFound, StaleVersion, ReadOnlyScope) as exc:
-        return message(str(exc), "error", PREFIX)
+        return message(str(exc), "error", PREFIX), False
     kind = {"reopen": "warn", "close": "ok", "continue": "ok"}[done.result]
-    return message(t(f"cb.done.{done.result}", lang, id=incident_id), kind, PREFIX)
+    return message(t(f"cb.done.{done.result}", lang, id=incident_id), kind, PREFIX), True
 
 
 def _value_of(states: list[dict[str, Any]], incident_id: str) -> Any:
     return next((s.get("value") for s in states if s["id"].get("id") == incident_id), None)
+
+
+def keep_input(items: list[Any], states: list[list[dict[str, Any]]], done: str) -> list[Any]:
+    """``items`` (a re-rendered list) with what the clerk had entered on every card but the
+    one of ``done`` (just recorded) put back: re-rendering would otherwise wipe it."""
+    entered = {
+        json.dumps(s["id"], sort_keys=True): s.get("value")
+        for group in states
+        for s in group
+        if s["id"].get("id") != done and s.get("value") not in (None, "")
+    }
+    for item in items:
+        nodes = item._traverse() if hasattr(item, "_traverse") else ()
+        for node in [item, *nodes]:
+            key = getattr(node, "id", None)
+            if isinstance(key, dict) and json.dumps(key, sort_keys=True) in entered:
+                node.value = entered[json.dumps(key, sort_keys=True)]
+    return items
 
 
 def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> None:
@@ -143,8 +162,10 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
             "checks": _checks([s.get("value") for s in mine], [s["id"] for s in mine]),
             "note": _value_of(note_s, iid),
         }
-        msg = submit(store, trigger, values, lang)
-        return msg, _list(store, account, lang, find)
+        msg, recorded = submit(store, trigger, values, lang)
+        if not recorded:  # nothing changed: keep the list as is, with what the clerk entered
+            return msg, no_update
+        return msg, keep_input(_list(store, account, lang, find), ctx.states_list[:4], iid)
 
     @app.callback(
         Output({"type": "cb-contact", "id": MATCH}, "children"),

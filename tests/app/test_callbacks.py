@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -135,3 +136,86 @@ def test_find_narrows_the_list_by_id_or_address(store: IncidentStore) -> None:
     assert found[0].children == "1 due callbacks found"
     none = cards.card_list([], today, "zh", may_unmask=False, found=True)
     assert none[0].children == "没有找到相符的待回访事项"
+
+
+def _submit(
+    client: FlaskClient, iid: str, version: int, entered: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """POST the page's submit callback as dash-renderer would: ``iid``'s button pressed, with
+    what was ``entered`` on each card (incident id -> reached, sat, check, note)."""
+    ids = ("E-A1", "E-A2")
+
+    def states(kind: str, key: str, extra: dict[str, Any] | None = None) -> list[Any]:
+        return [
+            {"id": {"id": i, "type": kind, **(extra or {})}, "property": "value",
+             "value": entered.get(i, {}).get(key)}
+            for i in ids
+        ]  # fmt: skip
+
+    buttons = [
+        {"id": {"id": i, "type": "cb-submit", "v": 4}, "property": "n_clicks",
+         "value": 1 if i == iid else 0}
+        for i in ids
+    ]  # fmt: skip
+    buttons[ids.index(iid)]["id"]["v"] = version
+    body = {
+        "output": "..cb-msg.children...cb-list.children..",
+        "outputs": [
+            {"id": "cb-msg", "property": "children"},
+            {"id": "cb-list", "property": "children"},
+        ],
+        "inputs": [buttons, {"id": cards.FIND_ID, "property": "value", "value": None}],
+        "state": [
+            states("cb-reached", "reached"),
+            states("cb-sat", "sat"),
+            states("cb-check", "check", {"i": 0}),
+            states("cb-note", "note"),
+            {"id": "cb-lang", "property": "children", "value": "zh"},
+        ],
+        "changedPropIds": [
+            json.dumps({"id": iid, "type": "cb-submit", "v": version}, separators=(",", ":"))
+            + ".n_clicks"
+        ],
+    }
+    token = client.get_cookie("_csrf_token")
+    assert token is not None
+    got = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token.value})
+    assert got.status_code == 200, got.get_data(as_text=True)
+    return dict(got.get_json()["response"])
+
+
+def test_a_refused_submit_keeps_what_was_entered(store: IncidentStore) -> None:
+    """A refused submit (nothing chosen, or a stale version) leaves the list alone: what the
+    clerk entered on every card stays; a recorded one keeps the other cards' input."""
+    client: FlaskClient = create_app(Settings(db=store.url).validate()).server.test_client()
+    login(client, "hui")
+    client.get("/callbacks")
+    other = {"E-A2": {"reached": "yes", "sat": "不满意", "check": "broken", "note": "再联系"}}
+    nothing = _submit(client, "E-A1", 4, {"E-A1": {"note": "打了两次"}, **other})
+    assert "请先选择是否接通" in json.dumps(nothing["cb-msg"], ensure_ascii=False)
+    assert "cb-list" not in nothing  # not re-rendered: the entered values stay
+    mine = {"reached": "yes", "sat": "满意", "check": "kept", "note": "好"}
+    stale = _submit(client, "E-A1", 3, {"E-A1": mine, **other})
+    assert "已被他人更新" in json.dumps(stale["cb-msg"], ensure_ascii=False)
+    assert "cb-list" not in stale
+    assert [e.action for e in store.events("E-A1", Scope.everything())][-1] == "resolve"
+    done = _submit(client, "E-A1", 4, {"E-A1": mine, **other})
+    assert store.events("E-A1", Scope.everything())[-1].action == "callback"
+    values: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if isinstance(props.get("id"), dict) and "value" in props:
+                values[json.dumps(props["id"], sort_keys=True)] = props["value"]
+            for v in (props or node).values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(done["cb-list"]["children"])
+    assert values[json.dumps({"id": "E-A2", "type": "cb-note"}, sort_keys=True)] == "再联系"
+    assert values[json.dumps({"id": "E-A2", "type": "cb-sat"}, sort_keys=True)] == "不满意"
+    check = {"i": 0, "id": "E-A2", "type": "cb-check"}
+    assert values[json.dumps(check, sort_keys=True)] == "broken"
