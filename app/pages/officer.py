@@ -99,8 +99,9 @@ def act(
     value: Any,
     states: list[Any],
     lang: Lang,
-) -> html.Div:
-    """Run the action the ``trigger`` names and say what happened."""
+) -> tuple[html.Div, bool]:
+    """Run the action the ``trigger`` names; say what happened, and whether it was recorded
+    (``False``: refused or nothing to do, nothing changed)."""
     scope = current_scope()
     kind = trigger.get("type") if isinstance(trigger, dict) else trigger
     try:
@@ -109,7 +110,7 @@ def act(
             arrival = actions.arrive(
                 store, scope, str(position["id"]), int(position["v"]), position
             )
-            return arrival_message(arrival, position, lang)
+            return arrival_message(arrival, position, lang), True
         incident_id = str(trigger["id"])
         if kind == "officer-resolve":
             result, who, what, amount, due = (_for(s, incident_id) for s in states)
@@ -118,7 +119,7 @@ def act(
                 store, scope, incident_id, int(trigger["v"]), result or "",
                 [commitment] if commitment else [],
             )  # fmt: skip
-            return message(t("me.resolved", lang), "ok")
+            return message(t("me.resolved", lang), "ok"), True
         if kind == "officer-photo":
             content = actions.decode_upload(value or "")
             name = actions.add_photo(
@@ -126,15 +127,16 @@ def act(
                 photo_dir=settings.photo_dir, max_bytes=settings.photo_max_bytes,
             )  # fmt: skip
             src = f"/photos/{incident_id}/{name}"
-            return html.Div(
+            saved = html.Div(
                 [
                     message(t("me.photo.saved", lang), "ok"),
                     html.Img(src=src, className="officer-thumb"),
                 ]
             )
+            return saved, True
     except (actions.ActionError, EventError, IncidentNotFound, StaleVersion, ReadOnlyScope) as exc:
-        return _error(exc, lang)
-    return message(t("me.nothing", lang), "warn")
+        return _error(exc, lang), False
+    return message(t("me.nothing", lang), "warn"), False
 
 
 def register_callbacks(
@@ -172,7 +174,9 @@ def register_callbacks(
         prop = trig["prop_id"].rsplit(".", 1)[0]
         trigger = json.loads(prop) if prop.startswith("{") else prop
         states = [ctx.states_list[i] for i in range(5)]
-        msg = act(store, settings, trigger, trig["value"], states, lang)
+        msg, recorded = act(store, settings, trigger, trig["value"], states, lang)
+        if not recorded:  # nothing changed: keep the cards, an open form and what was typed
+            return msg, no_update, no_update
         tasks = actions.my_tasks(store, current_scope())
         return (
             msg,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -191,3 +193,50 @@ def test_a_forged_callback_cannot_reach_another_grid(
     assert [e.action for e in store.events("E-B1", ALL)] == ["receive", "dispatch"]
     assert "Arrival recorded" in _forged_arrival(client, "E-A1")
     assert store.events("E-A1", ALL)[-1].actor == "wang"
+
+
+def _resolve(client: FlaskClient, incident_id: str, version: int, typed: dict[str, Any]) -> Any:
+    """POST the page's action callback as dash-renderer would: 处置完毕 pressed on
+    ``incident_id``'s card with the ``typed`` fields (result, who, what, amount, due)."""
+    fields = ("result", "c-who", "c-what", "c-amount", "c-due")
+    button = {"id": incident_id, "type": "officer-resolve", "v": version}
+    state: list[Any] = [
+        [{"id": {"id": incident_id, "type": f"officer-{f}"}, "property": "value",
+          "value": typed.get(f)}]
+        for f in fields
+    ]  # fmt: skip
+    body = {
+        "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
+        "outputs": [
+            {"id": "officer-msg", "property": "children"},
+            {"id": "officer-tasks", "property": "children"},
+            {"id": "officer-points", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "officer-arrival", "property": "data", "value": None},
+            [{"id": button, "property": "n_clicks", "value": 1}],
+            [],
+        ],
+        "state": [*state, {"id": "officer-lang", "property": "data", "value": "zh"}],
+        "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
+    }
+    client.get("/me")
+    token = client.get_cookie("_csrf_token")
+    assert token is not None
+    got = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token.value})
+    assert got.status_code == 200, got.get_data(as_text=True)
+    return got.get_json()["response"]
+
+
+def test_a_refused_resolve_keeps_the_open_form(client: FlaskClient, store: IncidentStore) -> None:
+    """A refused 处置完毕 (a commitment without its due date) says why and leaves the cards as
+    they are: the open form and what the officer typed stay."""
+    actions.arrive(store, wang(), "E-A1", 2, None)  # type: ignore[arg-type]
+    login(client, "wang")
+    typed = {"result": "双方达成协议", "c-who": "某厂", "c-what": "补发工资"}
+    refused = _resolve(client, "E-A1", 3, typed)
+    assert "承诺须填写内容和期限" in json.dumps(refused["officer-msg"], ensure_ascii=False)
+    assert "officer-tasks" not in refused and "officer-points" not in refused
+    assert store.events("E-A1", ALL)[-1].action == "arrive"
+    done = _resolve(client, "E-A1", 3, {**typed, "c-due": "2099-01-31"})
+    assert "officer-tasks" in done and store.events("E-A1", ALL)[-1].action == "resolve"
