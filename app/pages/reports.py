@@ -46,8 +46,16 @@ def layout(store: IncidentStore, settings: Settings, args: dict[str, str] | None
     now = _now()
     try:
         day = reports.parse_day(args.get("date"), kind, now)
-    except ValueError as exc:
-        return html.Div(str(exc), className="report-page report-msg", role="alert")
+    except ValueError as exc:  # the page as usual (header, form), the error above the form
+        return html.Div(
+            [
+                header("rep.title", account, lang, PATH, PREFIX),
+                html.Div(str(exc), className="report-msg", role="alert"),
+                tables.controls(kind, str(args.get("date") or "")[:40], lang),
+            ],
+            className="report-page",
+            lang=lang,
+        )
     report = reports.build_report(store, kind, day, scope=current_scope(), as_of=now)
     return html.Div(
         [

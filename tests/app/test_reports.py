@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from app.config import Settings
 from app.server import create_app
 from incidents import kpi
 from store import IncidentQuery, Scope, open_store
-from tests.app._officer_fixtures import build_store, login
+from tests.app._officer_fixtures import build_store, login, render
 
 AS_OF = pd.Timestamp("2026-11-28T12:00", tz="Asia/Shanghai")
 
@@ -124,3 +125,20 @@ def test_period_export_links_give_the_period_s_incidents(town_gpkg: Path, tmp_pa
     )  # fmt: skip
     assert len(features) == len(frame) > 0
     assert client.get(links["report-export-xlsx"]).status_code == 200
+
+
+@pytest.mark.parametrize("date_", ["abc", "2026-13-45"])
+def test_a_bad_date_shows_the_page_with_the_error(
+    town_gpkg: Path, tmp_path: Path, date_: str
+) -> None:
+    """A date that is none: the error above the usual header and form (language switch,
+    sign-out, kind and date to correct), not a page of the error alone."""
+    store = build_store(town_gpkg, tmp_path)
+    client = create_app(Settings(db=store.url).validate()).server.test_client()
+    login(client, "ana")
+    answer = render(client, "/reports", f"?kind=monthly&date={date_}")
+    page = json.dumps(json.loads(answer), ensure_ascii=False)  # "/" as is, not \u002f
+    assert '"role": "alert"' in page and "YYYY-MM-DD" in page
+    for part in ("report-lang", "/logout", "report-kind", "report-date", "report-print"):
+        assert part in page, part
+    assert page.index('"alert"') < page.index("report-kind")
