@@ -153,9 +153,16 @@ CARDS_SHOWN = 20
 FIND_ID = "cb-find"
 
 
+#: Seconds of no typing after which the find field searches (``dcc.Input``'s ``debounce``;
+#: ``True`` would wait for Enter or leaving the field, a pause never searched).
+FIND_PAUSE = 0.6
+
+
 def find_box(lang: Lang) -> dcc.Input:
-    """The field that narrows the list to the callbacks whose id or address holds its text."""
-    return find_field(FIND_ID, t("cb.find", lang), "cb-input cb-find")
+    """The field that narrows the list to the callbacks whose id or address holds its text
+    (searched when the typing pauses; Enter within the pause)."""
+    field = find_field(FIND_ID, t("cb.find", lang), "cb-input cb-find")
+    return dcc.Input(**{**field.to_plotly_json()["props"], "debounce": FIND_PAUSE})
 
 
 def matches(record: IncidentRecord, text: str) -> bool:

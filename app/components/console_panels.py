@@ -10,6 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 from app.components import incident_panels as ip
+from app.components.callback_cards import FIND_PAUSE
 from app.components.console_directory import Directory
 from app.components.incident_detail import iso, local
 from app.console_actions import QueueRow
@@ -99,8 +100,10 @@ def supervision(
 
 
 def find_box(lang: str) -> dcc.Input:
-    """The field that finds an incident by id or address (searched on Enter or a pause)."""
-    return ip.find_field(FIND_ID, t("con.find", lang), "console-find")
+    """The field that finds an incident by id or address (searched when the typing pauses for
+    :data:`app.components.callback_cards.FIND_PAUSE` seconds; Enter within the pause)."""
+    field = ip.find_field(FIND_ID, t("con.find", lang), "console-find")
+    return dcc.Input(**{**field.to_plotly_json()["props"], "debounce": FIND_PAUSE})
 
 
 def found(

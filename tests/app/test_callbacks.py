@@ -219,3 +219,14 @@ def test_a_refused_submit_keeps_what_was_entered(store: IncidentStore) -> None:
     assert values[json.dumps({"id": "E-A2", "type": "cb-sat"}, sort_keys=True)] == "不满意"
     check = {"i": 0, "id": "E-A2", "type": "cb-check"}
     assert values[json.dumps(check, sort_keys=True)] == "broken"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_find_fields_search_on_a_pause(lang: str) -> None:
+    """The find fields of /callbacks and /console search when typing pauses (~0.6 s), not
+    only on Enter or leaving the field (``debounce=True``)."""
+    from app.components import console_panels
+
+    for field in (cards.find_box(lang), console_panels.find_box(lang)):  # type: ignore[arg-type]
+        assert field.debounce == cards.FIND_PAUSE, field.id
+        assert isinstance(field.debounce, float) and 0.3 <= field.debounce <= 1.0
