@@ -63,6 +63,16 @@ PREFIX_ROUTES = {incident_page.PREFIX: ("incident", "incident_id")}
 PAGES_KEY = "ember_pages"
 
 
+def request_limit(settings: Settings) -> int:
+    """The largest request body read (Flask's ``MAX_CONTENT_LENGTH``; larger: 413 unread).
+
+    A photo comes base64-encoded in a callback's JSON (4/3 of its size); the limit lets one
+    of up to twice ``photo_max_bytes`` through, so the page says it is too large
+    (:func:`app.officer_photos.add_photo`) rather than the upload failing unexplained.
+    """
+    return 2 * settings.photo_max_bytes * 4 // 3 + 1024 * 1024
+
+
 def create_app(settings: Settings) -> Dash:
     """Build the Dash app for the town in ``settings.db``.
 
@@ -94,6 +104,7 @@ def create_app(settings: Settings) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
+    app.server.config["MAX_CONTENT_LENGTH"] = request_limit(settings)
     register_page_scripts(app)  # core-js only for old browsers; no unused bundle (app._index)
     csrf = init_auth(app.server, store, settings)  # /login, /logout, sessions, CSRF (app.auth)
     init_health(app.server, settings.db)  # /healthz and the JSON access log (app.health)

@@ -98,11 +98,14 @@ def _resolve_form(task: Task, lang: Lang) -> html.Details:
 
 
 def _photo(task: Task, lang: Lang, max_bytes: int) -> dcc.Upload:
+    # No ``max_size``: the browser would drop a larger photo silently (no message, no request);
+    # the server refuses it with a message (app.officer_photos.add_photo, ``max_bytes``) and
+    # Flask's MAX_CONTENT_LENGTH (app.server.request_limit) bounds what it reads at all.
+    del max_bytes
     return dcc.Upload(
         html.Div(t("me.photo", lang), className="officer-btn officer-btn-photo"),
         id={"type": "officer-photo", "id": task.id},
         accept="image/jpeg,image/png,image/webp",
-        max_size=max_bytes,
         multiple=False,
         className="officer-upload",
     )

@@ -240,3 +240,62 @@ def test_a_refused_resolve_keeps_the_open_form(client: FlaskClient, store: Incid
     assert store.events("E-A1", ALL)[-1].action == "arrive"
     done = _resolve(client, "E-A1", 3, {**typed, "c-due": "2099-01-31"})
     assert "officer-tasks" in done and store.events("E-A1", ALL)[-1].action == "resolve"
+
+
+def test_a_photo_too_large_is_refused_with_a_message(store: IncidentStore, tmp_path: Path) -> None:
+    """The browser sends a photo of any size (``dcc.Upload`` without ``max_size`` dropped a
+    larger one silently); the server says it is too large, and reads no body beyond its limit."""
+    import base64
+
+    from app.server import request_limit
+
+    settings = Settings(db=store.url, photo_dir=str(tmp_path / "p"), photo_max_bytes=2048)
+    app = create_app(settings.validate())
+    tasks = actions.my_tasks(store, wang())  # type: ignore[arg-type]
+    uploads = [
+        n
+        for n in cards.task_lists(tasks, "zh", 2048)[0]._traverse()
+        if type(n).__name__ == "Upload"
+    ]
+    assert uploads and all(getattr(u, "max_size", -1) == -1 for u in uploads)
+    client = app.server.test_client()
+    login(client, "wang")
+    client.get("/me")
+    token = client.get_cookie("_csrf_token")
+    assert token is not None
+
+    def upload(content: bytes) -> Any:
+        data = "data:image/jpeg;base64," + base64.b64encode(content).decode()
+        target = {"id": "E-A1", "type": "officer-photo"}
+        body = {
+            "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
+            "outputs": [
+                {"id": "officer-msg", "property": "children"},
+                {"id": "officer-tasks", "property": "children"},
+                {"id": "officer-points", "property": "data"},
+            ],
+            "inputs": [
+                {"id": "officer-arrival", "property": "data", "value": None},
+                [],
+                [{"id": target, "property": "contents", "value": data}],
+            ],
+            "state": [
+                [],
+                [],
+                [],
+                [],
+                [],
+                {"id": "officer-lang", "property": "data", "value": "en"},
+            ],
+            "changedPropIds": [json.dumps(target, separators=(",", ":")) + ".contents"],
+        }
+        headers = {"X-CSRFToken": token.value}
+        return client.post("/_dash-update-component", json=body, headers=headers)
+
+    got = upload(jpeg(3000))
+    assert got.status_code == 200
+    said = json.dumps(got.get_json(), ensure_ascii=False)
+    assert "照片超过 2 KB / the photo is larger than 2 KB" in said
+    assert app.server.config["MAX_CONTENT_LENGTH"] == request_limit(settings) > 2 * 2048
+    assert upload(jpeg(request_limit(settings))).status_code == 413
+    assert store.events("E-A1", ALL)[-1].action == "dispatch"
