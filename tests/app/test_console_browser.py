@@ -62,7 +62,8 @@ def test_console_place_dispatch_and_incident_page(browser: Any, fresh_world: Das
         page.locator('#console-map path[stroke="#2f9bff"]').wait_for(timeout=10_000)
         page.click("#console-place")
         _message(page, "已人工定位")
-        page.locator("#console-detail", has_text="manual").wait_for(timeout=15_000)
+        # the level in words (人工定位 · 可信度 100%), no longer the raw code "manual"
+        page.locator("#console-detail", has_text="人工定位 · 可信度").wait_for(timeout=15_000)
         row = page.locator(".console-queue-row", has_text=LOW)
         row.filter(has_not_text="需人工定位").wait_for(timeout=15_000)  # the queue is refreshed
         page.screenshot(path=str(ARTIFACTS / "console_placed.png"))
