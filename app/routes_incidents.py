@@ -20,6 +20,7 @@ from typing import Any
 from dash import Dash
 from flask import Response, jsonify, request
 
+from app._json_error import json_error
 from app.auth import Forbidden, current_account, current_scope, require_login
 from app.components.console_directory import directory_of, store_of
 from app.components.incident_detail import STATUS_ONLY_ROLES, detail, iso
@@ -32,15 +33,8 @@ MAX_LIST = 500
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _error(status: int, zh: str, en: str) -> Response:
-    response = jsonify(error={"zh": zh, "en": en}, message=f"{zh} / {en}")
-    response.status_code = status
-    response.headers.update(_NO_STORE)
-    return response
-
-
 def _not_found(incident_id: str) -> Response:
-    return _error(
+    return json_error(
         404,
         f"事项不存在或不在您的权限范围内：{incident_id}",
         f"no incident {incident_id!r} within your scope",
@@ -74,11 +68,11 @@ def register(app: Dash, url: str) -> None:
     def api_incident(incident_id: str) -> Response:
         account = current_account()
         if account is None:
-            return _error(401, "请先登录", "please sign in")
+            return json_error(401, "请先登录", "please sign in")
         try:
             scope = current_scope(unmask=_truthy(request.args.get("unmask")))
         except Forbidden as exc:
-            return _error(403, "您的角色无权查看个人信息", str(exc))
+            return json_error(403, "您的角色无权查看个人信息", str(exc))
         try:
             body = detail(store_of(url), scope, directory_of(url), incident_id, account.role)
         except IncidentNotFound:
@@ -90,14 +84,14 @@ def register(app: Dash, url: str) -> None:
     def api_incidents() -> Response:
         account = current_account()
         if account is None:
-            return _error(401, "请先登录", "please sign in")
+            return json_error(401, "请先登录", "please sign in")
         args = request.args
         try:
             limit = int(args.get("limit", "100"))
         except ValueError:
             limit = -1
         if limit < 0:
-            return _error(400, "limit 须为非负整数", "limit must be a whole number, 0 or more")
+            return json_error(400, "limit 须为非负整数", "limit must be a whole number, 0 or more")
         limit = min(MAX_LIST, limit)
         query = IncidentQuery(
             states=tuple(args.getlist("state")),

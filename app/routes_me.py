@@ -16,19 +16,13 @@ from dash import Dash
 from flask import Response, jsonify
 
 from app import officer_actions as actions
+from app._json_error import json_error
 from app.auth import current_account, current_scope
 from app.pages.officer import ROLES
 from store import IncidentStore
 
 PATH = "/api/me/tasks"
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error(status: int, zh: str, en: str) -> Response:
-    response = jsonify(error={"zh": zh, "en": en}, message=f"{zh} / {en}")
-    response.status_code = status
-    response.headers.update(_NO_STORE)
-    return response
 
 
 def _task(task: actions.Task) -> dict[str, Any]:
@@ -57,9 +51,9 @@ def register(app: Dash, store: IncidentStore) -> None:
     def my_tasks() -> Response:
         account = current_account()
         if account is None:
-            return _error(401, "请先登录", "please sign in")
+            return json_error(401, "请先登录", "please sign in")
         if account.disabled or account.role not in ROLES:
-            return _error(403, "此角色没有任务清单", f"no task lists for role {account.role!r}")
+            return json_error(403, "此角色没有任务清单", f"no task lists for role {account.role!r}")
         doc = tasks_doc(actions.my_tasks(store, current_scope()))
         doc["user"] = account.username
         response = jsonify(doc)

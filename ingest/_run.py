@@ -48,6 +48,7 @@ from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
+from store._quarantine import clean
 from store.base import DuplicateIncident, IncidentStore, StoreError
 
 #: Attempts at a batch whose write another writer beat.
@@ -113,7 +114,7 @@ class _Run:
             # Undecodable bytes (surrogates) shown as U+FFFD: their row is quarantined
             # (bad_encoding), but the column still goes through pandas' string dtype.
             for j in self._undecoded.get(i, ()):
-                cells[j] = cells[j].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                cells[j] = clean(cells[j])
             col = pd.Series(cells, dtype=object)
         self._cache[canonical] = col
         return col

@@ -50,10 +50,10 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
     first = row.problems[0]
     zh = "；".join(p["zh"] for p in row.problems)
     en = "; ".join(p["en"] for p in row.problems)
-    raw = {str(k): (None if v is None else _clean(str(v))) for k, v in row.raw.items()}
+    raw = {str(k): (None if v is None else clean(str(v))) for k, v in row.raw.items()}
     return (
         row.source,
-        None if row.source_id is None else _clean(row.source_id),
+        None if row.source_id is None else clean(row.source_id),
         row.file,
         row.line,
         first.get("column"),
@@ -66,7 +66,7 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
     )
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """Undecodable bytes (kept as surrogates by the reader) shown as U+FFFD, storable anywhere."""
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from app._json_error import json_error
 from app.api import export, ogc, open311, openapi
 from app.api._common import STATE_KEY, ApiState
 from store import IncidentStore
@@ -58,8 +59,7 @@ def _api_errors(server: Flask) -> None:
             elif request.path.startswith("/ogc"):
                 response = ogc.error(405, "MethodNotAllowed", f"{zh} / {en}")
             else:
-                response = jsonify(error={"zh": zh, "en": en}, message=f"{zh} / {en}")
-                response.status_code = 405
+                response = json_error(405, zh, en)
             response.headers["Allow"] = ", ".join(exc.valid_methods or ())
             return response
         return previous(exc) if previous is not None else exc
@@ -78,10 +78,7 @@ def _api_not_found(server: Flask) -> None:
         if request.path.startswith("/ogc"):
             return ogc.unknown(request.path)
         if request.path == "/api" or request.path.startswith("/api/"):
-            zh, en = "没有此接口", f"no such resource: {request.path!r}"
-            response = jsonify(error={"zh": zh, "en": en}, message=f"{zh} / {en}")
-            response.status_code = 404
-            return response
+            return json_error(404, "没有此接口", f"no such resource: {request.path!r}")
         return previous(exc) if previous is not None else exc
 
     server.register_error_handler(NotFound, not_found)

@@ -31,13 +31,14 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import Forbidden, Unauthorized
 from wtforms import ValidationError
 
+from app._json_error import json_error
 from app.auth.roles import user_scope
 from app.config import Settings
 from store import IncidentStore, Scope, User, UserNotFound
@@ -240,11 +241,7 @@ def _unauthorized() -> Response:
     """A redirect to ``/login`` for a page, 401 for anything else (Dash callbacks, APIs; the
     JSON API's in its JSON error format)."""
     if request.path == "/api" or request.path.startswith("/api/"):
-        response = jsonify(
-            error={"zh": "请先登录", "en": "please sign in"}, message="请先登录 / please sign in"
-        )
-        response.status_code = 401
-        return response
+        return json_error(401, "请先登录", "please sign in")
     if request.method == "GET" and request.accept_mimetypes.accept_html:
         target = request.full_path.rstrip("?") if request.query_string else request.path
         if g.get("ember_expired"):
