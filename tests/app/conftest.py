@@ -17,6 +17,7 @@ from app.config import Settings
 from app.server import create_app, serve_in_thread
 from layers.io import write_layers
 from tests._signin import with_account
+from tests.store.conftest import pg_server, pg_url  # noqa: F401  (one PostGIS server per run)
 
 TOWN_CODE = "330784199"
 #: (code, name, west, east) of the two villages; each is split into a south and a north cell.

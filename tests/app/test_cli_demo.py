@@ -144,30 +144,8 @@ def test_demo_accounts_again_on_a_kept_store_get_new_passwords(tmp_path):
     assert "s3cret" not in path.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def pg_town_db():
-    """An empty PostGIS database on a throwaway server."""
-    import psycopg
-
-    from store.pgtemp import TempPostgres, find_postgis
-    from tests.conftest import unavailable
-
-    bin_dir, why = find_postgis()
-    if bin_dir is None:
-        unavailable(f"the PostGIS demo test needs a local PostgreSQL with PostGIS: {why}")
-    server = TempPostgres(bin_dir).start()
-    try:
-        with psycopg.connect(server.url(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE demo")
-        with psycopg.connect(server.url("demo"), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
-        yield server.url("demo")
-    finally:
-        server.stop()
-
-
 @pytest.mark.postgis
-def test_demo_refuses_a_postgis_store_that_holds_incidents(pg_town_db, tmp_path, capsys):
+def test_demo_refuses_a_postgis_store_that_holds_incidents(pg_url, tmp_path, capsys):
     """A second demo build into PostGIS (which is not deleted first, as a GeoPackage is) would
     replace the layers and then fail on the incidents, leaving the store half-written: it is
     refused before anything is written."""
@@ -175,7 +153,7 @@ def test_demo_refuses_a_postgis_store_that_holds_incidents(pg_town_db, tmp_path,
     from store.base import IncidentQuery, Scope
 
     def state() -> tuple:
-        store = open_store(pg_town_db)
+        store = open_store(pg_url)
         try:
             grids = store.read_layer("grid_cells").sort_values("code")
             count = store.count_incidents(IncidentQuery(), Scope.everything("test"))
@@ -184,7 +162,7 @@ def test_demo_refuses_a_postgis_store_that_holds_incidents(pg_town_db, tmp_path,
             store.close()
         return list(grids["code"]), grids.geometry.to_wkb().tolist(), count, audit
 
-    argv = ["demo", "--out", pg_town_db, "--incidents", "200"]
+    argv = ["demo", "--out", pg_url, "--incidents", "200"]
     assert main([*argv, "--seed", "7"]) == 0
     capsys.readouterr()
     before = state()

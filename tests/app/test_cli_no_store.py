@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from tests.app._terminal import Terminal
 
 
 @pytest.fixture(autouse=True)
@@ -100,11 +101,6 @@ def test_demo_still_makes_a_new_store(tmp_path: Path, capsys: pytest.CaptureFixt
     assert '"wall"' in capsys.readouterr().out
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.mark.parametrize(
     ("first", "second"),
     [
@@ -122,7 +118,7 @@ def test_adding_the_first_account_makes_a_store_and_says_so(
 ) -> None:
     passwords = iter(["a-long-enough-password-42"] * 4)
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(passwords))
-    monkeypatch.setattr("sys.stdin", _Terminal())  # asked on a terminal (never echoed)
+    monkeypatch.setattr("sys.stdin", Terminal())  # asked on a terminal (never echoed)
     new = tmp_path / "var" / "ember.gpkg"
     assert main(["--db", str(new), *first]) == 0
     assert f"新建存储 / creating a new store: {new}" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import pytest
 from app.auth.passwords import verify_password
 from app.cli import main
 from store import open_store
+from tests.app._terminal import Terminal
 
 SECRET = "s3cret-pass-phrase"
 
@@ -24,11 +25,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "var" / "ember.gpkg"
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:  # getpass reads without echo only from a terminal
-        return True
-
-
 def run(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -36,7 +32,7 @@ def run(
     stdin: str = "",
     tty: bool = False,
 ) -> tuple[int, Any, str]:
-    monkeypatch.setattr("sys.stdin", (_Terminal if tty else io.StringIO)(stdin))
+    monkeypatch.setattr("sys.stdin", (Terminal if tty else io.StringIO)(stdin))
     code = main(list(argv))
     captured = capsys.readouterr()
     assert SECRET not in captured.out and SECRET not in captured.err  # never echoed

@@ -195,6 +195,25 @@ def test_a_forged_callback_cannot_reach_another_grid(
     assert store.events("E-A1", ALL)[-1].actor == "wang"
 
 
+def _action_call(
+    pressed: list[Any], photos: list[Any], state: list[Any], lang: str, changed: Any, prop: str
+) -> dict[str, Any]:
+    """The body dash-renderer posts for the page's action callback: the buttons ``pressed``
+    and ``photos`` uploaded (pattern-matched inputs), the resolve forms' ``state``, the page
+    language, and which input changed."""
+    return {
+        "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
+        "outputs": [
+            {"id": "officer-msg", "property": "children"},
+            {"id": "officer-tasks", "property": "children"},
+            {"id": "officer-points", "property": "data"},
+        ],
+        "inputs": [{"id": "officer-arrival", "property": "data", "value": None}, pressed, photos],
+        "state": [*state, {"id": "officer-lang", "property": "data", "value": lang}],
+        "changedPropIds": [json.dumps(changed, separators=(",", ":")) + "." + prop],
+    }
+
+
 def _resolve(client: FlaskClient, incident_id: str, version: int, typed: dict[str, Any]) -> Any:
     """POST the page's action callback as dash-renderer would: 处置完毕 pressed on
     ``incident_id``'s card with the ``typed`` fields (result, who, what, amount, due)."""
@@ -205,21 +224,8 @@ def _resolve(client: FlaskClient, incident_id: str, version: int, typed: dict[st
           "value": typed.get(f)}]
         for f in fields
     ]  # fmt: skip
-    body = {
-        "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
-        "outputs": [
-            {"id": "officer-msg", "property": "children"},
-            {"id": "officer-tasks", "property": "children"},
-            {"id": "officer-points", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "officer-arrival", "property": "data", "value": None},
-            [{"id": button, "property": "n_clicks", "value": 1}],
-            [],
-        ],
-        "state": [*state, {"id": "officer-lang", "property": "data", "value": "zh"}],
-        "changedPropIds": [json.dumps(button, separators=(",", ":")) + ".n_clicks"],
-    }
+    pressed = [{"id": button, "property": "n_clicks", "value": 1}]
+    body = _action_call(pressed, [], state, "zh", button, "n_clicks")
     client.get("/me")
     token = client.get_cookie("_csrf_token")
     assert token is not None
@@ -267,28 +273,8 @@ def test_a_photo_too_large_is_refused_with_a_message(store: IncidentStore, tmp_p
     def upload(content: bytes) -> Any:
         data = "data:image/jpeg;base64," + base64.b64encode(content).decode()
         target = {"id": "E-A1", "type": "officer-photo"}
-        body = {
-            "output": "..officer-msg.children...officer-tasks.children...officer-points.data..",
-            "outputs": [
-                {"id": "officer-msg", "property": "children"},
-                {"id": "officer-tasks", "property": "children"},
-                {"id": "officer-points", "property": "data"},
-            ],
-            "inputs": [
-                {"id": "officer-arrival", "property": "data", "value": None},
-                [],
-                [{"id": target, "property": "contents", "value": data}],
-            ],
-            "state": [
-                [],
-                [],
-                [],
-                [],
-                [],
-                {"id": "officer-lang", "property": "data", "value": "en"},
-            ],
-            "changedPropIds": [json.dumps(target, separators=(",", ":")) + ".contents"],
-        }
+        photo = [{"id": target, "property": "contents", "value": data}]
+        body = _action_call([], photo, [[], [], [], [], []], "en", target, "contents")
         headers = {"X-CSRFToken": token.value}
         return client.post("/_dash-update-component", json=body, headers=headers)
 
