@@ -83,6 +83,37 @@ def _coords(frame: pd.DataFrame, radius_m: float) -> tuple[np.ndarray, np.ndarra
     raise RepeatInputError("缺少坐标列 / the frame needs x, y (metres) or lon, lat (WGS84)")
 
 
+def _phone_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, a code shared by the rows with the same normalised phone; -1 without one
+    (from ``phone_key`` when the frame has it: phones normalised already)."""
+    if "phone_key" in frame:
+        keys = frame["phone_key"].to_numpy(object)
+        return pd.factorize(np.where(keys == "", None, keys), use_na_sentinel=True)[0]
+    raw, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
+    norm = np.array([normalise_phone(str(v)) or None for v in distinct], dtype=object)
+    same = np.append(pd.factorize(norm, use_na_sentinel=True)[0], -1)  # [-1]: no phone
+    return same[raw].astype(np.int64)
+
+
+def _cell_keys(
+    x: np.ndarray, y: np.ndarray, group: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, int]:
+    """One key per (group, ``radius_m`` grid cell) of finite points, and ``h``: the key of a
+    neighbouring cell is the key plus ``dx * h + dy`` (dx, dy in -1, 0, 1)."""
+    cx = np.floor(x / radius_m).astype(np.int64)
+    cy = np.floor(y / radius_m).astype(np.int64)
+    cx, cy = cx - cx.min() + 1, cy - cy.min() + 1  # neighbours stay >= 0
+    w, h = int(cx.max()) + 2, int(cy.max()) + 2
+    return (group.astype(np.int64) * w + cx) * h + cy, h
+
+
+def _around(keys: np.ndarray, h: int) -> np.ndarray:
+    """The keys of the cells around (and at) ``keys``, each once."""
+    return np.unique(
+        np.concatenate([keys + (dx * h + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)])
+    )
+
+
 Valid = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -166,8 +197,10 @@ def link_repeats(
     ----------
     frame : DataFrame
         Columns ``id``, ``received_at``, ``category``, coordinates (``x``/``y`` in metres or
-        ``lon``/``lat``), and optionally ``caller_phone``, ``closed_at``, ``returned_at`` or
-        ``state`` (``returned`` rows without a ``returned_at`` never link).
+        ``lon``/``lat``), and optionally ``caller_phone`` (or ``phone_key``: the phone
+        normalised already, as :func:`~incidents.masking.normalise_phone` gives it),
+        ``closed_at``, ``returned_at`` or ``state`` (``returned`` rows without a
+        ``returned_at`` never link).
     policy : RepeatPolicy
         Radius, days and which keys count.
     only : boolean mask, optional
@@ -214,11 +247,8 @@ def link_repeats(
         return ok & (dist <= policy.radius_m), dist
 
     groups: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    if policy.same_phone and "caller_phone" in frame:
-        raw, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
-        norm = np.array([normalise_phone(str(v)) or None for v in distinct], dtype=object)
-        same = np.append(pd.factorize(norm, use_na_sentinel=True)[0], -1)  # [-1]: no phone
-        code = same[raw].astype(np.int64)
+    if policy.same_phone and ("caller_phone" in frame or "phone_key" in frame):
+        code = _phone_codes(frame)
         member = located & (code >= 0)
         asks = np.flatnonzero(member & wanted)
         asks = asks[np.lexsort((rank[asks], code[asks]))]  # see _scan: askers in key order
@@ -228,11 +258,7 @@ def link_repeats(
         member = located & (cat >= 0)
         rows = np.flatnonzero(member)
         if rows.size:
-            cx = np.floor(x[rows] / policy.radius_m).astype(np.int64)
-            cy = np.floor(y[rows] / policy.radius_m).astype(np.int64)
-            cx, cy = cx - cx.min() + 1, cy - cy.min() + 1  # neighbours stay >= 0
-            w, h = int(cx.max()) + 2, int(cy.max()) + 2
-            key = (cat[rows].astype(np.int64) * w + cx) * h + cy
+            key, h = _cell_keys(x[rows], y[rows], cat[rows], policy.radius_m)
             asks = np.flatnonzero(np.isin(rows, left))
             asks = asks[np.lexsort((rank[rows[asks]], key[asks]))]  # in key order, see _scan
             for dx in (-1, 0, 1):
@@ -251,6 +277,74 @@ def link_repeats(
     values = np.full(n, None, dtype=object)
     values[rn[first]] = ids[rc[first]]
     return pd.Series(values, index=frame.index, dtype=object)
+
+
+def reach(
+    candidates: pd.DataFrame, new: pd.DataFrame, policy: RepeatPolicy | None = None
+) -> np.ndarray:
+    """Which rows of ``candidates`` some row of ``new`` may repeat, by place and keys alone.
+
+    A candidate is kept when it lies in a ``radius_m`` grid cell next to a new row's and shares
+    its normalised phone or its category (times, states and exact distances are left to
+    :func:`link_repeats`). Never a pair missed: linking ``new`` against the kept candidates
+    (in their order) gives the links it gets against all of them.
+
+    Parameters
+    ----------
+    candidates, new : DataFrame
+        As :func:`link_repeats` takes them (``x``/``y`` in both, else ``lon``/``lat``).
+    policy : RepeatPolicy
+        Radius and which keys count.
+
+    Returns
+    -------
+    ndarray of bool, one per row of ``candidates``.
+    """
+    policy = policy or RepeatPolicy()
+    m = len(candidates)
+    out = np.zeros(m, dtype=bool)
+    if m == 0 or len(new) == 0:
+        return out
+    metric = all("x" in f and "y" in f for f in (candidates, new))
+    cols = ["x", "y"] if metric else ["lon", "lat"]
+    if any(c not in f for f in (candidates, new) for c in cols):
+        raise RepeatInputError("缺少坐标列 / the frame needs x, y (metres) or lon, lat (WGS84)")
+    both = pd.concat([candidates[cols], new[cols]], ignore_index=True)
+    x, y, _ = _coords(both, policy.radius_m)
+    rows = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    mine = rows >= m
+    if not mine.any() or mine.all():
+        return out
+    # first by place alone (numbers only), then the keys of the few near a new row
+    key, h = _cell_keys(x[rows], y[rows], np.zeros(rows.size, np.int64), policy.radius_m)
+    near = rows[~mine][np.isin(key[~mine], _around(key[mine], h))]
+    if near.size == 0:
+        return out
+    asking = rows[mine] - m
+    near_new = np.r_[np.zeros(near.size, bool), np.ones(asking.size, bool)]
+    keep = np.zeros(near.size, dtype=bool)
+    by = next((c for c in ("phone_key", "caller_phone") if c in candidates and c in new), None)
+    if policy.same_phone and by is not None:
+        phones = pd.concat(
+            [candidates[by].iloc[near], new[by].iloc[asking]], ignore_index=True
+        ).to_frame(by)
+        code = _phone_codes(phones)
+        asked = code[near_new]
+        keep |= np.isin(code[~near_new], asked[asked >= 0]) & (code[~near_new] >= 0)
+    if policy.same_category:
+        cats = pd.concat(
+            [candidates["category"].iloc[near], new["category"].iloc[asking]], ignore_index=True
+        )
+        cat = pd.factorize(cats.astype(object).to_numpy(), use_na_sentinel=True)[0]
+        known = np.flatnonzero(cat >= 0)
+        is_new = near_new[known]
+        if is_new.any() and not is_new.all():
+            at = np.r_[near, asking + m][known]
+            ck, ch = _cell_keys(x[at], y[at], cat[known], policy.radius_m)
+            hit = np.isin(ck[~is_new], _around(ck[is_new], ch))
+            keep[known[~is_new][hit]] = True
+    out[near[keep]] = True
+    return out
 
 
 def repeat_of(

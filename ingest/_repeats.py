@@ -10,13 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incidents.masking import mask_series
-from incidents.repeat import RepeatPolicy, link_repeats
+from incidents.masking import mask_series, normalise_phone
+from incidents.repeat import RepeatPolicy, link_repeats, reach
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
 
 #: Who reads the amended incidents again (masked: phones are compared masked).
 _INGEST = Scope.everything("ingest")
+
+#: Candidates a batch is first linked against (the most recent; at least the batch's size).
+RECENT = 5_000
 
 #: ``until`` of the one read of a run's candidates: every incident stored before the run.
 _EVER = datetime(9000, 1, 1, tzinfo=UTC)
@@ -40,29 +43,31 @@ class RunCandidates:
         self._since: datetime | None = None  # closed on or after this: in _before
         self._mine: list[pd.DataFrame] = []  # the run's own, batch by batch
 
-    def get(self, since: datetime, until: datetime, also: pd.DataFrame | None) -> pd.DataFrame:
+    def parts(
+        self, since: datetime, until: datetime, also: pd.DataFrame | None
+    ) -> list[pd.DataFrame]:
         """Candidates received before ``until``, open or closed on or after ``since``
-        (``also``: those of the batch being written), by received time then id."""
+        (``also``: those of the batch being written), in parts each by received time then id."""
         if self._before is None or (self._since is not None and since < self._since):
-            before = self.store.repeat_candidates(since, _EVER)
+            before = _keyed(self.store.repeat_candidates(since, _EVER))
             if self._mine:  # the run's own are in memory
                 before = before[~before["id"].isin(pd.concat(self._mine)["id"])]
             self._before, self._since = before, since
-        end = pd.Timestamp(until).tz_convert("UTC")
+        end = np.datetime64(pd.Timestamp(until).tz_convert("UTC").tz_localize(None), "ns")
         parts = [f for f in (self._before, *self._mine, also) if f is not None and len(f)]
-        parts = [f[f["received_at"] < end] for f in parts]
-        if not parts:
-            return self._before.iloc[:0]
-        # in the store's order (received_at, id): it breaks ties between equal times
-        both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        return both.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
+        return [f.iloc[: np.searchsorted(_times(f), end)] for f in parts]
+
+    def get(self, since: datetime, until: datetime, also: pd.DataFrame | None) -> pd.DataFrame:
+        """:meth:`parts` as one frame, by received time then id."""
+        parts = self.parts(since, until, also)
+        return _ordered(parts) if parts else self._before.iloc[:0]  # type: ignore[union-attr]
 
     def stored(self, candidates: pd.DataFrame | None, amended: Sequence[str] = ()) -> None:
         """A batch's new incidents (as :func:`find_repeats` gave them) are in the store now,
         and the incidents ``amended`` by it (their place or category may have changed: they
         are read again from the store)."""
         if candidates is not None and len(candidates):
-            self._mine.append(candidates)
+            self._mine.append(_ordered([_keyed(candidates)]))
         if amended:
             ids = sorted(set(amended))
             if self._before is not None:
@@ -80,7 +85,29 @@ def _candidates_of(store: IncidentStore, ids: list[str]) -> pd.DataFrame:
         found.geometry.y, found["caller_phone"], found["closed_at"], found["state"],
         strict=True,
     )  # fmt: skip
-    return candidates_frame(list(rows))
+    return _ordered([_keyed(candidates_frame(list(rows)))])
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Candidates with their ``phone_key`` (the masked phone normalised, as repeat linking
+    compares it): worked out once per candidate, not once per batch that reads it."""
+    if "phone_key" in frame:
+        return frame
+    codes, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
+    keys = np.array([normalise_phone(str(v)) for v in distinct] + [""], dtype=object)
+    return frame.assign(phone_key=keys[codes])
+
+
+def _times(frame: pd.DataFrame) -> np.ndarray:
+    """A candidates frame's receive times as UTC datetime64[ns]."""
+    return frame["received_at"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+
+
+def _ordered(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Parts of candidates as one frame in the store's order: received time, then id (ties
+    between equal times are broken by it)."""
+    both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return both.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
 
 
 def find_repeats(
@@ -94,6 +121,7 @@ def find_repeats(
     phones: pd.Series,
     loc: dict[str, Any],
     also: pd.DataFrame | None = None,
+    recent: int = RECENT,
 ) -> tuple[dict[int, str], pd.DataFrame | None]:
     """Row -> id of the incident it repeats, for the new rows (against the store's open and
     recently closed incidents, and each other).
@@ -112,6 +140,8 @@ def find_repeats(
     loc : the location step's output for the batch (``lon``, ``lat``)
     also : candidates not in the store yet (those this function returned for the batch being
         written: new, so open), taken as the store would give them
+    recent : how many of the most recent candidates the batch is linked against first (at
+        least the batch's own size; see :func:`_staged`)
 
     Returns
     -------
@@ -134,7 +164,6 @@ def find_repeats(
     # closed on or after `since` (a day to spare), or still open: a candidate of some new row
     since = (t.min() - timedelta(days=policy.days + 1)).to_pydatetime()
     until = (t.max() + timedelta(seconds=1)).to_pydatetime()
-    existing = source.get(since, until, also)
     new = pd.DataFrame(
         {
             "id": new_ids,
@@ -148,10 +177,59 @@ def find_repeats(
         }
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
-    both = pd.concat([existing, new], ignore_index=True) if len(existing) else new
-    mask = np.r_[np.zeros(len(existing), bool), np.ones(len(new), bool)]
-    linked = link_repeats(both, policy, only=mask).to_numpy(object)[len(existing) :]
+    new = _keyed(new)
+    parts = source.parts(since, until, also)
+    linked = _staged(parts, new, policy, max(recent, len(new)))
     links = {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
     never = pd.Series(pd.NaT, index=new.index, dtype="datetime64[ns, UTC]")
     stored = new.assign(received_at=new["received_at"].dt.floor("ms"), closed_at=never)
-    return links, stored.assign(state="received")[list(CANDIDATE_COLUMNS)]
+    columns = [*CANDIDATE_COLUMNS, "phone_key"]
+    return links, _ordered([stored.assign(state="received")[columns]])
+
+
+def _staged(
+    parts: list[pd.DataFrame], new: pd.DataFrame, policy: RepeatPolicy, recent: int
+) -> np.ndarray:
+    """Per new row, the id of the incident it repeats or None: as :func:`link_repeats` of all
+    ``parts`` and ``new`` gives it, in two steps that read far fewer rows.
+
+    Hand-written staging: linking against every candidate of a run costs each batch in
+    proportion to the run so far (all of it open), quadratic over a file. First the ``recent``
+    most recent candidates only: a row linked to one received at or after the oldest of those
+    has its winner (every candidate left out is older, and the most recent valid one wins).
+    The rest (not linked, or linked to an older new row) are linked again against the
+    candidates within reach of them (:func:`incidents.repeat.reach`): the same links."""
+    times = [_times(f) for f in parts]
+    total = sum(len(ts) for ts in times)
+    if total <= recent:
+        return _link(parts, new, policy, None)[0]
+    cut = np.partition(np.concatenate(times), total - recent)[total - recent]
+    starts = [int(np.searchsorted(ts, cut)) for ts in times]
+    linked, both = _link(
+        [f.iloc[i:] for f, i in zip(parts, starts, strict=True)], new, policy, None
+    )
+    at = pd.Index(both["id"]).get_indexer(pd.Series(linked, dtype=object).fillna(""))
+    final = (at >= 0) & (_times(both)[at] >= cut)
+    if final.all():
+        return linked
+    ask = new[~final]
+    every = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    near = every[reach(every, ask, policy)]
+    # the new rows within reach of those asking (and these): the rest can win no link of theirs
+    mine = reach(new, ask, policy) | ~final
+    again, _ = _link([near] if len(near) else [], new[mine], policy, ~final[mine])  # ordered
+    linked[~final] = again[~final[mine]]
+    return linked
+
+
+def _link(
+    parts: list[pd.DataFrame], new: pd.DataFrame, policy: RepeatPolicy, only: np.ndarray | None
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """:func:`link_repeats` of the rows ``only`` of ``new`` (all when None) against ``parts``
+    and each other: per new row the id or None, and the frame linked."""
+    existing = _ordered(parts) if parts else None
+    both = pd.concat([existing, new], ignore_index=True) if existing is not None else new
+    k = len(both) - len(new)
+    mask = np.zeros(len(both), dtype=bool)
+    mask[k:] = True if only is None else only
+    return link_repeats(both, policy, only=mask).to_numpy(object, copy=True)[k:], both

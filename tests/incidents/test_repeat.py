@@ -14,6 +14,7 @@ from incidents.repeat import (
     RepeatPolicy,
     haversine_m,
     link_repeats,
+    reach,
     repeat_counts,
     repeat_of,
 )
@@ -226,3 +227,49 @@ def test_a_city_year_in_seconds() -> None:
     elapsed = time.perf_counter() - start
     assert got.notna().sum() > 0
     assert elapsed < 10, f"100k incidents took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    "policy",
+    [
+        RepeatPolicy(),
+        RepeatPolicy(radius_m=500, same_category=False),
+        RepeatPolicy(same_phone=False),
+    ],
+)
+@pytest.mark.parametrize("geographic", [False, True])
+def test_linking_against_the_candidates_in_reach_gives_the_same_links(
+    seed: int, policy: RepeatPolicy, geographic: bool
+) -> None:
+    df = random_frame(np.random.default_rng(seed), 600, 3000, 30)
+    if geographic:
+        df = _lon_lat(df, 120.1, 29.0)
+    old, new = df.iloc[:450].reset_index(drop=True), df.iloc[450:].reset_index(drop=True)
+    kept = reach(old, new, policy)
+    assert 0 < kept.sum() < len(old)  # it leaves some out, and keeps some
+    assert repeat_of(new, old[kept], policy).tolist() == repeat_of(new, old, policy).tolist()
+    # each kept one is near a new row and shares its phone or category
+    for c in old[kept].to_dict("records"):
+        assert any(
+            (policy.same_category and c["category"] == n["category"])
+            or (policy.same_phone and not pd.isna(c["caller_phone"])
+                and c["caller_phone"] == n["caller_phone"])
+            for n in new.to_dict("records")
+        )  # fmt: skip
+
+
+def test_reach_keeps_a_pair_a_cell_apart_and_drops_what_no_key_shares() -> None:
+    old = pd.DataFrame([
+        row("A", 0, 199, category="noise"),  # next cell, same category
+        row("B", 0, 150, category="rental", caller_phone="13812345678"),  # same phone
+        row("C", 0, 100, category="rental"),  # near, shares nothing
+        row("D", 0, 5000, category="noise"),  # same category, far
+        row("E", 0, np.nan, category="noise"),  # no place
+    ])  # fmt: skip
+    new = pd.DataFrame([row("N", 1, 0, category="noise", caller_phone="138 1234 5678")])
+    assert reach(old, new).tolist() == [True, True, False, False, False]
+    assert reach(old, new, RepeatPolicy(same_phone=False)).tolist() == [True, False] + [False] * 3
+    assert reach(old.iloc[:0], new).tolist() == []
+    with pytest.raises(RepeatInputError):
+        reach(old.drop(columns=["x"]), new)

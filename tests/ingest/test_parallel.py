@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import store.base as base
-from ingest import _run, pipeline
+from ingest import _run, _writer, pipeline
 from ingest._write import WritePlan
 from ingest._writer import (
     EARLY_BYTES,
@@ -75,6 +75,7 @@ def writers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
+@pytest.mark.parametrize("through", ["shared memory", "pipe"])
 def test_overlapped_writes_end_as_writes_in_turn(
     store_url: str,
     reference_url: str,
@@ -82,7 +83,10 @@ def test_overlapped_writes_end_as_writes_in_turn(
     ctx: IngestContext,
     writers: list[Any],
     monkeypatch: pytest.MonkeyPatch,
+    through: str,
 ) -> None:
+    if through == "pipe":  # plans larger than the memory shared with the writer
+        monkeypatch.setattr(_writer, "SHARED_BYTES", 1)
     feed, pairs = _feed(tmp_path)
     ref, store = open_store(reference_url), open_store(store_url)
     try:

@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from incidents.model import Event
-from ingest._repeats import RunCandidates
+from incidents.repeat import RepeatPolicy, repeat_of
+from ingest._repeats import RunCandidates, _keyed, _staged
 from store import Scope, open_store
+from tests.incidents.test_repeat import _lon_lat, random_frame
 from tests.store.conftest import T0, make_incident
 
 
@@ -59,3 +63,29 @@ def test_the_store_is_read_once_and_the_runs_own_are_kept(tmp_path: Path) -> Non
     row = again[again["id"] == moved].iloc[0]
     assert (round(row["lon"], 6), round(row["lat"], 6)) == (120.2, 29.1)
     store.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("recent", [1, 40, 150])
+@pytest.mark.parametrize("keyed", [False, True])
+def test_staged_linking_gives_the_links_of_linking_against_every_candidate(
+    seed: int, recent: int, keyed: bool
+) -> None:
+    """A batch is linked against the most recent candidates first and the rest against those
+    within reach (ingest._repeats._staged): the links of one pass over all of them, also for a
+    batch not in time order (rows older than the first pass's candidates)."""
+    rng = np.random.default_rng(seed)
+    df = _lon_lat(random_frame(rng, 700, 2500, 20), 120.1, 29.0)
+    old = df.iloc[:500].reset_index(drop=True)
+    new = df.iloc[500:].drop(columns=["closed_at", "state"]).reset_index(drop=True)  # all new
+    shuffled = rng.permutation(len(new))
+    new = new.iloc[shuffled].reset_index(drop=True)  # a file not in time order
+    new.loc[::7, "received_at"] -= pd.Timedelta(days=15)  # some older than most candidates
+    parts = [old.iloc[i : i + 120].reset_index(drop=True) for i in range(0, len(old), 120)]
+    policy = RepeatPolicy()
+    want = repeat_of(new, old, policy).to_numpy(object)
+    if keyed:  # phones normalised once (as a run keeps its candidates)
+        parts, new = [_keyed(f) for f in parts], _keyed(new)
+    got = _staged(parts, new, policy, recent)
+    assert got.tolist() == want.tolist()
+    assert sum(v is not None for v in want) > 20  # the case is not vacuous
