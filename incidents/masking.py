@@ -67,6 +67,14 @@ def normalise_phone(value: str) -> str:
     return d
 
 
+def phone_key(phone: str) -> str:
+    """The digits of a phone that its masked form keeps (``13812345678`` → ``1385678``): what
+    repeat links compare, ``normalise_phone(mask_phone(phone))``; "" when it keeps none."""
+    if len(phone) == 11 and phone.isascii() and phone.isdigit():  # a mobile as stored
+        return phone[:3] + phone[-4:]
+    return normalise_phone(mask_phone(phone) or "")
+
+
 def mask_phone(phone: str | None) -> str | None:
     """``13812345678`` (any separators, optional +86) → ``138****5678``.
 

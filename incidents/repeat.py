@@ -87,8 +87,9 @@ def _phone_codes(frame: pd.DataFrame) -> np.ndarray:
     """Per row, a code shared by the rows with the same normalised phone; -1 without one
     (from ``phone_key`` when the frame has it: phones normalised already)."""
     if "phone_key" in frame:
-        keys = frame["phone_key"].to_numpy(object)
-        return pd.factorize(np.where(keys == "", None, keys), use_na_sentinel=True)[0]
+        codes, keys = pd.factorize(frame["phone_key"], use_na_sentinel=True)
+        empty = np.flatnonzero(np.asarray(keys == ""))
+        return np.where(codes == empty[0], -1, codes) if empty.size else codes
     raw, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
     norm = np.array([normalise_phone(str(v)) or None for v in distinct], dtype=object)
     same = np.append(pd.factorize(norm, use_na_sentinel=True)[0], -1)  # [-1]: no phone
@@ -254,7 +255,7 @@ def link_repeats(
         asks = asks[np.lexsort((rank[asks], code[asks]))]  # see _scan: askers in key order
         groups.append((np.flatnonzero(member), code[member], asks, code[asks]))
     if policy.same_category:
-        cat = pd.factorize(frame["category"].astype(object).to_numpy(), use_na_sentinel=True)[0]
+        cat = pd.factorize(frame["category"], use_na_sentinel=True)[0]
         member = located & (cat >= 0)
         rows = np.flatnonzero(member)
         if rows.size:
@@ -335,7 +336,7 @@ def reach(
         cats = pd.concat(
             [candidates["category"].iloc[near], new["category"].iloc[asking]], ignore_index=True
         )
-        cat = pd.factorize(cats.astype(object).to_numpy(), use_na_sentinel=True)[0]
+        cat = pd.factorize(cats, use_na_sentinel=True)[0]
         known = np.flatnonzero(cat >= 0)
         is_new = near_new[known]
         if is_new.any() and not is_new.all():

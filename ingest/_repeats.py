@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incidents.masking import mask_series, normalise_phone
+from incidents.masking import normalise_phone, phone_key
 from incidents.repeat import RepeatPolicy, link_repeats, reach
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
@@ -89,13 +89,18 @@ def _candidates_of(store: IncidentStore, ids: list[str]) -> pd.DataFrame:
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Candidates with their ``phone_key`` (the masked phone normalised, as repeat linking
-    compares it): worked out once per candidate, not once per batch that reads it."""
+    """Candidates with the ``phone_key`` repeat linking compares in place of their (masked)
+    ``caller_phone``: worked out once per candidate, not once per batch that reads it."""
     if "phone_key" in frame:
         return frame
     codes, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
     keys = np.array([normalise_phone(str(v)) for v in distinct] + [""], dtype=object)
-    return frame.assign(phone_key=keys[codes])
+    return frame.assign(phone_key=keys[codes]).drop(columns="caller_phone")
+
+
+def _phone_keys(phones: Sequence[str | None]) -> np.ndarray:
+    """:func:`~incidents.masking.phone_key` of each phone ("" for None)."""
+    return np.array([phone_key(p) if p else "" for p in phones], dtype=object)
 
 
 def _times(frame: pd.DataFrame) -> np.ndarray:
@@ -105,9 +110,20 @@ def _times(frame: pd.DataFrame) -> np.ndarray:
 
 def _ordered(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Parts of candidates as one frame in the store's order: received time, then id (ties
-    between equal times are broken by it)."""
+    between equal times are broken by it). By time with numpy, then by id within the few runs
+    of equal times only: pandas' sort on the (time, id) pair sorts the id strings of every row
+    (~50 ms for 100,000 rows, against ~1 ms)."""
     both = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    return both.sort_values(["received_at", "id"], kind="stable", ignore_index=True)
+    t = _times(both).view(np.int64)
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    tie = np.flatnonzero(ts[1:] == ts[:-1])
+    if tie.size:
+        runs = np.union1d(tie, tie + 1)  # positions (in time order) in a run of equal times
+        ids = both["id"].to_numpy(object)[order[runs]]
+        by_id = sorted(range(runs.size), key=lambda j: (ts[runs[j]], ids[j]))
+        order[runs] = order[runs][by_id]
+    return both.iloc[order].reset_index(drop=True)
 
 
 def find_repeats(
@@ -149,7 +165,8 @@ def find_repeats(
         Batch row -> id of the incident it repeats, for the new rows that repeat one.
     DataFrame or None
         The new incidents as :meth:`~store.base.IncidentStore.repeat_candidates` will give them
-        once stored (times to the millisecond, phones masked, state ``received``).
+        once stored (times to the millisecond, state ``received``), with the ``phone_key`` of
+        the masked phone in place of ``caller_phone`` (see :func:`_keyed`).
 
     Notes
     -----
@@ -171,19 +188,16 @@ def find_repeats(
             "category": [categories[i] for i in new_rows],
             "lon": loc["lon"][new_rows],
             "lat": loc["lat"][new_rows],
-            "caller_phone": mask_series(
-                pd.Series([plist[i] for i in new_rows], dtype=object), "phone"
-            ).to_numpy(object),
+            "phone_key": _phone_keys([plist[i] for i in new_rows]),
         }
     )
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
-    new = _keyed(new)
     parts = source.parts(since, until, also)
     linked = _staged(parts, new, policy, max(recent, len(new)))
     links = {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
     never = pd.Series(pd.NaT, index=new.index, dtype="datetime64[ns, UTC]")
     stored = new.assign(received_at=new["received_at"].dt.floor("ms"), closed_at=never)
-    columns = [*CANDIDATE_COLUMNS, "phone_key"]
+    columns = [c if c != "caller_phone" else "phone_key" for c in CANDIDATE_COLUMNS]
     return links, _ordered([stored.assign(state="received")[columns]])
 
 

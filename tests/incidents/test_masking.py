@@ -15,6 +15,8 @@ from incidents.masking import (
     mask_phone,
     mask_series,
     mask_text,
+    normalise_phone,
+    phone_key,
 )
 from incidents.model import Party
 
@@ -122,3 +124,11 @@ def test_a_committer_is_masked_only_when_a_person() -> None:
         assert mask_committer(side) == side
     assert mask_committer("罗大明") == "罗某" and mask_committer("某五金厂负责人") == "某某"
     assert mask_committer(None) is None
+
+
+def test_phone_key_is_what_the_masked_phone_keeps() -> None:
+    phones = ["13812345678", "+86 138-1234-5678", "8613812345678", "０５７１８８８８６６６６",
+              "057188886666", "88886666", "123", "", "abc", "1381234567890"]  # fmt: skip
+    for p in phones:
+        assert phone_key(p) == normalise_phone(mask_phone(p) or ""), p
+    assert phone_key("13812345678") == "1385678"

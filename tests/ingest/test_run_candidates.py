@@ -13,7 +13,7 @@ import pytest
 
 from incidents.model import Event
 from incidents.repeat import RepeatPolicy, repeat_of
-from ingest._repeats import RunCandidates, _keyed, _staged
+from ingest._repeats import RunCandidates, _keyed, _ordered, _staged
 from store import Scope, open_store
 from tests.incidents.test_repeat import _lon_lat, random_frame
 from tests.store.conftest import T0, make_incident
@@ -89,3 +89,17 @@ def test_staged_linking_gives_the_links_of_linking_against_every_candidate(
     got = _staged(parts, new, policy, recent)
     assert got.tolist() == want.tolist()
     assert sum(v is not None for v in want) > 20  # the case is not vacuous
+
+
+def test_parts_are_put_in_the_stores_order_equal_times_by_id() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame({
+        "id": [f"N{i:05d}" for i in rng.permutation(n)],
+        "received_at": T0 + pd.to_timedelta(rng.integers(0, 40, n), unit="s"),  # many ties
+        "lon": rng.uniform(120, 121, n),
+    })  # fmt: skip
+    want = frame.sort_values(["received_at", "id"], ignore_index=True)
+    parts = [want.iloc[i::3].reset_index(drop=True) for i in range(3)]  # each in order
+    got = _ordered(parts[::-1])
+    pd.testing.assert_frame_equal(got, want)
