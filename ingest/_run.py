@@ -63,7 +63,7 @@ class _Run:
         table: RawTable,
         fmt: FeedFormat,
         store: IncidentStore,
-        context: IngestContext,
+        context: IngestContext | Callable[[], IngestContext],
         *,
         aliases: Mapping[str, str] | None,
         dry_run: bool,
@@ -76,7 +76,8 @@ class _Run:
         parallel: bool | None = None,
         spare: ProcessWriter | None = None,
     ) -> None:
-        self.table, self.fmt, self.store, self.ctx = table, fmt, store, context
+        self.table, self.fmt, self.store = table, fmt, store
+        self._context = context
         self.spare = spare
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
@@ -91,6 +92,15 @@ class _Run:
         self._cache: dict[str, pd.Series] = {}
         self._grid: list[tuple[str, ...]] | None = None
         self._undecoded: dict[int, list[int]] = {}
+
+    @property
+    def ctx(self) -> IngestContext:
+        """The town, built when first needed: a function that builds it (one waiting for the
+        process building it, see ``ingest._forked``) is called then, so that the first batch
+        is parsed, hashed and looked up meanwhile."""
+        if not isinstance(self._context, IngestContext):
+            self._context = self._context()
+        return self._context
 
     # -- columns --
     def column(self, canonical: str) -> pd.Series:
@@ -294,8 +304,9 @@ class _Run:
         )  # fmt: skip
 
         todo = valid & ~known_dup
+        phones, bad_phone = normalise_phones(self.column("caller_phone"))
 
-        # -- locate, normalise what will be written --
+        # -- locate (the first step that needs the town), normalise what will be written --
         loc = locate(rows, todo, problems, self.ctx, self.column, self.display)
 
         # -- decide: new, update or duplicate, in file order --
@@ -324,10 +335,9 @@ class _Run:
                 outcome[i] = ("updated", cur.incident_id)
             seen_now[key] = cur
 
-        # -- categories, phones --
+        # -- categories --
         cat_text = self.column("category_text")
         cats = map_categories(cat_text, self.column("description"), self.ctx.taxonomy)
-        phones, bad_phone = normalise_phones(self.column("caller_phone"))
         return Batch(
             start, rows, problems, sids, hashes, received, loc, new_rows, amend_rows, seen_now,
             outcome, cats, phones, bad_phone, cat_text.tolist(),

@@ -28,6 +28,7 @@ indexes, when not given built, are built in a forked process while the file is r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,7 @@ def ingest_table(
     table: RawTable,
     fmt: str | FeedFormat,
     store: IncidentStore,
-    context: IngestContext,
+    context: IngestContext | Callable[[], IngestContext],
     *,
     aliases: Mapping[str, str] | None = None,
     dry_run: bool = False,
@@ -81,7 +82,8 @@ def ingest_table(
     parallel: bool | None = None,
     spare: ProcessWriter | None = None,
 ) -> IngestSummary:
-    """Run the pipeline over rows already read (see :func:`ingest_file`); ``spare`` is a
+    """Run the pipeline over rows already read (see :func:`ingest_file`); ``context`` is the
+    town or a function giving it (called when the first batch needs it); ``spare`` is a
     writer process forked before they were read (``ingest._writer.spare_writer``), used if the
     run writes in a process of its own and ended if not."""
     feed = fmt if isinstance(fmt, FeedFormat) else get_format(fmt)
@@ -126,8 +128,8 @@ def ingest_file(
     fmt : ``110``, ``12345`` or ``patrol``
     context : the town, or a function that builds it; built from the store's layers when not
         given. A function (or the store's layers) is run in a forked process while the file is
-        read (:mod:`ingest._forked`): building the indexes takes about as long as reading
-        100,000 rows.
+        read and its first batch parsed and looked up (:mod:`ingest._forked`): building the
+        indexes takes longer than reading 100,000 rows.
     encoding : overrides detection (CSV and JSON)
     aliases : extra ``{source column: canonical field}`` names
     dry_run : do everything but write
@@ -148,19 +150,20 @@ def ingest_file(
         store, size, parallel, actor=actor, source=feed.source, quarantine=True
     )  # fmt: skip
     try:
-        with paused_gc():  # reading allocates a container per row (ingest._gc)
-            if isinstance(context, IngestContext):
-                table, ctx = read_table(path, encoding), context
-            else:
-                with Forked(context or partial(_context_of, store)) as town:
-                    table = read_table(path, encoding)
-                    ctx = town.result()
+        town: IngestContext | Callable[[], IngestContext]
+        if isinstance(context, IngestContext):
+            town, forked = context, None
+        else:  # built meanwhile; the run asks for it when its first batch needs it
+            forked = Forked(context or partial(_context_of, store))
+            town = forked.result
+        with paused_gc(), nullcontext() if forked is None else forked:
+            table = read_table(path, encoding)  # a container per row, see ingest._gc
             settle()  # the rows read live as long as the run (ingest._gc)
             return ingest_table(
                 table,
                 feed,
                 store,
-                ctx,
+                town,
                 aliases=aliases,
                 dry_run=dry_run,
                 batch_size=batch_size,

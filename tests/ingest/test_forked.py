@@ -12,7 +12,8 @@ import pytest
 
 from ingest._forked import NAME, Forked
 from ingest.formats import FormatError
-from ingest.pipeline import IngestContext, ingest_file
+from ingest.pipeline import IngestContext, ingest_file, ingest_table
+from ingest.read import read_table
 from store import IncidentQuery, Scope, open_store
 from tests.ingest.conftest import DATA
 
@@ -79,3 +80,28 @@ def test_a_file_that_cannot_be_read_ends_the_builder(tmp_path: Path) -> None:
     finally:
         store.close()
     assert not _ours_alive()
+
+
+def test_the_first_batch_is_looked_up_before_the_town_is_waited_for(
+    tmp_path: Path, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run asks for the town (waiting for the process building it) only at the first step
+    that needs it: the first batch's parsing, hashing and store lookup go on meanwhile."""
+    store = open_store(str(tmp_path / "s.gpkg"))
+    calls: list[str] = []
+    real = store.source_keys
+
+    def source_keys(*a: Any) -> Any:
+        calls.append("lookup")
+        return real(*a)
+
+    def town() -> IngestContext:
+        calls.append("town")
+        return ctx
+
+    monkeypatch.setattr(store, "source_keys", source_keys)
+    try:
+        s = ingest_table(read_table(DATA / "110_gbk.csv"), "110", store, town)
+    finally:
+        store.close()
+    assert s.stored > 0 and calls[:2] == ["lookup", "town"] and calls.count("town") == 1
