@@ -60,7 +60,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.watch import WatchResult, watch
+    from ingest.watch import ATTEMPTS, WatchResult, watch
 
     def report(r: WatchResult) -> None:
         if r.summary is not None:
@@ -73,7 +73,10 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             log(f"{r.file} → {r.moved_to}: {r.error}")
 
     def failed(path: Any, exc: Exception) -> None:
-        log(f"{path.name}: 导入失败，稍后重试 / import failed, will retry: {exc}")
+        log(
+            f"{path.name}: 导入失败，下次轮询重试（程序错误 {ATTEMPTS} 次后移至 failed/） / import "
+            f"failed, tried again next poll (after {ATTEMPTS} program errors: to failed/): {exc}"
+        )
 
     store = open_store(settings.db, create=False)
     log(f"监视 / watching {args.dir} ({args.format}) …")

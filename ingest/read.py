@@ -186,11 +186,7 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
             if not clean:
                 row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
             if len(values) != len(header) and error is None:
-                row.error = (
-                    "bad_shape",
-                    f"该行有 {len(values)} 个字段，表头有 {len(header)} 个",
-                    f"the row has {len(values)} fields, the header {len(header)}",
-                )
+                row.error = _bad_shape(len(values), len(header))
             rows.append(row)
             if restart:
                 break  # again from the line after the one with the stray quote
@@ -203,6 +199,15 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
             f"say --encoding (UTF-8, GBK, …): {path.name}"
         )
     return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+
+
+def _bad_shape(fields: int, width: int) -> tuple[str, str, str]:
+    """The error of a row of ``fields`` fields under a header of ``width``."""
+    return (
+        "bad_shape",
+        f"该行有 {fields} 个字段，表头有 {width} 个",
+        f"the row has {fields} fields, the header {width}",
+    )
 
 
 #: A line whose opening quote is never closed (see :func:`_swallowed`).
@@ -265,8 +270,11 @@ def read_xlsx(path: Path) -> RawTable:
                     header.pop()
                 continue
             cells = cells[: max(len(header), _last_filled(cells))]
-            cells += [""] * (len(header) - len(cells))
-            rows.append(RawRow(number, cells))
+            cells += [""] * (len(header) - len(cells))  # Excel leaves out trailing empty cells
+            row = RawRow(number, cells)
+            if len(cells) > len(header):  # a filled cell under no column: kept, not dropped
+                row.error = _bad_shape(len(cells), len(header))
+            rows.append(row)
     finally:
         book.close()
     if header is None:

@@ -7,14 +7,19 @@ for ``settle`` seconds (a writer still copying it is left alone); files whose na
 After the import the file is moved with :func:`os.replace` — atomic within one file system — to
 ``done/`` (rows stored, updated, duplicates or quarantined: the file was read) or ``failed/``
 (the file as a whole could not be read; the reason goes next to it in ``NAME.error.txt``).
-When the store fails the file stays where it is and is tried again at the next poll. A crash
-between the import and the move is harmless: importing is idempotent, so the file is imported
-again (all duplicates) and then moved.
+When the store or the disk fails the file stays where it is and is tried again at the next
+poll, however long that lasts. Any other failure is a program error this file runs into: it
+is tried :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so that it
+is not retried (and logged) every poll for good; once the program is fixed the file is put
+back (importing is idempotent: what a failed attempt stored comes back as duplicates). A crash
+between the import and the move is harmless for the same reason: the file is imported again
+(all duplicates) and then moved.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,8 +28,10 @@ from pathlib import Path
 
 from ingest.formats import FormatError
 from ingest.pipeline import IngestContext, IngestSummary, ingest_file
-from store.base import IncidentStore
+from store.base import IncidentStore, StoreError
 
+#: Polls at which a file that runs into a program error is tried before it goes to failed/.
+ATTEMPTS = 3
 SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 
@@ -79,16 +86,26 @@ def process_file(
     aliases: Mapping[str, str] | None = None,
 ) -> WatchResult:
     """Import one file and move it to done/ or failed/ beside it."""
-    base = path.parent
     try:
         summary = ingest_file(path, fmt, store, context, encoding=encoding, aliases=aliases)
     except (FormatError, UnicodeError) as exc:
-        target = move(path, base / "failed")
-        message = str(exc)
-        (target.parent / f"{target.name}.error.txt").write_text(message + "\n", encoding="utf-8")
-        return WatchResult(path.name, str(target), None, message)
-    target = move(path, base / "done")
+        return to_failed(path, str(exc))
+    target = move(path, path.parent / "done")
     return WatchResult(path.name, str(target), summary)
+
+
+def to_failed(path: Path, message: str) -> WatchResult:
+    """Move ``path`` to failed/ beside it, ``message`` in ``NAME.error.txt`` next to it."""
+    target = move(path, path.parent / "failed")
+    (target.parent / f"{target.name}.error.txt").write_text(message + "\n", encoding="utf-8")
+    return WatchResult(path.name, str(target), None, message)
+
+
+def _retried(exc: Exception) -> bool:
+    """Whether a failure is the store's or the disk's (tried again every poll, however long),
+    not a program error the file runs into."""
+    driver = type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3")
+    return isinstance(exc, (StoreError, OSError, sqlite3.Error)) or driver
 
 
 def watch(
@@ -113,18 +130,30 @@ def watch(
         raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
     ctx = context
     results: list[WatchResult] = []
+    errors: dict[Path, int] = {}  # program errors met by a file still in the directory
     while True:
         for path in candidates(d, settle):
             if ctx is None:
                 ctx = IngestContext.from_store(store)
             try:
                 result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
-            except Exception as exc:  # the store, not the file: leave it and retry next poll
+            except Exception as exc:
                 if on_error is not None:
                     on_error(path, exc)
                 if once:
                     raise
-                continue
+                if _retried(exc):  # the store or the disk: the file stays, tried next poll
+                    continue
+                errors[path] = errors.get(path, 0) + 1
+                if errors[path] < ATTEMPTS:
+                    continue
+                result = to_failed(
+                    path,
+                    f"导入时程序出错，已尝试 {ATTEMPTS} 次，程序修复后可将文件放回目录重新导入 / "
+                    f"a program error on importing it, {ATTEMPTS} attempts; put the file back "
+                    f"once the program is fixed: {type(exc).__name__}: {exc}",
+                )
+            errors.pop(path, None)
             if on_result is not None:
                 on_result(result)
             if once:

@@ -200,3 +200,44 @@ def test_watch_polls_until_stopped(tmp_path: Path, town_db: str, ctx: IngestCont
           on_result=taken.append)  # fmt: skip
     assert [r.file for r in taken] == ["late.csv"]
     assert (inbox / "done" / "late.csv").is_file()
+
+
+def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
+    tmp_path: Path, town_db: str, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program error this file runs into: tried ATTEMPTS polls, then failed/ with the error,
+    instead of every poll for good; a store error leaves the file for the next poll however
+    often it comes; the other files go on."""
+    from ingest import watch as watching
+    from store.base import StoreError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("bug.csv", "down.csv", "fine.csv"):
+        shutil.copy(DATA / "110_gbk.csv", inbox / name)
+    real = watching.ingest_file
+
+    def ingest(path: Path, *a: Any, **kw: Any) -> Any:  # faults injected by file name
+        if path.name == "bug.csv":
+            raise KeyError("列 / a column")
+        if path.name == "down.csv":
+            raise StoreError("数据库不可用 / the database is down")
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(watching, "ingest_file", ingest)
+    polls, errors, taken = {"n": 0}, [], []
+    store = open_store(town_db)
+
+    def stop() -> bool:
+        polls["n"] += 1
+        return polls["n"] >= watching.ATTEMPTS + 2
+
+    watch(inbox, "110", store, ctx, interval=0.01, settle=0, stop=stop,
+          on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
+    assert [r.file for r in taken] == ["fine.csv", "bug.csv"]
+    assert errors.count("bug.csv") == watching.ATTEMPTS
+    assert errors.count("down.csv") == watching.ATTEMPTS + 2  # every poll, still there
+    assert (inbox / "down.csv").is_file() and not (inbox / "bug.csv").exists()
+    note = (inbox / "failed" / "bug.csv.error.txt").read_text(encoding="utf-8")
+    assert "程序出错" in note and "KeyError" in note and "put the file back" in note
+    assert (inbox / "failed" / "bug.csv").read_bytes() == (DATA / "110_gbk.csv").read_bytes()

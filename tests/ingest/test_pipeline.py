@@ -239,6 +239,27 @@ def test_xlsx(store: IncidentStore, ctx: IngestContext, tmp_path: Path) -> None:
     assert (again.duplicates, again.stored) == (6, 14)  # same content as the CSV: same hash
 
 
+def test_xlsx_cell_beyond_the_header_is_quarantined_not_dropped(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    rows = _rows("110_gbk.csv", "gbk")[:3]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([*rows[0], ""])  # an empty header cell at the end: no column
+    sheet.append([*rows[0].values(), ""])  # trailing empty cell: fine
+    sheet.append([*rows[1].values(), "", "补充：对方已离开"])  # a note beyond the header
+    sheet.append(list(rows[2].values())[:5])  # trailing cells left out, as Excel does
+    book.save(tmp_path / "110.xlsx")
+    s = balanced(ingest_file(tmp_path / "110.xlsx", "110", store, ctx))
+    assert (s.stored, s.quarantined) == (2, 1)
+    (q,) = store.quarantine_list()
+    assert q.code == "bad_shape" and q.line == 3
+    assert q.raw["_extra_14"] == "补充：对方已离开"
+
+
 def test_dry_run_writes_nothing(store: IncidentStore, ctx: IngestContext) -> None:
     s = balanced(ingest_file(DATA / "110_bad_rows.csv", "110", store, ctx, dry_run=True))
     assert s.dry_run and (s.stored, s.quarantined) == (6, 8)
