@@ -160,14 +160,43 @@ def _sqlite_copy(src: Path, dest: Path, *, rollback_journal: bool = False) -> No
     source = sqlite3.connect(read_only_uri(src), uri=True, timeout=30)
     target = sqlite3.connect(dest, timeout=30)
     try:
+        # SQLite cannot give a database in WAL mode another page size: a restore of a backup
+        # whose pages differ (an older store's, or one VACUUMed by another tool) leaves WAL for
+        # the copy and comes back to it after
+        resize = _mode(target) == "wal" and _page_size(source) != _page_size(target)
+        if resize and not _leave_wal(target):
+            raise BackupError(
+                "备份的页大小与存储不同，须在存储无人使用时恢复，请先停止 ember serve 等进程 / the "
+                "backup's page size differs from the store's: it can be restored only while "
+                "nothing else has the store open (stop ember serve and the like first)"
+            )
         source.backup(target)  # pages=-1: one step, one consistent read of the source
         if rollback_journal:
             target.execute("PRAGMA journal_mode = DELETE")
+        elif resize:
+            target.execute("PRAGMA journal_mode = WAL")
     except sqlite3.Error as exc:
         raise BackupError(f"复制数据库失败 / copying the database failed: {exc}") from exc
     finally:
         target.close()
         source.close()
+
+
+def _mode(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+
+def _leave_wal(conn: sqlite3.Connection) -> bool:
+    """Switch to a rollback journal; False when another connection keeps the database in WAL."""
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except sqlite3.OperationalError:  # locked: a reader in a transaction
+        return False
+    return str(mode).lower() != "wal"
+
+
+def _page_size(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
 def _gpkg_info(path: Path) -> BackupInfo:

@@ -156,6 +156,37 @@ def test_gpkg_restore_over_a_store_in_use(tmp_path: Path) -> None:
     store.close()
 
 
+def test_gpkg_backup_of_another_page_size_is_restored(tmp_path: Path) -> None:
+    """SQLite cannot change the page size of a database in WAL mode: restoring a backup with
+    other pages (an older store's, or one VACUUMed by a tool) failed ("attempt to write a
+    readonly database"). It is restored, the store back in WAL; while another connection has
+    the store open it is refused, the store untouched."""
+    url = str(tmp_path / "ember.gpkg")
+    store = open_store(url)
+    store.add_incidents([make_incident(n) for n in range(3)])
+    backup(url, tmp_path / "three.gpkg")
+    store.add_incidents([make_incident(n) for n in range(3, 10)])
+    with sqlite3.connect(tmp_path / "three.gpkg") as other:
+        size = other.execute("PRAGMA page_size").fetchone()[0]
+        other.execute(f"PRAGMA page_size = {4096 if size != 4096 else 8192}")
+        other.execute("VACUUM")
+    reader = sqlite3.connect(url)  # another process reading the store (ember serve)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM incidents").fetchone()
+    with pytest.raises(BackupError, match="page size"):
+        restore(tmp_path / "three.gpkg", url)
+    reader.close()
+    assert len(store.query_incidents(IncidentQuery(), EVERYONE)) == 10
+    store.close()
+    restore(tmp_path / "three.gpkg", url)
+    again = open_store(url)
+    got: Any = again.query_incidents(IncidentQuery(), EVERYONE)
+    assert sorted(got["id"]) == [f"I{n:04d}" for n in range(3)]
+    again.close()
+    with sqlite3.connect(url) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def _seeded(path: Path, n: int = 3) -> str:
     url = str(path)
     store = open_store(url)
