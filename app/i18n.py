@@ -271,7 +271,8 @@ MESSAGES: Final[dict[str, Msg]] = {
     "me.resolved": Msg("已记录处置完毕", "Resolution recorded"),
     "me.not_found": Msg("事项不存在或不在您的权限范围内", "No such incident within your scope"),
     "me.stale": Msg(
-        "事项已被他人更新，请刷新后重试", "Someone else changed it first; reload and retry"
+        "事项已被他人更新，已显示最新内容，请核对后再提交",
+        "Someone else changed it first: it now shows the latest; check it and submit again",
     ),
     "me.read_only": Msg("您的角色只能查看", "Your role may only view"),
     "me.nothing": Msg("没有可执行的操作", "Nothing to do"),

@@ -19,6 +19,7 @@ from app import officer_actions as actions
 from app.auth import ROLES as ROLE_TABLE
 from app.auth import current_scope
 from app.components import callback_cards as cards
+from app.components.form_memory import keep_input
 from app.components.officer_shell import allowed, denied, header, message, protect
 from app.config import Settings
 from app.i18n import Lang, lang_of, t
@@ -71,44 +72,29 @@ def _checks(values: list[Any], ids: list[dict[str, Any]]) -> dict[int, bool]:
 
 def submit(
     store: IncidentStore, trigger: dict[str, Any], values: dict[str, Any], lang: Lang
-) -> tuple[html.Div, bool]:
-    """Record the callback the ``trigger`` (a submit button) names; say what it did, and
-    whether it was recorded (``False``: refused, nothing changed)."""
+) -> tuple[html.Div, str]:
+    """Record the callback the ``trigger`` (a submit button) names; say what it did, and how
+    it went: ``recorded``, ``refused`` (nothing changed) or ``stale`` (someone else changed
+    the incident since the card was drawn: nothing changed, the card must be drawn again)."""
     incident_id, version = str(trigger["id"]), int(trigger["v"])
     reached = values.get("reached")
     if reached not in ("yes", "no"):
-        return message(t("cb.need_reached", lang), "error", PREFIX), False
+        return message(t("cb.need_reached", lang), "error", PREFIX), "refused"
     try:
         done = actions.record_callback(
             store, current_scope(), incident_id, version, reached == "yes",
             values.get("sat"), values.get("checks"), values.get("note") or "",
         )  # fmt: skip
-    except (actions.ActionError, EventError, IncidentNotFound, StaleVersion, ReadOnlyScope) as exc:
-        return message(str(exc), "error", PREFIX), False
+    except StaleVersion:
+        return message(t("me.stale", lang), "error", PREFIX), "stale"
+    except (actions.ActionError, EventError, IncidentNotFound, ReadOnlyScope) as exc:
+        return message(str(exc), "error", PREFIX), "refused"
     kind = {"reopen": "warn", "close": "ok", "continue": "ok"}[done.result]
-    return message(t(f"cb.done.{done.result}", lang, id=incident_id), kind, PREFIX), True
+    return message(t(f"cb.done.{done.result}", lang, id=incident_id), kind, PREFIX), "recorded"
 
 
 def _value_of(states: list[dict[str, Any]], incident_id: str) -> Any:
     return next((s.get("value") for s in states if s["id"].get("id") == incident_id), None)
-
-
-def keep_input(items: list[Any], states: list[list[dict[str, Any]]], done: str) -> list[Any]:
-    """``items`` (a re-rendered list) with what the clerk had entered on every card but the
-    one of ``done`` (just recorded) put back: re-rendering would otherwise wipe it."""
-    entered = {
-        json.dumps(s["id"], sort_keys=True): s.get("value")
-        for group in states
-        for s in group
-        if s["id"].get("id") != done and s.get("value") not in (None, "")
-    }
-    for item in items:
-        nodes = item._traverse() if hasattr(item, "_traverse") else ()
-        for node in [item, *nodes]:
-            key = getattr(node, "id", None)
-            if isinstance(key, dict) and json.dumps(key, sort_keys=True) in entered:
-                node.value = entered[json.dumps(key, sort_keys=True)]
-    return items
 
 
 def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> None:
@@ -162,10 +148,13 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
             "checks": _checks([s.get("value") for s in mine], [s["id"] for s in mine]),
             "note": _value_of(note_s, iid),
         }
-        msg, recorded = submit(store, trigger, values, lang)
-        if not recorded:  # nothing changed: keep the list as is, with what the clerk entered
+        msg, outcome = submit(store, trigger, values, lang)
+        if outcome == "refused":  # nothing changed: keep the list as is, with what was entered
             return msg, no_update
-        return msg, keep_input(_list(store, account, lang, find), ctx.states_list[:4], iid)
+        # drawn again (the incident's new version on its card), what was entered kept: all of
+        # it after a stale refusal, all but the recorded card's after a callback
+        items = _list(store, account, lang, find)
+        return msg, keep_input(items, ctx.states_list[:4], iid if outcome == "recorded" else None)
 
     @app.callback(
         Output({"type": "cb-contact", "id": MATCH}, "children"),

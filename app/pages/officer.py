@@ -19,6 +19,7 @@ from app.auth import current_scope, require_login
 from app.basemap import Basemap
 from app.components import officer_cards as cards
 from app.components import officer_map as omap
+from app.components.form_memory import keep_input
 from app.components.officer_shell import allowed, denied, header, message, protect
 from app.components.town_map import TownData
 from app.config import Settings
@@ -99,9 +100,11 @@ def act(
     value: Any,
     states: list[Any],
     lang: Lang,
-) -> tuple[html.Div, bool]:
-    """Run the action the ``trigger`` names; say what happened, and whether it was recorded
-    (``False``: refused or nothing to do, nothing changed)."""
+) -> tuple[html.Div, str]:
+    """Run the action the ``trigger`` names; say what happened, and how it went:
+    ``recorded``, ``refused`` (or nothing to do: nothing changed) or ``stale`` (someone else
+    changed the incident since the card was drawn: nothing changed, the cards must be drawn
+    again)."""
     scope = current_scope()
     kind = trigger.get("type") if isinstance(trigger, dict) else trigger
     try:
@@ -110,7 +113,7 @@ def act(
             arrival = actions.arrive(
                 store, scope, str(position["id"]), int(position["v"]), position
             )
-            return arrival_message(arrival, position, lang), True
+            return arrival_message(arrival, position, lang), "recorded"
         incident_id = str(trigger["id"])
         if kind == "officer-resolve":
             result, who, what, amount, due = (_for(s, incident_id) for s in states)
@@ -119,7 +122,7 @@ def act(
                 store, scope, incident_id, int(trigger["v"]), result or "",
                 [commitment] if commitment else [],
             )  # fmt: skip
-            return message(t("me.resolved", lang), "ok"), True
+            return message(t("me.resolved", lang), "ok"), "recorded"
         if kind == "officer-photo":
             content = actions.decode_upload(value or "")
             name = actions.add_photo(
@@ -133,10 +136,10 @@ def act(
                     html.Img(src=src, className="officer-thumb"),
                 ]
             )
-            return saved, True
+            return saved, "recorded"
     except (actions.ActionError, EventError, IncidentNotFound, StaleVersion, ReadOnlyScope) as exc:
-        return _error(exc, lang), False
-    return message(t("me.nothing", lang), "warn"), False
+        return _error(exc, lang), "stale" if isinstance(exc, StaleVersion) else "refused"
+    return message(t("me.nothing", lang), "warn"), "refused"
 
 
 def register_callbacks(
@@ -174,13 +177,16 @@ def register_callbacks(
         prop = trig["prop_id"].rsplit(".", 1)[0]
         trigger = json.loads(prop) if prop.startswith("{") else prop
         states = [ctx.states_list[i] for i in range(5)]
-        msg, recorded = act(store, settings, trigger, trig["value"], states, lang)
-        if not recorded:  # nothing changed: keep the cards, an open form and what was typed
+        msg, outcome = act(store, settings, trigger, trig["value"], states, lang)
+        if outcome == "refused":  # nothing changed: keep the cards, an open form, what was typed
             return msg, no_update, no_update
+        # drawn again (each card with its incident's version now), what was typed kept: all of
+        # it after a stale refusal, all but the acted-on card's after an action
         tasks = actions.my_tasks(store, current_scope())
+        done = str(trigger["id"]) if outcome == "recorded" and isinstance(trigger, dict) else None
         return (
             msg,
-            cards.task_lists(tasks, lang, settings.photo_max_bytes),
+            keep_input(cards.task_lists(tasks, lang, settings.photo_max_bytes), states, done),
             omap.task_points(tasks, basemap.display, lang),
         )
 

@@ -184,9 +184,38 @@ def _submit(
     return dict(got.get_json()["response"])
 
 
+def _entered(children: Any) -> dict[str, Any]:
+    """The values of the fields in a rendered list, by id (JSON, keys sorted); and the submit
+    buttons' ids under ``"buttons"``."""
+    values: dict[str, Any] = {"buttons": []}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            key = props.get("id") if isinstance(props, dict) else None
+            if isinstance(key, dict) and key.get("type") == "cb-submit":
+                values["buttons"].append(key)
+            if isinstance(key, dict) and "value" in props:
+                values[json.dumps(key, sort_keys=True)] = props["value"]
+            for v in (props or node).values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(children)
+    return values
+
+
+def _field(iid: str, kind: str, **extra: Any) -> str:
+    return json.dumps({"id": iid, "type": kind, **extra}, sort_keys=True)
+
+
 def test_a_refused_submit_keeps_what_was_entered(store: IncidentStore) -> None:
-    """A refused submit (nothing chosen, or a stale version) leaves the list alone: what the
-    clerk entered on every card stays; a recorded one keeps the other cards' input."""
+    """A refused submit (nothing chosen) leaves the list alone: what the clerk entered on every
+    card stays; a stale one (someone else acted first) draws the cards again with the
+    incident's version now and everything entered kept, so that submitting again works
+    without a reload; a recorded one keeps the other cards' input."""
     client: FlaskClient = create_app(Settings(db=store.url).validate()).server.test_client()
     login(client, "hui")
     client.get("/callbacks")
@@ -197,28 +226,17 @@ def test_a_refused_submit_keeps_what_was_entered(store: IncidentStore) -> None:
     mine = {"reached": "yes", "sat": "满意", "check": "kept", "note": "好"}
     stale = _submit(client, "E-A1", 3, {"E-A1": mine, **other})
     assert "已被他人更新" in json.dumps(stale["cb-msg"], ensure_ascii=False)
-    assert "cb-list" not in stale
     assert [e.action for e in store.events("E-A1", Scope.everything())][-1] == "resolve"
+    drawn = _entered(stale["cb-list"]["children"])
+    assert {"id": "E-A1", "type": "cb-submit", "v": 4} in drawn["buttons"]  # the version now
+    assert drawn[_field("E-A1", "cb-note")] == "好" and drawn[_field("E-A1", "cb-sat")] == "满意"
+    assert drawn[_field("E-A2", "cb-note")] == "再联系"
     done = _submit(client, "E-A1", 4, {"E-A1": mine, **other})
     assert store.events("E-A1", Scope.everything())[-1].action == "callback"
-    values: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            props = node.get("props", {})
-            if isinstance(props.get("id"), dict) and "value" in props:
-                values[json.dumps(props["id"], sort_keys=True)] = props["value"]
-            for v in (props or node).values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(done["cb-list"]["children"])
-    assert values[json.dumps({"id": "E-A2", "type": "cb-note"}, sort_keys=True)] == "再联系"
-    assert values[json.dumps({"id": "E-A2", "type": "cb-sat"}, sort_keys=True)] == "不满意"
-    check = {"i": 0, "id": "E-A2", "type": "cb-check"}
-    assert values[json.dumps(check, sort_keys=True)] == "broken"
+    values = _entered(done["cb-list"]["children"])
+    assert values[_field("E-A2", "cb-note")] == "再联系"
+    assert values[_field("E-A2", "cb-sat")] == "不满意"
+    assert values[_field("E-A2", "cb-check", i=0)] == "broken"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

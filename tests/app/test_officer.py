@@ -285,3 +285,21 @@ def test_a_photo_too_large_is_refused_with_a_message(store: IncidentStore, tmp_p
     assert app.server.config["MAX_CONTENT_LENGTH"] == request_limit(settings) > 2 * 2048
     assert upload(jpeg(request_limit(settings))).status_code == 413
     assert store.events("E-A1", ALL)[-1].action == "dispatch"
+
+
+def test_a_stale_resolve_draws_the_cards_again_with_what_was_typed(
+    client: FlaskClient, store: IncidentStore
+) -> None:
+    """Someone else acted on the incident since the card was drawn: the resolve is refused
+    and the cards come back with the incident's version now, the form open with what the
+    officer typed, so that pressing again works without reloading the page."""
+    actions.arrive(store, wang(), "E-A1", 2, None)  # type: ignore[arg-type]
+    login(client, "wang")
+    typed = {"result": "双方达成协议", "c-who": "某厂", "c-what": "补发工资", "c-due": "2099-01-31"}
+    stale = _resolve(client, "E-A1", 2, typed)  # drawn before the arrival
+    text = json.dumps(stale, ensure_ascii=False)
+    assert "已被他人更新" in text and store.events("E-A1", ALL)[-1].action == "arrive"
+    assert '"v": 3' in text and '"type": "officer-resolve"' in text  # the version now
+    assert "双方达成协议" in text and "补发工资" in text and '"open": true' in text
+    done = _resolve(client, "E-A1", 3, typed)
+    assert "officer-tasks" in done and store.events("E-A1", ALL)[-1].action == "resolve"
