@@ -18,6 +18,7 @@ from app.config import Settings
 from geo.coords import REASON_CODES, coordinate_reasons, reason_text
 from geo.crs import CRS_NAMES, to_wgs84
 from geo.trinity import COLUMNS, OUTSIDE_TOWN, TrinityIndex
+from layers.exporter import replacing
 from store import LayerNotFound, open_store
 
 LON_NAMES = ("lon", "lng", "longitude", "经度", "x")
@@ -126,8 +127,8 @@ def cmd_assign(args: argparse.Namespace, settings: Settings) -> int:
     for col in COLUMNS:
         values = found[col]
         result[col] = values.round(1) if col == "station_distance_m" else values.array
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(out, index=False, encoding="utf-8-sig")  # the BOM lets Excel read Chinese
+    with replacing([out]) as stage:  # a failed write leaves the earlier file whole
+        result.to_csv(stage(out), index=False, encoding="utf-8-sig")  # BOM: Excel reads Chinese
 
     invalid_code = coordinate_reasons(lon, lat)
     reasons = found["reason"].value_counts()

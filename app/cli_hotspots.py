@@ -43,6 +43,7 @@ from app._hotspot_methods import (
 )
 from app.config import Settings
 from incidents._time import LOCAL_TZ
+from layers.exporter import replacing
 from layers.incidents_layer import CATEGORIES
 from store import IncidentQuery, IncidentStore, Scope, open_store
 
@@ -229,8 +230,8 @@ def cmd_hotspots(args: argparse.Namespace, settings: Settings) -> int:
     doc["ember"]["seconds"] = round(time.perf_counter() - t0, 2)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        with replacing([out]) as stage:  # a failed write leaves the earlier file whole
+            stage(out).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         log(f"已写入 / written {out} ({len(doc['features']):,} features)")
         emit(args, {"out": str(out), **doc["ember"]}, _text(doc))
         return 0

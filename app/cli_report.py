@@ -18,6 +18,7 @@ import pandas as pd
 from app import report_output, reports
 from app._cli_io import emit, log
 from app.config import Settings
+from layers.exporter import replacing
 from store import Scope, open_store
 
 
@@ -54,8 +55,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         out = Path(args.out)
         if out.suffix.lower() != ".xlsx":
             raise ValueError(f"--out 须为 .xlsx 文件 / --out must end in .xlsx: {out}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        report_output.to_xlsx(report, out)
+        with replacing([out]) as stage:  # a failed write leaves the earlier file whole
+            report_output.to_xlsx(report, stage(out))
         doc["out"] = str(out)
         text += f"\n已写入 / written to {out}"
     store.audit(
