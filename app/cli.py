@@ -19,6 +19,7 @@ from typing import NoReturn
 import pandas as pd
 
 from app._cli_io import emit, log, report_problems
+from app._cli_types import whole
 from app.config import ConfigError, Settings, load_settings
 from layers._schema import LayerValidationError
 from store import StoreError
@@ -48,32 +49,6 @@ class EmberArgumentParser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         label = f"参数错误（{zh}）" if zh else "参数错误"
         self.exit(2, f"{self.prog}: {label} / bad arguments: {message}\n")
-
-
-def _count(text: str) -> int:
-    """``--incidents``: a whole number, at least 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(
-            f"应为整数且至少为 1 / must be a whole number, at least 1: {text!r}"
-        )
-    return n
-
-
-def _seed(text: str) -> int:
-    """``--seed``: a whole number, not negative (numpy's generators take no negative seed)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(
-            f"应为整数且不能为负 / must be a whole number, not negative: {text!r}"
-        )
-    return n
 
 
 def _demo_end(text: str | None) -> pd.Timestamp | None:
@@ -223,10 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="build the demo town 生成演示镇")
-    p.add_argument("--seed", type=_seed, default=7)
+    p.add_argument("--seed", type=whole(0), default=7)
     p.add_argument("--out", help="GeoPackage to write (default: EMBER_DB)")
     p.add_argument(
-        "--incidents", type=_count, default=6000, help="number of incidents (default 6000)"
+        "--incidents", type=whole(1), default=6000, help="number of incidents (default 6000)"
     )
     p.add_argument(
         "--end", help="end of the demo year: a date, a time or 'now' (default 2026-12-01, fixed)"
@@ -236,14 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the app 启动服务")
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=whole(1, 65535))
     p.add_argument(
         "--production", action="store_true", help="gunicorn with several workers, JSON logs"
     )
     p.add_argument(
-        "--workers", type=int, help="gunicorn workers (EMBER_WORKERS; default 2×cores+1)"
+        "--workers", type=whole(1), help="gunicorn workers (EMBER_WORKERS; default 2×cores+1)"
     )
-    p.add_argument("--threads", type=int, help="threads per worker (EMBER_THREADS; default 4)")
+    p.add_argument("--threads", type=whole(1), help="threads per worker (EMBER_THREADS; default 4)")
     p.set_defaults(handler=cmd_serve)
 
     add_layers_commands(sub)

@@ -33,6 +33,7 @@ import geopandas as gpd
 import pandas as pd
 
 from app._cli_io import emit, log
+from app._cli_types import number, whole
 from app._geojson import feature_collection
 from app._hotspot_methods import (
     clusters_collection,
@@ -262,18 +263,27 @@ def add_hotspots_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
         "over the whole town)",
     )
     p.add_argument(
-        "--bandwidth", type=float, default=200.0, metavar="M", help="kde: bandwidth in metres"
+        "--bandwidth",
+        type=number(0, above=True),
+        default=200.0,
+        metavar="M",
+        help="kde: bandwidth in metres",
     )
-    p.add_argument("--cell", type=float, metavar="M", help="kde: cell size (default bandwidth/2)")
+    p.add_argument(
+        "--cell",
+        type=number(0, above=True),
+        metavar="M",
+        help="kde: cell size (default bandwidth/2)",
+    )
     p.add_argument(
         "--min-share",
-        type=float,
+        type=number(0),
         default=0.05,
         help="kde: leave out cells below this share of the peak (default 0.05)",
     )
     p.add_argument(
         "--permutations",
-        type=int,
+        type=whole(0),
         default=0,
         help="gi: conditional permutations, reported as gi_p_sim (classes use analytic p)",
     )
@@ -283,7 +293,7 @@ def add_hotspots_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
         help="emerging: time step, a pandas frequency (default W-SUN, weeks; a town's year is "
         "often too sparse for weeks: try M)",
     )
-    p.add_argument("--min-cluster-size", type=int, default=15, help="clusters: HDBSCAN size")
+    p.add_argument("--min-cluster-size", type=whole(2), default=15, help="clusters: HDBSCAN size")
     p.add_argument("--out", metavar="FILE.geojson", help="write the GeoJSON here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_hotspots)

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from app._cli_io import emit, log
+from app._cli_types import number, whole
 from app.config import Settings
 from ingest.formats import FORMATS, load_aliases, mask_raw
 from store import QuarantineEntry, open_store
@@ -216,7 +217,7 @@ def add_ingest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--encoding", help="override encoding detection (utf-8, gbk, gb18030, …)")
     p.add_argument("--aliases", help="alias map of column names (JSON or TOML)")
     p.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
-    p.add_argument("--batch-size", type=int, default=10_000)
+    p.add_argument("--batch-size", type=whole(1), default=10_000)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_ingest)
 
@@ -226,8 +227,10 @@ def add_ingest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--encoding")
     p.add_argument("--aliases")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between polls")
-    p.add_argument("--settle", type=float, default=2.0, help="seconds a file must be unchanged")
+    p.add_argument(
+        "--interval", type=number(0, above=True), default=5.0, help="seconds between polls"
+    )
+    p.add_argument("--settle", type=number(0), default=2.0, help="seconds a file must be unchanged")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_watch)
 
@@ -236,7 +239,7 @@ def add_ingest_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     q = qs.add_parser("list")
     q.add_argument("--status", default="open", choices=["open", "resolved", "discarded", "all"])
     q.add_argument("--source", choices=formats)
-    q.add_argument("--limit", type=int)
+    q.add_argument("--limit", type=whole(1))
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_quarantine_list)
     q = qs.add_parser("show")

@@ -31,6 +31,16 @@ def _no_config(monkeypatch: pytest.MonkeyPatch) -> None:
         (["demo", "--incidents", "-5"], "至少为 1", "at least 1"),
         (["demo", "--incidents", "0"], "至少为 1", "at least 1"),
         (["demo", "--seed", "-1"], "不能为负", "not negative"),
+        (["serve", "--port", "70000"], "1 到 65535", "from 1 to 65535"),
+        (["serve", "--workers", "0"], "至少为 1", "at least 1"),
+        (["ingest", "x.csv", "--format", "110", "--batch-size", "0"], "至少为 1", "at least 1"),
+        (["watch", "in", "--format", "110", "--interval", "0"], "应大于 0", "greater than 0"),
+        (["watch", "in", "--format", "110", "--settle", "-2"], "不能为负", "must not be negative"),
+        (["watch", "in", "--format", "110", "--settle", "nan"], "有限", "finite"),
+        (["quarantine", "list", "--limit", "-1"], "至少为 1", "at least 1"),
+        (["hotspots", "kde", "--bandwidth", "0"], "应大于 0", "greater than 0"),
+        (["hotspots", "clusters", "--min-cluster-size", "1"], "至少为 2", "at least 2"),
+        (["hotspots", "kde", "--bandwidth", "wide"], "应为数字", "invalid float value"),
     ],
 )
 def test_bad_arguments_are_said_in_both_languages(
