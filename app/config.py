@@ -168,12 +168,12 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
+        text = value.strip().lower() if isinstance(value, str) else None  # the environment's
         if text in ("1", "true", "yes", "on"):
             return True
         if text in ("0", "false", "no", "off", ""):
             return False
-        raise ConfigError(f"{name} 应为布尔值 / {name} must be true or false, got {value!r}")
+        raise ConfigError(f"{name} 应为布尔值 / {name} must be true or false, got {_shown(value)}")
     if isinstance(default, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value

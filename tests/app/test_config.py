@@ -120,6 +120,9 @@ def test_dev_null_is_no_config_file():
         ("db = 5", "db must be a string (in quotes), got 5"),
         ("basemap = false", "basemap must be a string"),
         ("session_idle_minutes = false", "session_idle_minutes must be an integer"),
+        ("debug = 1", "debug 应为布尔值 / debug must be true or false, got 1"),
+        ("cookie_secure = 0.0", "cookie_secure must be true or false, got 0.0"),
+        ('behind_proxy = ["yes"]', "behind_proxy must be true or false"),
     ],
 )
 def test_wrong_types_in_the_file_are_rejected_not_coerced(tmp_path, line, message):
