@@ -196,6 +196,15 @@ def seen_frame(frame: gpd.GeoDataFrame, scope: Scope) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(masked, geometry=masked.geometry.name, crs=frame.crs)
 
 
+def _unseen(store: Any, ids: set[str], scope: Scope) -> set[str]:
+    """Which of ``ids`` ``scope`` does not find in ``store`` (none for a scope of everything)."""
+    if (scope.all and scope.sources is None) or not ids:
+        return set()
+    masked = replace(scope, personal_data=False)
+    query = IncidentQuery(ids=tuple(sorted(ids)), columns=("id",))
+    return ids - set(store.query_incidents(query, masked)["id"])
+
+
 def hide_unseen_links(store: Any, frame: gpd.GeoDataFrame, scope: Scope) -> gpd.GeoDataFrame:
     """``frame`` with each ``repeat_of`` outside ``scope`` left empty: an incident in scope
     does not name one the caller may not see (``store``: the one queried, asked which of the
@@ -203,14 +212,59 @@ def hide_unseen_links(store: Any, frame: gpd.GeoDataFrame, scope: Scope) -> gpd.
     if (scope.all and scope.sources is None) or "repeat_of" not in frame or frame.empty:
         return frame
     links = frame["repeat_of"]
-    linked = tuple(sorted({str(v) for v in links.dropna().tolist()}))
-    if not linked:
+    unseen = _unseen(store, {str(v) for v in links.dropna().tolist()}, scope)
+    if not unseen:
         return frame
-    masked = replace(scope, personal_data=False)
-    seen = store.query_incidents(IncidentQuery(ids=linked, columns=("id",)), masked)
     out = frame.copy()
-    out["repeat_of"] = links.where(links.isin(set(seen["id"])), None)
+    out["repeat_of"] = links.where(~links.isin(unseen), None)
     return out
+
+
+def hide_unseen_record(store: Any, record: IncidentRecord, scope: Scope) -> IncidentRecord:
+    """``record`` without the ids of incidents outside ``scope`` (its ``repeat_of`` and
+    ``related``, and those its events' data name), as :func:`hide_unseen_links` for rows."""
+    inc, st = record.incident, record.status
+    named = {*inc.related, *st.related, *(v for e in record.events for v in _links(e.data))}
+    unseen = _unseen(store, {str(v) for v in (*named, st.repeat_of) if v}, scope)
+    if not unseen:
+        return record
+    return IncidentRecord(
+        replace(inc, related=tuple(r for r in inc.related if r not in unseen)),
+        replace(
+            st,
+            repeat_of=None if st.repeat_of in unseen else st.repeat_of,
+            related=tuple(r for r in st.related if r not in unseen),
+        ),
+        tuple(_unlinked(e, unseen) for e in record.events),
+    )
+
+
+def hide_unseen_in_events(store: Any, events: list[Event], scope: Scope) -> list[Event]:
+    """``events`` without the ids of incidents outside ``scope`` that their data name."""
+    unseen = _unseen(store, {str(v) for e in events for v in _links(e.data) if v}, scope)
+    return [_unlinked(e, unseen) for e in events] if unseen else events
+
+
+def _links(data: dict[str, Any]) -> list[Any]:
+    """The incident ids an event's data names (``repeat_of``, ``related``: one or a list)."""
+    out: list[Any] = []
+    for key in ("repeat_of", "related"):
+        value = data.get(key)
+        out.extend(value if isinstance(value, (list, tuple)) else [value])
+    return [v for v in out if v]
+
+
+def _unlinked(event: Event, unseen: set[str]) -> Event:
+    if not any(str(v) in unseen for v in _links(event.data)):
+        return event
+    data = dict(event.data)
+    for key in ("repeat_of", "related"):
+        value = data.get(key)
+        if isinstance(value, (list, tuple)):
+            data[key] = [v for v in value if str(v) not in unseen]
+        elif value is not None and str(value) in unseen:
+            data[key] = None
+    return replace(event, data=data)
 
 
 def seen_record(

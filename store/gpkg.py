@@ -318,12 +318,13 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 conn.execute(
                     _INSERT_AUDIT, (_now(), scope.actor, "view_personal", incident_id, detail)
                 )
-        return common.seen_record(incident, fold(events, incident), events, scope)
+        record = common.seen_record(incident, fold(events, incident), events, scope)
+        return common.hide_unseen_record(self, record, scope)
 
     def events(self, incident_id: str, scope: Scope) -> list[Event]:
         with self._tx(None) as conn:
             events = self._load(conn, incident_id, scope)[2]
-        return common.seen_events(events, scope)
+        return common.hide_unseen_in_events(self, common.seen_events(events, scope), scope)
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, DIALECT)

@@ -282,12 +282,13 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
             if scope.personal_data:
                 detail = codec.to_json({"via": "get_incident"})
                 cur.execute(q.INSERT_AUDIT, (scope.actor, "view_personal", incident_id, detail))
-        return common.seen_record(incident, fold(events, incident), events, scope)
+        record = common.seen_record(incident, fold(events, incident), events, scope)
+        return common.hide_unseen_record(self, record, scope)
 
     def events(self, incident_id: str, scope: Scope) -> list[Event]:
         with self._tx(None) as cur:
             events = self._load(cur, incident_id, scope)[2]
-        return common.seen_events(events, scope)
+        return common.hide_unseen_in_events(self, common.seen_events(events, scope), scope)
 
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> gpd.GeoDataFrame:
         where, params = query_clause(query, scope, q.DIALECT)

@@ -224,3 +224,11 @@ def test_a_link_out_of_scope_is_not_named(
     assert store.query_incidents(IncidentQuery(), grid)["repeat_of"].tolist() == [None]
     town_rows = store.query_incidents(IncidentQuery(ids=(a.id,)), scope_for("commander", [], "c"))
     assert town_rows["repeat_of"].tolist() == [b.id]
+    # nor through the incident itself: its status, its events' data
+    rec = store.get_incident(a.id, grid)
+    assert rec.status.repeat_of is None and b.id not in rec.status.related
+    for events in (rec.events, store.events(a.id, grid)):
+        assert events[-1].action == "link" and events[-1].data.get("repeat_of") is None
+        assert b.id not in repr(events)
+    whole = store.get_incident(a.id, scope_for("commander", [], "c"))
+    assert whole.status.repeat_of == b.id and whole.events[-1].data["repeat_of"] == b.id
