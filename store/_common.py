@@ -273,18 +273,19 @@ def seen_record(
     """One incident as ``scope`` sees it (see :func:`seen_frame`); the status and events too,
     which carry the address, description and commitments an amend or a resolve wrote."""
     if scope.status_only:
-        return IncidentRecord(
-            masking.status_only_incident(incident),
-            masking.status_only_status(status),
-            tuple(map(masking.status_only_event, events)),
-        )
-    if scope.personal_data:
-        return IncidentRecord(incident, status, tuple(events))
+        shown = masking.status_only_incident(incident)
+    else:
+        shown = incident if scope.personal_data else masking.mask_incident(incident)
     return IncidentRecord(
-        masking.mask_incident(incident),
-        masking.mask_status(status),
-        tuple(map(masking.mask_event, events)),
+        shown, seen_status(status, scope), tuple(seen_events(list(events), scope))
     )
+
+
+def seen_status(status: IncidentStatus, scope: Scope) -> IncidentStatus:
+    """An incident's status as ``scope`` sees it (see :func:`seen_record`)."""
+    if scope.status_only:
+        return masking.status_only_status(status)
+    return status if scope.personal_data else masking.mask_status(status)
 
 
 def seen_events(events: list[Event], scope: Scope) -> list[Event]:

@@ -339,7 +339,7 @@ class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):
 
     def append_event(self, event: Event, expected_version: int, scope: Scope) -> IncidentStatus:
         """Append one event if the incident is still at ``expected_version``; return the new
-        status (its version is ``event.seq``).
+        status (its version is ``event.seq``) as ``scope`` may see it (masked, or status only).
 
         Raises
         ------

@@ -193,6 +193,21 @@ def test_status_and_events_masked_for_every_role(
         assert all(raw in shown for raw in (PHONE, ID_NUMBER, WHO))
 
 
+def test_the_status_an_append_returns_is_masked_as_the_caller_sees_it(
+    store: IncidentStore, resolved: Incident
+) -> None:
+    """append_event handed a grid officer's note back with the status in full: the address
+    an amend wrote and the commitments (with the mobile and the committer's name)."""
+    scope = scope_for("grid", [GRID_A], "grid-1")
+    status = store.append_event(event(resolved, 6, "note", 90), 5, scope)
+    assert status.version == 6 and status.grid_code == GRID_A
+    assert all(raw not in repr(status) for raw in (PHONE, ID_NUMBER, WHO))
+    assert status.address == "演示镇测试路1号 139****5678"
+    commander = scope_for("commander", [], "commander-1", unmask=True)
+    full = store.append_event(event(resolved, 7, "note", 91), 6, commander)
+    assert PHONE in full.address
+
+
 def test_police_sees_status_only(store: IncidentStore, resolved: Incident) -> None:
     """The police liaison (两室联动) gets state, times and codes in every way the store answers
     (the export, OGC and Open311 routes read through query_incidents): no parties, address,
