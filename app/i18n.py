@@ -260,6 +260,10 @@ MESSAGES: Final[dict[str, Msg]] = {
     "me.resolve": Msg("处置完毕", "Resolved"),
     "me.photo": Msg("上传照片", "Add a photo"),
     "me.photo.saved": Msg("照片已保存", "Photo saved"),
+    "me.photo.too_big": Msg(
+        "照片 {mb} MB，超过 {kb} KB，未上传；请缩小后重试",
+        "The photo ({mb} MB) is larger than {kb} KB and was not sent; make it smaller and retry",
+    ),
     "me.arrived": Msg("已记录到场时间和位置", "Arrival recorded with time and position"),
     "me.arrived.nopos": Msg(
         "已记录到场时间；未能获取位置", "Arrival recorded; the position was not available"

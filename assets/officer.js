@@ -78,3 +78,39 @@
   window.dashExtensions = Object.assign({}, window.dashExtensions);
   window.dashExtensions.officer = { taskToLayer: taskToLayer };
 })();
+
+/*
+ * A photo larger than the server takes is refused here, before dcc.Upload reads it and sends it
+ * (over a phone's network, for nothing; past Flask's request limit the server could not even
+ * say why). The limit and the message come from #officer-photo-warn (the page's layout); the
+ * message box is this script's, not a callback's. Listening in the capture phase on the
+ * document, the change is stopped before React's own listener (dcc.Upload) sees it.
+ */
+(function () {
+  "use strict";
+
+  function refuseLarge(event) {
+    var input = event.target;
+    var box = document.getElementById("officer-photo-warn");
+    if (!box || !input || input.type !== "file" || !input.closest(".officer-upload")) {
+      return;
+    }
+    var limit = Number(box.getAttribute("data-bytes"));
+    var file = input.files && input.files[0];
+    if (!file || !limit) {
+      return;
+    }
+    if (file.size <= limit) {
+      box.hidden = true;
+      return;
+    }
+    event.stopImmediatePropagation();
+    event.preventDefault();
+    input.value = "";
+    var mb = (file.size / 1048576).toFixed(1);
+    box.textContent = String(box.getAttribute("data-message")).replace("{mb}", mb);
+    box.hidden = false;
+  }
+
+  document.addEventListener("change", refuseLarge, true);
+})();

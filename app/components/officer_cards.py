@@ -97,10 +97,28 @@ def _resolve_form(task: Task, lang: Lang) -> html.Details:
     )
 
 
+def photo_limit(max_bytes: int, lang: Lang) -> html.Div:
+    """Where ``assets/officer.js`` refuses a photo larger than ``max_bytes`` before it is
+    sent (over a phone's network, for nothing), saying so in this box; the page's own message
+    box belongs to its callbacks. The server refuses such a photo too (``add_photo``)."""
+    data: dict[str, Any] = {
+        "data-bytes": str(max_bytes),
+        "data-message": t("me.photo.too_big", lang, kb=max_bytes // 1024, mb="{mb}"),
+    }
+    return html.Div(
+        id="officer-photo-warn",
+        className="officer-msg officer-msg-error officer-photo-warn",
+        hidden=True,
+        role="alert",
+        **data,
+    )
+
+
 def _photo(task: Task, lang: Lang, max_bytes: int) -> dcc.Upload:
-    # No ``max_size``: the browser would drop a larger photo silently (no message, no request);
-    # the server refuses it with a message (app.officer_photos.add_photo, ``max_bytes``) and
-    # Flask's MAX_CONTENT_LENGTH (app.server.request_limit) bounds what it reads at all.
+    # No ``max_size``: the browser would drop a larger photo silently (no message, no request).
+    # ``assets/officer.js`` refuses it with a message (see photo_limit) before dcc.Upload reads
+    # it; the server refuses it too (app.officer_photos.add_photo, ``max_bytes``), and Flask's
+    # MAX_CONTENT_LENGTH (app.server.request_limit) bounds what it reads at all.
     del max_bytes
     return dcc.Upload(
         html.Div(t("me.photo", lang), className="officer-btn officer-btn-photo"),

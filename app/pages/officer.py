@@ -52,6 +52,7 @@ def layout(
             header(omap.title_key(account), account, lang, PATH, PREFIX),
             html.Div(omap.area_map(data, basemap, area, points), className="officer-map-box"),
             html.Div(id="officer-msg", className="officer-msg-box"),
+            cards.photo_limit(settings.photo_max_bytes, lang),
             html.Div(
                 cards.task_lists(tasks, lang, settings.photo_max_bytes),
                 id="officer-tasks",

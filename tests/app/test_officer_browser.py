@@ -114,3 +114,49 @@ def test_officer_on_a_phone(
     a2 = store.get_incident("E-A2", Scope.everything()).events
     assert a2[-1].data["far"] is True and a2[-2].data["photos"][0]["type"] == "image/png"
     assert len(list((tmp_path / "photos" / "E-A2").glob("*.png"))) == 1
+
+
+def test_a_photo_too_large_is_refused_in_the_browser_with_a_message(
+    browser: Any, town_gpkg: Path, tmp_path: Path,
+    live_server: Callable[[Dash], AbstractContextManager[str]],
+) -> None:  # fmt: skip
+    """Past the server's request limit a photo got a bare 413 and no word on the page; any
+    photo over the limit is refused before it is sent, saying so; a smaller one goes through."""
+    store = build_store(town_gpkg, tmp_path)
+    limit = 60_000
+    settings = Settings(db=store.url, photo_dir=str(tmp_path / "photos"), photo_max_bytes=limit)
+    with live_server(create_app(settings.validate())) as url:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page = context.new_page()
+        posts: list[int] = []
+        page.on(
+            "request",
+            lambda r: (
+                posts.append(len(r.post_data_buffer or b""))
+                if r.method == "POST" and "_dash-update-component" in r.url
+                else None
+            ),
+        )
+        page.goto(f"{url}/me")
+        page.wait_for_url("**/login**")
+        page.fill("#username", "wang")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#officer-task-E-A2", timeout=20_000)
+        upload = page.locator("#officer-task-E-A2 input[type=file]")
+        big = png() + b"\x00" * (3 * limit)  # 0.2 MB
+        upload.set_input_files(files=[{"name": "big.png", "mimeType": "image/png", "buffer": big}])
+        warn = page.locator("#officer-photo-warn")
+        warn.wait_for(state="visible", timeout=10_000)
+        assert "0.2 MB" in warn.inner_text() and "58 KB" in warn.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "officer_7_photo_too_large.png"))
+        page.wait_for_timeout(500)
+        assert all(size < limit for size in posts)  # never sent
+        upload.set_input_files(
+            files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png()}]
+        )
+        page.wait_for_selector(".officer-thumb", timeout=20_000)
+        assert warn.is_hidden()
+        context.close()
+    events = store.get_incident("E-A2", Scope.everything()).events
+    assert [len(e.data.get("photos", [])) for e in events if e.action == "note"] == [1]
