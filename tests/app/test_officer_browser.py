@@ -40,6 +40,15 @@ def png(width: int = 8, height: int = 8) -> bytes:
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
 
 
+def _sign_in(page: Any, url: str) -> None:
+    """Open /me and sign in as the grid officer wang."""
+    page.goto(f"{url}/me")
+    page.wait_for_url("**/login**")
+    page.fill("#username", "wang")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
 def test_officer_on_a_phone(
     browser: Any, town_gpkg: Path, tmp_path: Path,
     live_server: Callable[[Dash], AbstractContextManager[str]],
@@ -57,11 +66,7 @@ def test_officer_on_a_phone(
             permissions=["geolocation"],
         )
         page = context.new_page()
-        page.goto(f"{url}/me")
-        page.wait_for_url("**/login**")
-        page.fill("#username", "wang")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
+        _sign_in(page, url)
         page.wait_for_selector("#officer-list-to_arrive .officer-card", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "officer_1_tasks.png"), full_page=False)
         assert page.locator("#officer-list-to_arrive .officer-card").count() == 2
@@ -137,11 +142,7 @@ def test_a_photo_too_large_is_refused_in_the_browser_with_a_message(
                 else None
             ),
         )
-        page.goto(f"{url}/me")
-        page.wait_for_url("**/login**")
-        page.fill("#username", "wang")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
+        _sign_in(page, url)
         page.wait_for_selector("#officer-task-E-A2", timeout=20_000)
         upload = page.locator("#officer-task-E-A2 input[type=file]")
         big = png() + b"\x00" * (3 * limit)  # 0.2 MB
