@@ -222,8 +222,12 @@ def _staged(
     linked, both = _link(
         [f.iloc[i:] for f, i in zip(parts, starts, strict=True)], new, policy, None
     )
-    at = pd.Index(both["id"]).get_indexer(pd.Series(linked, dtype=object).fillna(""))
-    final = (at >= 0) & (_times(both)[at] >= cut)
+    # final: linked to a candidate received at or after the cut (ids are unique; were one
+    # not, its last row stands for it rather than the run failing here)
+    ids = pd.Index(both["id"])
+    last = ~ids.duplicated(keep="last")
+    at = ids[last].get_indexer(pd.Series(linked, dtype=object).fillna(""))
+    final = (at >= 0) & (_times(both)[last][at] >= cut)
     if final.all():
         return linked
     ask = new[~final]
