@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,13 @@ WRITE_FAILURES: tuple[type[BaseException], ...] = (
     pyogrio.errors.DataSourceError,
     pyogrio.errors.DataLayerError,
 )
+
+
+#: Prefix of the hidden directories :func:`replacing` writes in.
+STAGING_PREFIX = ".ember-export-"
+#: Age from which such a directory is taken for one a killed export left behind (removed by
+#: the next export beside it): no export takes a day.
+STALE_STAGING_SECONDS = 24 * 3600
 
 
 class ExportError(OSError):
@@ -58,7 +66,8 @@ def replacing(finals: Sequence[Path]) -> Iterator[Callable[[Path], Path]]:
     try:
         for parent in parents:
             parent.mkdir(parents=True, exist_ok=True)
-            staging[parent] = Path(tempfile.mkdtemp(prefix=".ember-export-", dir=parent))
+            _remove_stale_staging(parent)
+            staging[parent] = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
         yield lambda final: staging[Path(final).parent] / Path(final).name
         for parent, tmp in staging.items():
             for final in finals:
@@ -76,6 +85,19 @@ def replacing(finals: Sequence[Path]) -> Iterator[Callable[[Path], Path]]:
     finally:
         for tmp in staging.values():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_stale_staging(parent: Path) -> None:
+    """Remove what exports killed mid-write left in ``parent`` (their hidden directories older
+    than :data:`STALE_STAGING_SECONDS`; a younger one may be an export still running)."""
+    now = time.time()
+    for old in parent.glob(f"{STAGING_PREFIX}*"):
+        try:
+            stale = old.is_dir() and now - old.stat().st_mtime > STALE_STAGING_SECONDS
+        except OSError:  # removed meanwhile
+            continue
+        if stale:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _prepare(frame: pd.DataFrame, name: str, fmt: str, epsg: int) -> pd.DataFrame:

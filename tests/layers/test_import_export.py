@@ -220,3 +220,23 @@ def test_export_replaces_an_older_shapefile_with_all_its_sidecars(tmp_path):
     ]
     assert (tmp_path / "grid_cells.cpg").read_text().strip().upper().replace("-", "") == "UTF8"
     assert len(read_source(tmp_path / "grid_cells.shp", "grid_cells")) == 2
+
+
+def test_an_export_removes_what_a_killed_export_left_behind(tmp_path):
+    """A killed export leaves its hidden staging directory; the next export beside it removes
+    those older than a day (a younger one may be an export still running)."""
+    import os
+    import time
+
+    from layers.exporter import STAGING_PREFIX, STALE_STAGING_SECONDS
+
+    old, young = tmp_path / f"{STAGING_PREFIX}killed", tmp_path / f"{STAGING_PREFIX}running"
+    for d in (old, young):
+        d.mkdir()
+        (d / "grid_cells.gpkg").write_bytes(b"half")
+    then = time.time() - STALE_STAGING_SECONDS - 60
+    os.utime(old, (then, then))
+    town = make_tiny_town()
+    export_layers({"grid_cells": town["grid_cells"]}, tmp_path / "town.gpkg", "gpkg")
+    assert not old.exists() and young.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "town.gpkg"]
