@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the app 启动服务")
     p.add_argument("--host")
-    p.add_argument("--port", type=whole(1, 65535))
+    p.add_argument("--port", type=whole(0, 65535), help="0: any free port")
     p.add_argument(
         "--production", action="store_true", help="gunicorn with several workers, JSON logs"
     )

@@ -31,7 +31,7 @@ def _no_config(monkeypatch: pytest.MonkeyPatch) -> None:
         (["demo", "--incidents", "-5"], "至少为 1", "at least 1"),
         (["demo", "--incidents", "0"], "至少为 1", "at least 1"),
         (["demo", "--seed", "-1"], "不能为负", "not negative"),
-        (["serve", "--port", "70000"], "1 到 65535", "from 1 to 65535"),
+        (["serve", "--port", "70000"], "0 到 65535", "from 0 to 65535"),
         (["serve", "--workers", "0"], "至少为 1", "at least 1"),
         (["ingest", "x.csv", "--format", "110", "--batch-size", "0"], "至少为 1", "at least 1"),
         (["watch", "in", "--format", "110", "--interval", "0"], "应大于 0", "greater than 0"),
