@@ -1,6 +1,6 @@
 """Argument types of the CLI's numeric options: a value out of range is refused at parse time,
-with a bilingual reason (``--limit -1`` listed everything, ``--interval 0`` polled in a busy
-loop, ``--bandwidth 0`` divided by zero). Text that is no number at all is left to argparse's
+with a bilingual reason, before anything is opened (``--limit -1`` listed everything,
+``--interval 0`` polled in a busy loop). Text that is no number at all is left to argparse's
 own "invalid int value" (which ``app.cli`` says in Chinese too)."""
 
 from __future__ import annotations

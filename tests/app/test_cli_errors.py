@@ -38,9 +38,9 @@ def _no_config(monkeypatch: pytest.MonkeyPatch) -> None:
         (["watch", "in", "--format", "110", "--settle", "-2"], "不能为负", "must not be negative"),
         (["watch", "in", "--format", "110", "--settle", "nan"], "有限", "finite"),
         (["quarantine", "list", "--limit", "-1"], "至少为 1", "at least 1"),
-        (["hotspots", "kde", "--bandwidth", "0"], "应大于 0", "greater than 0"),
-        (["hotspots", "clusters", "--min-cluster-size", "1"], "至少为 2", "at least 2"),
-        (["hotspots", "kde", "--bandwidth", "wide"], "应为数字", "invalid float value"),
+        (["hotspots", "--method", "kde", "--bandwidth", "-5"], "应大于 0", "greater than 0"),
+        (["hotspots", "--method", "clusters", "--min-cluster-size", "1"], "至少为 2", "at least 2"),
+        (["hotspots", "--method", "kde", "--bandwidth", "wide"], "应为数字", "invalid float value"),
     ],
 )
 def test_bad_arguments_are_said_in_both_languages(

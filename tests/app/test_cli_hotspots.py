@@ -200,7 +200,6 @@ def test_an_empty_window_is_empty_not_an_error(capsys):
         (["--method", "gi", "--category", "murder"], "unknown category"),
         (["--method", "gi", "--from", "yesterday-ish"], "not a date"),
         (["--method", "gi", "--from", "2026-05-01", "--to", "2026-04-01"], "before"),
-        (["--method", "kde", "--bandwidth", "-5"], "positive"),
         (["--method", "gi", "--village", "999"], "no grid cells"),
     ],
 )
