@@ -170,6 +170,9 @@ def test_custom_date_range_is_filtered_on_the_server(
         context, page, requests, errors = open_wall(browser, url, 1920, 1080)
         try:
             page.get_by_text("自定义", exact=True).click()
+            # the redraw the window change asks for first: on a loaded CI machine its answer
+            # came while the calendar was open and the calendar was gone before the second day
+            page.wait_for_load_state("networkidle")
             page.locator("#wall-dates").click()
             # The calendar in Chinese: months as 2026年12月, weeks from Monday, weekdays 一 … 日.
             caption = page.get_by_text(f"{last_day.year}年{last_day.month}月", exact=True).first
