@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, Protocol
 from ingest._gc import collect_batch
 from ingest._write import WritePlan, write_plan
 from store import open_store
-from store.base import DuplicateIncident, IncidentStore, StoreError
+from store.base import DuplicateIncident, IncidentStore, StoreError, is_store_error
 
 #: What the run sends the child once every batch is written (see :meth:`ProcessWriter.finish`).
 _FINISH = "finish"
@@ -76,6 +76,12 @@ class Writer(Protocol):
 
 class WriterDied(StoreError):
     """The writer process ended without answering (killed, or out of memory)."""
+
+
+class WriterFailed(StoreError):
+    """The writer process met an error that is not the store's (a program error in writing a
+    plan); ``ember watch`` gives up on such a file after a few attempts, not on a store
+    error."""
 
 
 class InlineWriter:
@@ -150,10 +156,11 @@ class ProcessWriter:
             raise self._died() from exc
         if kind == "ok":
             return int(value)
-        name, message = value
+        name, message, store_error = value
         if name == DuplicateIncident.__name__:
             raise DuplicateIncident(message)
-        raise StoreError(f"写入进程出错 / the writer process failed: {name}: {message}")
+        failed = StoreError if store_error else WriterFailed
+        raise failed(f"写入进程出错 / the writer process failed: {name}: {message}")
 
     def finish(self) -> None:
         """Once every batch is written: bring the store's spatial index up to date (the
@@ -215,7 +222,7 @@ def _serve(conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap) -
                         continue
                     conn.send(("ok", write_plan(store, plan, **how)))
                 except Exception as exc:  # every failure goes back to the run
-                    conn.send(("error", (type(exc).__name__, str(exc))))
+                    conn.send(("error", (type(exc).__name__, str(exc), is_store_error(exc))))
                 collect_batch(batches)
                 batches += 1
     finally:
@@ -285,6 +292,7 @@ __all__ = [
     "ProcessWriter",
     "Writer",
     "WriterDied",
+    "WriterFailed",
     "can_fork",
     "make_writer",
     "spare_writer",

@@ -19,16 +19,16 @@ between the import and the move is harmless for the same reason: the file is imp
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest._writer import WriterDied, WriterFailed
 from ingest.formats import FormatError
 from ingest.pipeline import IngestContext, IngestSummary, ingest_file
-from store.base import IncidentStore, StoreError
+from store.base import IncidentStore, is_store_error
 
 #: Polls at which a file that runs into a program error is tried before it goes to failed/.
 ATTEMPTS = 3
@@ -103,9 +103,11 @@ def to_failed(path: Path, message: str) -> WatchResult:
 
 def _retried(exc: Exception) -> bool:
     """Whether a failure is the store's or the disk's (tried again every poll, however long),
-    not a program error the file runs into."""
-    driver = type(exc).__module__.split(".")[0] in ("psycopg", "sqlite3")
-    return isinstance(exc, (StoreError, OSError, sqlite3.Error)) or driver
+    not a program error the file runs into (one in the writer process included, or the writer
+    process dying on it)."""
+    if isinstance(exc, (WriterFailed, WriterDied)):
+        return False
+    return isinstance(exc, OSError) or is_store_error(exc)
 
 
 def watch(
@@ -158,6 +160,7 @@ def watch(
                 on_result(result)
             if once:
                 results.append(result)
+        errors = {p: n for p, n in errors.items() if p.exists()}  # removed meanwhile: forgotten
         if once or (stop is not None and stop()):
             return results
         time.sleep(interval)

@@ -16,6 +16,7 @@ store, in SQL. Errors are typed and bilingual: :class:`StaleVersion`, :class:`In
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -52,6 +53,14 @@ def _hook(point: str) -> None:
 
 class StoreError(RuntimeError):
     """A store could not be opened or used; the message is bilingual."""
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is the store's or its database driver's (SQLite, psycopg and its pool):
+    the database or the disk, not a program error of the caller's."""
+    if isinstance(exc, (StoreError, sqlite3.Error)):
+        return True
+    return any(c.__module__.split(".")[0].startswith("psycopg") for c in type(exc).__mro__)
 
 
 class LayerNotFound(StoreError, KeyError):

@@ -213,7 +213,9 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for name in ("bug.csv", "down.csv", "fine.csv"):
+    import psycopg_pool
+
+    for name in ("bug.csv", "down.csv", "fine.csv", "pool.csv"):
         shutil.copy(DATA / "110_gbk.csv", inbox / name)
     real = watching.ingest_file
 
@@ -222,6 +224,8 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
             raise KeyError("列 / a column")
         if path.name == "down.csv":
             raise StoreError("数据库不可用 / the database is down")
+        if path.name == "pool.csv":  # PostgreSQL unreachable: the pool's own error type
+            raise psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")
         return real(path, *a, **kw)
 
     monkeypatch.setattr(watching, "ingest_file", ingest)
@@ -236,8 +240,40 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
           on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
     assert [r.file for r in taken] == ["fine.csv", "bug.csv"]
     assert errors.count("bug.csv") == watching.ATTEMPTS
-    assert errors.count("down.csv") == watching.ATTEMPTS + 2  # every poll, still there
-    assert (inbox / "down.csv").is_file() and not (inbox / "bug.csv").exists()
+    for down in ("down.csv", "pool.csv"):  # every poll, still there
+        assert errors.count(down) == watching.ATTEMPTS + 2 and (inbox / down).is_file()
+    assert not (inbox / "bug.csv").exists()
     note = (inbox / "failed" / "bug.csv.error.txt").read_text(encoding="utf-8")
     assert "程序出错" in note and "KeyError" in note and "put the file back" in note
     assert (inbox / "failed" / "bug.csv").read_bytes() == (DATA / "110_gbk.csv").read_bytes()
+
+
+def test_watch_gives_up_on_a_program_error_in_the_writer_process(
+    tmp_path: Path, town_db: str, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file is written by a forked writer, whose failures came back as StoreError: a
+    program error there was taken for a store error and the file retried every poll for good."""
+    from functools import partial
+
+    from ingest import _writer
+    from ingest import watch as watching
+
+    def broken(*a: Any, **kw: Any) -> Any:
+        raise ValueError("写入计划有误 / a bug in writing the plan")
+
+    monkeypatch.setattr(_writer, "write_plan", broken)  # in the forked writer
+    monkeypatch.setattr(watching, "ingest_file", partial(ingest_file, batch_size=5, parallel=True))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "big.csv")
+    polls, errors = {"n": 0}, []
+
+    def stop() -> bool:
+        polls["n"] += 1
+        return polls["n"] >= watching.ATTEMPTS + 1
+
+    watch(inbox, "110", open_store(town_db), ctx, interval=0.01, settle=0, stop=stop,
+          on_error=lambda p, e: errors.append(type(e).__name__))  # fmt: skip
+    assert errors == ["WriterFailed"] * watching.ATTEMPTS
+    note = (inbox / "failed" / "big.csv.error.txt").read_text(encoding="utf-8")
+    assert "a bug in writing the plan" in note
