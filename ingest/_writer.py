@@ -26,6 +26,7 @@ import mmap
 import multiprocessing as mp
 import signal
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, NamedTuple, Protocol
@@ -192,8 +193,9 @@ class ProcessWriter:
 
 def _serve(conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap) -> None:
     """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
-    message))`` (the store's exceptions do not all survive pickling), stop at ``None`` or when
-    the parent is gone."""
+    message, the store's?))`` (the store's exceptions do not all survive pickling), stop at
+    ``None`` or when the parent is gone; a store that cannot be opened or used is said in
+    the answer to every plan."""
     # Ctrl+C reaches the whole process group: the run stops and closes the writer, which
     # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -203,30 +205,64 @@ def _serve(conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap) -
             return
     except EOFError:
         return
-    store = open_store(url)
-    batches = 0
+    try:
+        store = open_store(url)
+    except Exception as exc:  # the database unreachable: said to the run, not a dead child
+        return _answer_all(conn, exc)
+    ended = False  # the run said it is done: nothing more to answer
     try:
         with store.pinned(), store.deferred_index():
-            while True:
-                try:
-                    plan = conn.recv()
-                except EOFError:
-                    return
-                if plan is None:
-                    return
-                if isinstance(plan, _Shared):
-                    plan = ForkingPickler.loads(shared[: plan.size])
-                try:
-                    if plan == _FINISH:
-                        conn.send(("ok", store.index_deferred()))
-                        continue
-                    conn.send(("ok", write_plan(store, plan, **how)))
-                except Exception as exc:  # every failure goes back to the run
-                    conn.send(("error", (type(exc).__name__, str(exc), is_store_error(exc))))
-                collect_batch(batches)
-                batches += 1
+            _write_plans(conn, store, how, shared)
+            ended = True
+    except Exception as exc:  # the store failed before or between plans (its connection)
+        if ended:
+            raise
+        _answer_all(conn, exc)
     finally:
         store.close()
+
+
+def _write_plans(
+    conn: Connection, store: IncidentStore, how: dict[str, Any], shared: mmap.mmap
+) -> None:
+    """Write each plan received until ``None`` or the parent is gone (see :func:`_serve`)."""
+    batches = 0
+    for plan in _received(conn):
+        if isinstance(plan, _Shared):
+            plan = ForkingPickler.loads(shared[: plan.size])
+        try:
+            if plan == _FINISH:
+                conn.send(("ok", store.index_deferred()))
+                continue
+            conn.send(("ok", write_plan(store, plan, **how)))
+        except Exception as exc:  # every failure goes back to the run
+            conn.send(("error", _reply(exc)))
+        collect_batch(batches)
+        batches += 1
+
+
+def _reply(exc: BaseException) -> tuple[str, str, bool]:
+    """What the run is told of a failure: its type's name, its message, whether the store's."""
+    return type(exc).__name__, str(exc), is_store_error(exc)
+
+
+def _answer_all(conn: Connection, exc: BaseException) -> None:
+    """Answer every plan still to come with ``exc`` (the child cannot write any), until the run
+    ends the child."""
+    for _ in _received(conn):
+        conn.send(("error", _reply(exc)))
+
+
+def _received(conn: Connection) -> Iterator[Any]:
+    """What the run sends, until ``None`` or the run is gone."""
+    while True:
+        try:
+            plan = conn.recv()
+        except EOFError:
+            return
+        if plan is None:
+            return
+        yield plan
 
 
 def can_fork() -> bool:

@@ -107,7 +107,7 @@ def _retried(exc: Exception) -> bool:
     process dying on it)."""
     if isinstance(exc, (WriterFailed, WriterDied)):
         return False
-    return isinstance(exc, OSError) or is_store_error(exc)
+    return is_store_error(exc)
 
 
 def watch(

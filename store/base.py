@@ -56,9 +56,9 @@ class StoreError(RuntimeError):
 
 
 def is_store_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is the store's or its database driver's (SQLite, psycopg and its pool):
-    the database or the disk, not a program error of the caller's."""
-    if isinstance(exc, (StoreError, sqlite3.Error)):
+    """Whether ``exc`` is the store's, its database driver's (SQLite, psycopg and its pool) or
+    the file system's: the database or the disk, not a program error of the caller's."""
+    if isinstance(exc, (StoreError, sqlite3.Error, OSError)):
         return True
     return any(c.__module__.split(".")[0].startswith("psycopg") for c in type(exc).__mro__)
 

@@ -349,3 +349,22 @@ def test_a_run_whose_index_catch_up_fails_stores_every_row_and_says_so(
         assert len(again.query_incidents(everywhere, Scope.everything("t"))) == 22
     finally:
         again.close()
+
+
+def test_a_writer_that_cannot_open_the_store_says_so(tmp_path: Path) -> None:
+    """The child could not open the store (the database down): it died, and the run saw a
+    dead writer (which ``ember watch`` counts as a program error). It answers each plan with
+    the store's error instead."""
+    (tmp_path / "a-file").write_text("not a directory", encoding="utf-8")
+    url = str(tmp_path / "a-file" / "ember.gpkg")
+    writer = ProcessWriter(url, actor="t", source="110", quarantine=True)
+    try:
+        writer.submit(writer.pack(WritePlan()))
+        with pytest.raises(StoreError) as raised:
+            writer.result()
+        assert not isinstance(raised.value, (WriterDied, _writer.WriterFailed))
+        writer.submit(writer.pack(WritePlan()))  # and the next one alike, no hang
+        with pytest.raises(StoreError):
+            writer.result()
+    finally:
+        writer.close()
