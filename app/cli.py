@@ -216,9 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--production", action="store_true", help="gunicorn with several workers, JSON logs"
     )
     p.add_argument(
-        "--workers", type=whole(1), help="gunicorn workers (EMBER_WORKERS; default 2×cores+1)"
+        "--workers",
+        type=whole(0, 64),
+        help="gunicorn workers (EMBER_WORKERS; 0 or unset: 2×cores+1)",
     )
-    p.add_argument("--threads", type=whole(1), help="threads per worker (EMBER_THREADS; default 4)")
+    p.add_argument(
+        "--threads", type=whole(1, 64), help="threads per worker (EMBER_THREADS; default 4)"
+    )
     p.set_defaults(handler=cmd_serve)
 
     add_layers_commands(sub)

@@ -89,14 +89,23 @@
 (function () {
   "use strict";
 
-  function refuseLarge(event) {
-    var input = event.target;
-    var box = document.getElementById("officer-photo-warn");
-    if (!box || !input || input.type !== "file" || !input.closest(".officer-upload")) {
-      return;
+  // The file picked (a change of the upload's input) or dropped (onto the upload's box).
+  function fileOf(event) {
+    var target = event.target;
+    if (!target || !target.closest || !target.closest(".officer-upload")) {
+      return null;
     }
-    var limit = Number(box.getAttribute("data-bytes"));
-    var file = input.files && input.files[0];
+    if (event.type === "drop") {
+      var dropped = event.dataTransfer && event.dataTransfer.files;
+      return dropped && dropped[0];
+    }
+    return target.type === "file" && target.files ? target.files[0] : null;
+  }
+
+  function refuseLarge(event) {
+    var box = document.getElementById("officer-photo-warn");
+    var file = fileOf(event);
+    var limit = box && Number(box.getAttribute("data-bytes"));
     if (!file || !limit) {
       return;
     }
@@ -106,11 +115,14 @@
     }
     event.stopImmediatePropagation();
     event.preventDefault();
-    input.value = "";
+    if (event.type === "change") {
+      event.target.value = "";
+    }
     var mb = (file.size / 1048576).toFixed(1);
     box.textContent = String(box.getAttribute("data-message")).replace("{mb}", mb);
     box.hidden = false;
   }
 
   document.addEventListener("change", refuseLarge, true);
+  document.addEventListener("drop", refuseLarge, true);
 })();

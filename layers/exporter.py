@@ -59,16 +59,25 @@ def replacing(finals: Sequence[Path]) -> Iterator[Callable[[Path], Path]]:
     file written there replaces the file of the same name beside it (a Shapefile with all its
     sidecar files; an older Shapefile's other sidecars are removed). When it fails, the staged
     files are removed and the older files are left as they were; a failure to write (a full
-    disk, GDAL) is raised as :class:`ExportError`.
+    disk, GDAL) is raised as :class:`ExportError`. A file that is there and is not a plain file
+    (a pipe, a device such as ``/dev/stdout``, a symbolic link) is written in place: it is a
+    stream or names another file, not something to replace.
     """
-    parents = list(dict.fromkeys(Path(f).parent for f in finals))
+    through = {Path(f) for f in finals if Path(f).is_symlink() or _special(Path(f))}
+    parents = list(dict.fromkeys(Path(f).parent for f in finals if Path(f) not in through))
     staging: dict[Path, Path] = {}
     try:
         for parent in parents:
             parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_staging(parent)
             staging[parent] = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
-        yield lambda final: staging[Path(final).parent] / Path(final).name
+        yield (
+            lambda final: (
+                Path(final)
+                if Path(final) in through
+                else staging[Path(final).parent] / Path(final).name
+            )
+        )
         for parent, tmp in staging.items():
             for final in finals:
                 if Path(final).parent == parent and Path(final).suffix.lower() == ".shp":
@@ -85,6 +94,14 @@ def replacing(finals: Sequence[Path]) -> Iterator[Callable[[Path], Path]]:
     finally:
         for tmp in staging.values():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _special(path: Path) -> bool:
+    """Whether ``path`` is there and is not a plain file or a directory (a pipe, a device)."""
+    try:
+        return path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False
 
 
 def _remove_stale_staging(parent: Path) -> None:

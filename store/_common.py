@@ -230,13 +230,23 @@ def hide_unseen_record(store: Any, record: IncidentRecord, scope: Scope) -> Inci
         return record
     return IncidentRecord(
         replace(inc, related=tuple(r for r in inc.related if r not in unseen)),
-        replace(
-            st,
-            repeat_of=None if st.repeat_of in unseen else st.repeat_of,
-            related=tuple(r for r in st.related if r not in unseen),
-        ),
+        _unrelated(st, unseen),
         tuple(_unlinked(e, unseen) for e in record.events),
     )
+
+
+def _unrelated(status: IncidentStatus, unseen: set[str]) -> IncidentStatus:
+    return replace(
+        status,
+        repeat_of=None if status.repeat_of in unseen else status.repeat_of,
+        related=tuple(r for r in status.related if r not in unseen),
+    )
+
+
+def hide_unseen_in_status(store: Any, status: IncidentStatus, scope: Scope) -> IncidentStatus:
+    """``status`` without the ids of incidents outside ``scope`` (its repeat_of, related)."""
+    unseen = _unseen(store, {str(v) for v in (*status.related, status.repeat_of) if v}, scope)
+    return _unrelated(status, unseen) if unseen else status
 
 
 def hide_unseen_in_events(store: Any, events: list[Event], scope: Scope) -> list[Event]:

@@ -308,7 +308,8 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 touch(conn, [codec.point(status)], _now())
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
-        return common.seen_status(status, scope)  # as the caller may see it
+        seen = common.seen_status(status, scope)  # as the caller may see it
+        return common.hide_unseen_in_status(self, seen, scope)
 
     def get_incident(self, incident_id: str, scope: Scope) -> IncidentRecord:
         with self._tx("view" if scope.personal_data else None) as conn:

@@ -274,7 +274,8 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
                 raise StaleVersion(event.incident_id, expected_version, -1)
             detail = codec.to_json(common.event_detail(event, expected_version))
             cur.execute(q.INSERT_AUDIT, (event.actor, "event", event.incident_id, detail))
-        return common.seen_status(status, scope)  # as the caller may see it
+        seen = common.seen_status(status, scope)  # as the caller may see it
+        return common.hide_unseen_in_status(self, seen, scope)
 
     def get_incident(self, incident_id: str, scope: Scope) -> IncidentRecord:
         with self._tx("view" if scope.personal_data else None) as cur:

@@ -182,9 +182,10 @@ def register_callbacks(
         if outcome == "refused":  # nothing changed: keep the cards, an open form, what was typed
             return msg, no_update, no_update
         # drawn again (each card with its incident's version now), what was typed kept: all of
-        # it after a stale refusal, all but the acted-on card's after an action
+        # it but a resolved card's form (an arrival or a photo leaves a form half typed alone)
         tasks = actions.my_tasks(store, current_scope())
-        done = str(trigger["id"]) if outcome == "recorded" and isinstance(trigger, dict) else None
+        resolved = outcome == "recorded" and isinstance(trigger, dict)
+        done = str(trigger["id"]) if resolved and trigger.get("type") == "officer-resolve" else None
         return (
             msg,
             keep_input(cards.task_lists(tasks, lang, settings.photo_max_bytes), states, done),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -303,3 +304,28 @@ def test_a_stale_resolve_draws_the_cards_again_with_what_was_typed(
     assert "双方达成协议" in text and "补发工资" in text and '"open": true' in text
     done = _resolve(client, "E-A1", 3, typed)
     assert "officer-tasks" in done and store.events("E-A1", ALL)[-1].action == "resolve"
+
+
+def test_a_photo_keeps_the_resolve_form_typed_on_its_card(
+    client: FlaskClient, store: IncidentStore
+) -> None:
+    """A photo added while the resolve form is half typed: the cards are drawn again (the
+    version moved) and the form keeps what was typed, open; only a resolve clears it."""
+    actions.arrive(store, wang(), "E-A1", 2, None)  # type: ignore[arg-type]
+    login(client, "wang")
+    client.get("/me")
+    token = client.get_cookie("_csrf_token")
+    assert token is not None
+    target = {"id": "E-A1", "type": "officer-photo"}
+    data = "data:image/jpeg;base64," + base64.b64encode(jpeg(500)).decode()
+    photo = [{"id": target, "property": "contents", "value": data}]
+    typed = [
+        [{"id": {"id": "E-A1", "type": "officer-result"}, "property": "value",
+          "value": "双方达成协议"}],
+        [], [], [], [],
+    ]  # fmt: skip
+    body = _action_call([], photo, typed, "zh", target, "contents")
+    got = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token.value})
+    text = json.dumps(got.get_json()["response"], ensure_ascii=False)
+    assert "照片已保存" in text and store.events("E-A1", ALL)[-1].action == "note"
+    assert "双方达成协议" in text and '"open": true' in text

@@ -153,6 +153,20 @@ def test_a_photo_too_large_is_refused_in_the_browser_with_a_message(
         page.screenshot(path=str(ARTIFACTS / "officer_7_photo_too_large.png"))
         page.wait_for_timeout(500)
         assert all(size < limit for size in posts)  # never sent
+        # dropped onto the upload's box (no change event: the drop itself is checked)
+        page.evaluate("document.querySelector('#officer-photo-warn').hidden = true")
+        dropped = page.evaluate_handle(
+            """(size) => { const dt = new DataTransfer();
+                 dt.items.add(new File([new Uint8Array(size)], 'big.png', {type: 'image/png'}));
+                 return dt; }""",
+            3 * limit,
+        )
+        box = page.locator("#officer-task-E-A2 .officer-upload")
+        for kind in ("dragenter", "dragover", "drop"):
+            box.dispatch_event(kind, {"dataTransfer": dropped})
+        warn.wait_for(state="visible", timeout=10_000)
+        page.wait_for_timeout(500)
+        assert all(size < limit for size in posts)
         upload.set_input_files(
             files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png()}]
         )

@@ -240,3 +240,29 @@ def test_an_export_removes_what_a_killed_export_left_behind(tmp_path):
     export_layers({"grid_cells": town["grid_cells"]}, tmp_path / "town.gpkg", "gpkg")
     assert not old.exists() and young.is_dir()
     assert sorted(p.name for p in tmp_path.iterdir()) == [young.name, "town.gpkg"]
+
+
+def test_an_output_that_is_a_pipe_or_a_link_is_written_through(tmp_path):
+    """``--out /dev/stdout``, a named pipe or a symbolic link is a stream or names another
+    file: written in place, not replaced by a plain file."""
+    import os
+    import threading
+
+    from layers.exporter import replacing
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    with replacing([fifo]) as stage:
+        stage(fifo).write_bytes(b"streamed")
+    reader.join(timeout=10)
+    assert got == [b"streamed"] and fifo.is_fifo()
+    target, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    target.write_text("old", encoding="utf-8")
+    link.symlink_to(target)
+    with replacing([link]) as stage:
+        stage(link).write_text("new", encoding="utf-8")
+    assert link.is_symlink() and target.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "link.csv", "real.csv"]

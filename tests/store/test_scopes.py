@@ -247,3 +247,6 @@ def test_a_link_out_of_scope_is_not_named(
         assert b.id not in repr(events)
     whole = store.get_incident(a.id, scope_for("commander", [], "c"))
     assert whole.status.repeat_of == b.id and whole.events[-1].data["repeat_of"] == b.id
+    # nor in the status an append hands back
+    noted = store.append_event(event(a, 3, "note", 6), 2, grid)
+    assert noted.repeat_of is None and b.id not in noted.related
