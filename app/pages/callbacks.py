@@ -133,8 +133,8 @@ def register_callbacks(app: Dash, store: IncidentStore, settings: Settings) -> N
         account = allowed(ROLES)
         if account is None:
             return message(t("me.denied", lang), "error", PREFIX), no_update
-        if ctx.triggered_id == cards.FIND_ID:
-            return no_update, _list(store, account, lang, find)
+        if ctx.triggered_id == cards.FIND_ID:  # what was entered on cards still found stays
+            return no_update, keep_input(_list(store, account, lang, find), ctx.states_list[:4])
         trig = ctx.triggered[0] if ctx.triggered else None
         if not trig or not trig.get("value"):
             return no_update, no_update

@@ -139,10 +139,15 @@ def test_find_narrows_the_list_by_id_or_address(store: IncidentStore) -> None:
 
 
 def _submit(
-    client: FlaskClient, iid: str, version: int, entered: dict[str, dict[str, Any]]
+    client: FlaskClient,
+    iid: str,
+    version: int,
+    entered: dict[str, dict[str, Any]],
+    find: str | None = None,
 ) -> dict[str, Any]:
-    """POST the page's submit callback as dash-renderer would: ``iid``'s button pressed, with
-    what was ``entered`` on each card (incident id -> reached, sat, check, note)."""
+    """POST the page's submit callback as dash-renderer would: ``iid``'s button pressed (or,
+    with ``find``, that typed in the find box), with what was ``entered`` on each card
+    (incident id -> reached, sat, check, note)."""
     ids = ("E-A1", "E-A2")
 
     def states(kind: str, key: str, extra: dict[str, Any] | None = None) -> list[Any]:
@@ -164,7 +169,7 @@ def _submit(
             {"id": "cb-msg", "property": "children"},
             {"id": "cb-list", "property": "children"},
         ],
-        "inputs": [buttons, {"id": cards.FIND_ID, "property": "value", "value": None}],
+        "inputs": [buttons, {"id": cards.FIND_ID, "property": "value", "value": find}],
         "state": [
             states("cb-reached", "reached"),
             states("cb-sat", "sat"),
@@ -173,7 +178,9 @@ def _submit(
             {"id": "cb-lang", "property": "children", "value": "zh"},
         ],
         "changedPropIds": [
-            json.dumps({"id": iid, "type": "cb-submit", "v": version}, separators=(",", ":"))
+            f"{cards.FIND_ID}.value"
+            if find is not None
+            else json.dumps({"id": iid, "type": "cb-submit", "v": version}, separators=(",", ":"))
             + ".n_clicks"
         ],
     }
@@ -248,3 +255,16 @@ def test_the_find_fields_search_on_a_pause(lang: str) -> None:
     for field in (cards.find_box(lang), console_panels.find_box(lang)):  # type: ignore[arg-type]
         assert field.debounce == cards.FIND_PAUSE, field.id
         assert isinstance(field.debounce, float) and 0.3 <= field.debounce <= 1.0
+
+
+def test_finding_keeps_what_was_entered_on_the_cards_found(store: IncidentStore) -> None:
+    """Typing in the find box drew the list again and wiped what the clerk had entered."""
+    client: FlaskClient = create_app(Settings(db=store.url).validate()).server.test_client()
+    login(client, "hui")
+    client.get("/callbacks")
+    entered = {"E-A2": {"reached": "yes", "sat": "不满意", "note": "再联系"}}
+    found = _submit(client, "E-A1", 4, entered, find="E-A")
+    assert "cb-msg" not in found
+    values = _entered(found["cb-list"]["children"])
+    assert values[_field("E-A2", "cb-note")] == "再联系"
+    assert values[_field("E-A2", "cb-sat")] == "不满意"
