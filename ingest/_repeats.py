@@ -49,7 +49,8 @@ class RunCandidates:
         """Candidates received before ``until``, open or closed on or after ``since``
         (``also``: those of the batch being written), in parts each by received time then id."""
         if self._before is None or (self._since is not None and since < self._since):
-            before = _keyed(self.store.repeat_candidates(since, _EVER))
+            # put in order here too: each part is cut by time with a binary search
+            before = _ordered([_keyed(self.store.repeat_candidates(since, _EVER))])
             if self._mine:  # the run's own are in memory
                 before = before[~before["id"].isin(pd.concat(self._mine)["id"])]
             self._before, self._since = before, since
