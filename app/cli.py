@@ -23,6 +23,7 @@ from app._cli_types import whole
 from app.config import ConfigError, Settings, load_settings
 from layers._schema import LayerValidationError
 from store import StoreError
+from store.base import is_store_error
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -265,8 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as e:  # a read-only or full disk, a directory, not a database
         print(f"ember: 文件或数据库错误 / file or database error: {e}", file=sys.stderr)
         return 2
-    except Exception as e:  # the store's driver and GDAL: psycopg.Error, pyogrio errors
-        if type(e).__module__.split(".")[0] not in ("psycopg", "pyogrio"):
+    except Exception as e:  # the store's driver (psycopg and its pool) and GDAL (pyogrio)
+        if not (is_store_error(e) or type(e).__module__.split(".")[0] == "pyogrio"):
             raise
         print(f"ember: 数据库或 GIS 文件错误 / database or GIS file error: {e}", file=sys.stderr)
         return 2

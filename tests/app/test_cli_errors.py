@@ -101,3 +101,22 @@ def test_an_api_key_name_is_not_called_a_username(
     err = capsys.readouterr().err
     assert "密钥名称无效" in err and "invalid API key name 'my hub'" in err
     assert "username" not in err and "用户名" not in err
+
+
+def test_a_database_lost_mid_command_is_said_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psycopg_pool's PoolTimeout (PostgreSQL gone after the store opened) came out as a
+    traceback: only errors of the module ``psycopg`` itself were said in one line."""
+    import psycopg_pool
+
+    from app import cli
+
+    def gone(**_: object) -> object:
+        raise psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")
+
+    monkeypatch.setattr(cli, "load_settings", gone)
+    assert main(["users", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "数据库或 GIS 文件错误" in err and "couldn't get a connection" in err
+    assert "Traceback" not in err
