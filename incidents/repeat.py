@@ -83,17 +83,21 @@ def _coords(frame: pd.DataFrame, radius_m: float) -> tuple[np.ndarray, np.ndarra
     raise RepeatInputError("缺少坐标列 / the frame needs x, y (metres) or lon, lat (WGS84)")
 
 
+def phone_keys(phones: pd.Series) -> np.ndarray:
+    """Each phone as repeat links compare it (:func:`~incidents.masking.normalise_phone`; ""
+    for none), each distinct value normalised once."""
+    raw, distinct = pd.factorize(phones.to_numpy(object), use_na_sentinel=True)
+    keys = np.array([normalise_phone(str(v)) for v in distinct] + [""], dtype=object)
+    return keys[raw]  # code -1 (no phone): the last, ""
+
+
 def _phone_codes(frame: pd.DataFrame) -> np.ndarray:
     """Per row, a code shared by the rows with the same normalised phone; -1 without one
     (from ``phone_key`` when the frame has it: phones normalised already)."""
-    if "phone_key" in frame:
-        codes, keys = pd.factorize(frame["phone_key"], use_na_sentinel=True)
-        empty = np.flatnonzero(np.asarray(keys == ""))
-        return np.where(codes == empty[0], -1, codes) if empty.size else codes
-    raw, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
-    norm = np.array([normalise_phone(str(v)) or None for v in distinct], dtype=object)
-    same = np.append(pd.factorize(norm, use_na_sentinel=True)[0], -1)  # [-1]: no phone
-    return same[raw].astype(np.int64)
+    keys = frame["phone_key"] if "phone_key" in frame else phone_keys(frame["caller_phone"])
+    codes, distinct = pd.factorize(keys, use_na_sentinel=True)
+    empty = np.flatnonzero(np.asarray(distinct == ""))
+    return np.where(codes == empty[0], -1, codes) if empty.size else codes
 
 
 def _cell_keys(

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from incidents.masking import normalise_phone, phone_key
-from incidents.repeat import RepeatPolicy, link_repeats, reach
+from incidents.masking import phone_key
+from incidents.repeat import RepeatPolicy, link_repeats, phone_keys, reach
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
 
@@ -94,9 +94,7 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
     ``caller_phone``: worked out once per candidate, not once per batch that reads it."""
     if "phone_key" in frame:
         return frame
-    codes, distinct = pd.factorize(frame["caller_phone"].to_numpy(object), use_na_sentinel=True)
-    keys = np.array([normalise_phone(str(v)) for v in distinct] + [""], dtype=object)
-    return frame.assign(phone_key=keys[codes]).drop(columns="caller_phone")
+    return frame.assign(phone_key=phone_keys(frame["caller_phone"])).drop(columns="caller_phone")
 
 
 def _phone_keys(phones: Sequence[str | None]) -> np.ndarray:
