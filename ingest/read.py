@@ -22,6 +22,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -161,9 +162,36 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
         detected = True
     clean = decoded is not None  # else check every row
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
+    lines = list(io.StringIO(text, newline=""))
+    with _field_limit(len(text)):
+        header, rows = _csv_rows(lines, clean)
+    if header is None:
+        raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
+    if not clean and header and any(has_bad_bytes(h) for h in header):
+        raise FormatError(
+            f"表头无法按 {enc} 解码，请用 --encoding 指明 / the header does not decode as {enc}; "
+            f"say --encoding (UTF-8, GBK, …): {path.name}"
+        )
+    return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """The csv module's field size limit raised to ``size`` for the block: a field is at most
+    the whole text, so no field is refused (a stray quote swallowing the 128 KiB the default
+    allows failed the whole file before :func:`_swallowed` could tell its lines apart)."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(max(before, size + 1))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _csv_rows(lines: list[str], clean: bool) -> tuple[list[str] | None, list[RawRow]]:
+    """The header and the rows of a CSV file's ``lines`` (``clean``: every byte decoded)."""
     header: list[str] | None = None
     rows: list[RawRow] = []
-    lines = list(io.StringIO(text, newline=""))
     pos = 0  # where reading (re)starts, see _swallowed
     while pos < len(lines):
         reader = csv.reader(itertools.islice(lines, pos, None) if pos else lines)
@@ -191,14 +219,7 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
             if restart:
                 break  # again from the line after the one with the stray quote
         pos = restart or len(lines)
-    if header is None:
-        raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
-    if not clean and header and any(has_bad_bytes(h) for h in header):
-        raise FormatError(
-            f"表头无法按 {enc} 解码，请用 --encoding 指明 / the header does not decode as {enc}; "
-            f"say --encoding (UTF-8, GBK, …): {path.name}"
-        )
-    return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+    return header, rows
 
 
 def _bad_shape(fields: int, width: int) -> tuple[str, str, str]:

@@ -106,6 +106,27 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(
     assert dict(zip(found["source_id"], found["description"], strict=True))["Q4"] == "描述\n第二行"
 
 
+@pytest.mark.parametrize("cell", ["stray", "long"])
+def test_a_field_past_the_csv_modules_limit_is_read(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path, cell: str
+) -> None:
+    """A stray quote early in a file of a few thousand rows swallows more than the csv
+    module's 128 KiB field limit (as does one long 简要警情): its csv.Error failed the whole
+    file. The stray quote's line is quarantined and the rest stored; the long cell is kept."""
+    rows = [_row(f"F{i}") for i in range(2500)]
+    if cell == "stray":
+        rows[0] = rows[0].replace(",演示镇", ',"演示镇')
+    else:
+        rows[0] = rows[0].replace("描述F0", "长" * 140_000)
+    s = balanced(ingest_file(_file(tmp_path / "f.csv", *rows), "110", store, ctx))
+    if cell == "stray":
+        assert (s.stored, s.quarantined) == (2499, 1) and _quarantined(store) == {2: "bad_quote"}
+    else:
+        assert (s.stored, s.quarantined) == (2500, 0)
+        rec = store.get_incident(stored_id(store, "F0"), EVERYONE)
+        assert rec.incident.description == "长" * 140_000
+
+
 def test_csv_lines_of_a_stray_quote() -> None:
     """The reader alone: line numbers after a swallowed stretch are the file's own."""
     text = "\n".join((HEADER, _row("A").replace(",城东", ',"城东'), _row("B"), _row("C"))) + "\n"
