@@ -19,8 +19,9 @@ from incidents._time import LOCAL_TZ
 from incidents.masking import normalise_phone
 from incidents.taxonomy import Taxonomy
 
-#: A trailing zone: ``Z``, ``+08:00``, ``+0800``, or ``+08`` after a time of day.
-_AWARE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|:\d{2}(?:\.\d+)?[+-]\d{2})$")
+#: A trailing zone: ``Z``, ``+08:00``, ``+0800``, or ``+08`` / ``+8`` after a time of day
+#: (ISO 8601 parsing takes each as an offset: one the naive times held failed the whole file).
+_AWARE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|:\d{2}(?:\.\d+)?\s*[+-]\d{1,2}(?::?\d{2})?)$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$")
 _PLAIN = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _CN_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*")
@@ -46,7 +47,8 @@ def _tidy_time(text: str) -> str:
         y, mo, d, h, mi, s = m.groups()
         return f"{y}-{mo}-{d} {h}:{mi}:{s or '00'}"
     t = _CN_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d} ", t)
-    t = t.replace("/", "-").replace(".", "-", 2) if re.match(r"^\d{4}[./]", t) else t
+    # the date's separators only: a fraction of a second is no separator (2025/01/02 03:04:05.5)
+    t = re.sub(r"^(\d{4})[./](\d{1,2})[./](\d{1,2})", r"\1-\2-\3", t)
     t = t.replace("时", ":").replace("分", ":").rstrip(":").replace("秒", "")
     # zero-pad one-digit month, day and hour so that ISO 8601 parsing takes them
     t = re.sub(

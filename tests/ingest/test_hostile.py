@@ -56,6 +56,28 @@ def test_times_need_a_date_and_zone_words_are_read() -> None:
         assert pd.isna(t) if want is None else str(t.tz_convert(None)) == want, text
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("2025/01/02 11:04:05.5", "2025-01-02 03:04:05.500"),  # its fraction was made a zone
+        ("2025/1/2 11:04:05.000", "2025-01-02 03:04:05"),
+        ("2025-01-02 11:04:05+8", "2025-01-02 03:04:05"),  # a one-digit offset
+        ("2025-01-02T11:04:05 +8", "2025-01-02 03:04:05"),
+        ("2025-01-02 03:04:05-5", "2025-01-02 08:04:05"),
+    ],
+)
+def test_a_time_the_naive_ones_took_for_zoned_does_not_fail_the_file(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path, text: str, want: str
+) -> None:
+    """ISO 8601 parsing read an offset in these (a fraction after a / date became one): among
+    naive times it failed the whole file (mixed zones), alone too (already tz-aware)."""
+    for batch in ([text], [text, "2025-01-02 03:04:05"]):
+        got = parse_times(pd.Series(batch, dtype=object))[0]
+        assert str(got.tz_convert(None)) == pd.Timestamp(want).isoformat(sep=" "), batch
+    path = _file(tmp_path / "z.csv", _row("Z1", text), _row("Z2"))
+    assert balanced(ingest_file(path, "110", store, ctx)).stored == 2
+
+
 def test_a_bad_time_quarantines_its_row_only(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path
 ) -> None:
