@@ -33,6 +33,8 @@ from ingest.formats import FormatError
 #: Tried in order when no encoding is given (see the module docstring).
 ENCODINGS = ("utf-8-sig", "gb18030")
 _BAD = re.compile("[\udc80-\udcff]")
+#: A character read without complaint that no PostgreSQL text can hold (:func:`nul_error`).
+NUL = "\x00"
 #: Suffixes read as JSON (patrol reports); everything else but .xlsx is CSV.
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -164,7 +166,7 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
     lines = list(io.StringIO(text, newline=""))
     with _field_limit(len(text)):
-        header, rows = _csv_rows(lines, clean)
+        header, rows = _csv_rows(lines, clean, NUL in text)
     if header is None:
         raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
     if not clean and header and any(has_bad_bytes(h) for h in header):
@@ -188,8 +190,9 @@ def _field_limit(size: int) -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def _csv_rows(lines: list[str], clean: bool) -> tuple[list[str] | None, list[RawRow]]:
-    """The header and the rows of a CSV file's ``lines`` (``clean``: every byte decoded)."""
+def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | None, list[RawRow]]:
+    """The header and the rows of a CSV file's ``lines`` (``clean``: every byte decoded;
+    ``nul``: some line holds a NUL, see :func:`nul_error`)."""
     header: list[str] | None = None
     rows: list[RawRow] = []
     pos = 0  # where reading (re)starts, see _swallowed
@@ -215,11 +218,27 @@ def _csv_rows(lines: list[str], clean: bool) -> tuple[list[str] | None, list[Raw
                 row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
             if len(values) != len(header) and error is None:
                 row.error = _bad_shape(len(values), len(header))
+            if nul and row.error is None:
+                row.error = nul_error(header, values)
             rows.append(row)
             if restart:
                 break  # again from the line after the one with the stray quote
         pos = restart or len(lines)
     return header, rows
+
+
+def nul_error(header: Sequence[str], values: Sequence[str]) -> tuple[str, str, str] | None:
+    """The error of a row of as many ``values`` as ``header`` with a NUL character in a cell
+    (no PostgreSQL text can hold one: it failed the whole file there), naming the first such
+    column; None when there is none."""
+    col = next((h for h, v in zip(header, values, strict=True) if NUL in v), None)
+    if col is None:
+        return None
+    return (
+        "nul_char",
+        f"{col}含有空字符（NUL），无法保存",
+        f"{col} holds a NUL character, not storable",
+    )
 
 
 def _bad_shape(fields: int, width: int) -> tuple[str, str, str]:
@@ -363,6 +382,7 @@ def read_json(path: Path, encoding: str | None = None) -> RawTable:
     data = path.read_bytes()
     enc = _check_encoding(encoding) if encoding else detect_encoding(data)[0]
     text = data.decode(enc, errors="surrogateescape")
+    nul = NUL in text or "\\u0000" in text  # as read, or as JSON writes it
     header: list[str] = []
     seen: set[str] = set()
     records: list[tuple[int, dict[str, str] | None, str | None]] = []
@@ -388,5 +408,6 @@ def read_json(path: Path, encoding: str | None = None) -> RawTable:
         else:
             values = [flat.get(h, "") for h in header]
             row = RawRow(line, values, [i for i, v in enumerate(values) if has_bad_bytes(v)])
+            row.error = nul_error(header, values) if nul else None
         rows.append(row)
     return RawTable(str(path), header or ["raw"], rows, "json")

@@ -50,7 +50,7 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
     first = row.problems[0]
     zh = "；".join(p["zh"] for p in row.problems)
     en = "; ".join(p["en"] for p in row.problems)
-    raw = {str(k): (None if v is None else clean(str(v))) for k, v in row.raw.items()}
+    raw = {clean(str(k)): (None if v is None else clean(str(v))) for k, v in row.raw.items()}
     return (
         row.source,
         None if row.source_id is None else clean(row.source_id),
@@ -67,7 +67,10 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
 
 
 def clean(text: str) -> str:
-    """Undecodable bytes (kept as surrogates by the reader) shown as U+FFFD, storable anywhere."""
+    """Undecodable bytes (kept as surrogates by the reader) and NUL characters (no PostgreSQL
+    text or jsonb holds one) shown as U+FFFD, storable anywhere."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
     if any("\udc80" <= ch <= "\udcff" for ch in text):
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return text

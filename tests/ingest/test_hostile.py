@@ -4,6 +4,7 @@ invariant held, nothing made up."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -202,3 +203,39 @@ def test_a_changed_redelivery_keeps_what_the_source_now_says(
     assert amend.data["caller"] == {"name": "张三", "phone": "13900139000"}
     masked = store.events(stored_id(store, "R1"), Scope.everything("test"))[-1]
     assert masked.data["caller"] == {"name": "张某", "phone": "139****9000"}
+
+
+@pytest.mark.parametrize("column", [0, 4, 6, 8])
+def test_a_nul_character_quarantines_its_row(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path, column: int
+) -> None:
+    """A NUL in a cell (PostgreSQL's text and jsonb hold none: the whole file failed there) is
+    quarantined, naming its column, the raw row kept with U+FFFD in its place; a retry with
+    the cell fixed stores it."""
+    cells = _row("N2").split(",")
+    cells[column] = cells[column][:1] + "\x00" + cells[column][1:]
+    path = _file(tmp_path / "n.csv", _row("N1"), ",".join(cells), _row("N3"))
+    s = balanced(ingest_file(path, "110", store, ctx))
+    assert (s.read, s.stored, s.quarantined) == (3, 2, 1)
+    (entry,) = store.quarantine_list()
+    name = HEADER.split(",")[column]
+    assert (entry.line, entry.code) == (3, "nul_char") and name in entry.reason_zh
+    assert name in entry.reason_en and "\ufffd" in entry.raw[name]
+    fixed = cells[column].replace("\x00", "")
+    assert retry_entry(store, entry, ctx, fixes={name: fixed}).ok
+    assert store.source_keys("110", ["N2"])
+
+
+def test_a_nul_character_in_a_patrol_report(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.jsonl"
+    report = {"time": "2025-01-02 03:04:05", "lon": 120.06, "lat": 29.0}
+    lines = [
+        json.dumps({"id": f"P{i}", "description": d, **report})
+        for i, d in ((1, "ok"), (2, "坏\x00"))
+    ]
+    assert "\\u0000" in lines[1]  # as JSON writes it
+    path.write_text("\n".join(lines) + "\n")
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.read, s.quarantined) == (2, 1) and _quarantined(store) == {2: "nul_char"}
