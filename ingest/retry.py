@@ -20,6 +20,11 @@ from store.base import IncidentStore, QuarantineEntry
 _NEEDS_FIX = {
     "bad_shape": ("该行字段数不对，请用 --set 列名=值 补正", "the row has the wrong number of "
                   "fields: give the right values with --set COLUMN=VALUE"),
+    # the cells after the stray quote are one cell (under the first column it reached), the
+    # columns after it empty: replayed as it is, the row was stored with its fields misplaced
+    "bad_quote": ("该行引号没有闭合，其后的字段已错位，请用 --set 列名=值 补正", "a quote in the "
+                  "row is never closed and the fields after it are misplaced: give the right "
+                  "values with --set COLUMN=VALUE"),
 }  # fmt: skip
 
 

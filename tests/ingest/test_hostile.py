@@ -129,6 +129,24 @@ def test_a_stray_quote_does_not_swallow_the_rows_after_it(
     assert dict(zip(found["source_id"], found["description"], strict=True))["Q4"] == "描述\n第二行"
 
 
+def test_a_stray_quotes_row_is_not_replayed_misplaced(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """The cells after a stray quote are read as one (under 报警地址 here), the columns after
+    it empty: a retry without fixes stored that row, its category and 简要警情 in the address."""
+    bad = _row("Q1").replace(",演示镇", ',"演示镇')
+    balanced(ingest_file(_file(tmp_path / "q.csv", bad, _row("Q2")), "110", store, ctx))
+    (entry,) = store.quarantine_list()
+    assert entry.raw["报警地址"].startswith("演示镇枫川社区,纠纷") and entry.raw["简要警情"] == ""
+    again = retry_entry(store, entry, ctx)
+    assert not again.ok and again.reason and "--set" in again.reason
+    assert not store.source_keys("110", ["Q1"]) and store.quarantine_list() == [entry]
+    fixes = {"报警地址": "演示镇枫川社区", "警情类别": "纠纷", "简要警情": "描述Q1"}
+    assert retry_entry(store, entry, ctx, fixes=fixes).ok
+    rec = store.get_incident(stored_id(store, "Q1"), EVERYONE)
+    assert (rec.incident.address, rec.incident.description) == ("演示镇枫川社区", "描述Q1")
+
+
 @pytest.mark.parametrize("cell", ["stray", "long"])
 def test_a_field_past_the_csv_modules_limit_is_read(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path, cell: str
