@@ -11,12 +11,17 @@ import numpy as np
 import pandas as pd
 
 from incidents.masking import phone_key
+from incidents.model import Event
 from incidents.repeat import RepeatPolicy, link_repeats, phone_keys, reach
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
 
 #: Who reads the amended incidents again (masked: phones are compared masked).
 _INGEST = Scope.everything("ingest")
+
+#: Geocode levels of a point someone gave, which an amend moves a hand-placed point to (as
+#: ``incidents._updates._GIVEN_POINT``).
+_GIVEN = ("manual", "coordinates")
 
 #: Candidates a batch is first linked against (the most recent; at least the batch's size).
 RECENT = 5_000
@@ -42,6 +47,7 @@ class RunCandidates:
         self._before: pd.DataFrame | None = None  # the store's, when the run began
         self._since: datetime | None = None  # closed on or after this: in _before
         self._mine: list[pd.DataFrame] = []  # the run's own, batch by batch
+        self._levels: dict[str, str | None] = {}  # geocode levels, see amended_unwritten
 
     def parts(
         self, since: datetime, until: datetime, also: pd.DataFrame | None
@@ -75,6 +81,46 @@ class RunCandidates:
                 self._before = self._before[~self._before["id"].isin(ids)]
             self._mine = [f[~f["id"].isin(ids)] for f in self._mine]
             self._mine.append(_candidates_of(self.store, ids))
+
+    def amended_unwritten(self, candidates: pd.DataFrame | None, amends: Sequence[Event]) -> None:
+        """:meth:`stored` for a dry run, where neither the batch nor its ``amends`` are in the
+        store: the amended incidents (read again there, and not found when new in the run) are
+        patched in memory as the store would hold them — category and point from each amend,
+        the point kept when placed by hand and the amend brings a geocode only (as
+        ``incidents._updates._set_place``), the rest as before."""
+        if candidates is not None and len(candidates):
+            self._mine.append(_ordered([_keyed(candidates)]))
+        if not amends:
+            return
+        ids = sorted({e.incident_id for e in amends})
+        held = [f[f["id"].isin(ids)] for f in (self._before, *self._mine) if f is not None]
+        have = pd.concat(held, ignore_index=True) if held else None
+        known = set() if have is None else set(have["id"])
+        missing = [i for i in ids if i not in known]
+        parts = [f for f in (have, _candidates_of(self.store, missing) if missing else None)
+                 if f is not None and len(f)]  # fmt: skip
+        if not parts:
+            return
+        base = pd.concat(parts, ignore_index=True)
+        new_levels = [i for i in ids if i not in self._levels]
+        if new_levels:  # as stored (none for the run's own)
+            found = self.store.query_incidents(
+                IncidentQuery(ids=tuple(new_levels), columns=("geocode_level",)), _INGEST
+            )
+            self._levels.update(zip(found["id"], found["geocode_level"], strict=True))
+        at = {v: k for k, v in enumerate(base["id"])}
+        for e in amends:
+            if e.incident_id not in at:
+                continue
+            j, data, was = at[e.incident_id], e.data, self._levels.get(e.incident_id)
+            base.loc[j, "category"] = data.get("category", base.loc[j, "category"])
+            level = data.get("geocode_level", was)
+            if data.get("lon") is not None and not (was == "manual" and level not in _GIVEN):
+                base.loc[j, ["lon", "lat"]] = [data["lon"], data["lat"]]
+                self._levels[e.incident_id] = level
+        self._before = None if self._before is None else self._before[~self._before["id"].isin(ids)]
+        self._mine = [f[~f["id"].isin(ids)] for f in self._mine]
+        self._mine.append(_ordered([base]))
 
 
 def _candidates_of(store: IncidentStore, ids: list[str]) -> pd.DataFrame:

@@ -399,7 +399,11 @@ class _Run:
             quarantine_added=added,
         )  # fmt: skip
         self.summary.batches += 1
-        self.candidates.stored(b.candidates, [e.incident_id for e, _ in b.plan.amends])
+        amends = [e for e, _ in b.plan.amends]
+        if self.dry_run:  # nothing of the batch is in the store to be read again
+            self.candidates.amended_unwritten(b.candidates, amends)
+        else:
+            self.candidates.stored(b.candidates, [e.incident_id for e in amends])
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)

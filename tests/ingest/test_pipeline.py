@@ -267,6 +267,29 @@ def test_dry_run_writes_nothing(store: IncidentStore, ctx: IngestContext) -> Non
     assert store.quarantine_list() == []
 
 
+@pytest.mark.parametrize("amended", ["in the run", "stored before"])
+def test_dry_run_links_repeats_of_an_amended_incident_as_a_run_does(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path, amended: str
+) -> None:
+    """A changed re-delivery moves an incident; a later batch's call repeats it where it is
+    now. A dry run read the amended incident again from the store, where it is not (new in
+    the run: no longer a candidate) or not moved: it reported fewer repeat links."""
+    rows = _rows("110_gbk.csv", "gbk")
+    first, there = rows[0], next(r for r in rows[1:] if r["经度"] and r["报警地址"])
+    moved = dict(first, 报警地址=there["报警地址"], 经度=there["经度"], 纬度=there["纬度"])
+    later = dict(moved, 警情编号=first["警情编号"] + "R")
+    later["报警时间"] = str(pd.Timestamp(first["报警时间"]) + pd.Timedelta(hours=1))
+    if amended == "stored before":
+        balanced(ingest_file(_write(tmp_path / "0.csv", [first]), "110", store, ctx))
+    path = _write(tmp_path / "1.csv", [first, moved, later])
+    dry = balanced(ingest_file(path, "110", store, ctx, batch_size=1, dry_run=True)).as_dict()
+    real = balanced(ingest_file(path, "110", store, ctx, batch_size=1)).as_dict()
+    assert real["repeats_linked"] == 1 and real["updated"] == 1
+    for key in ("dry_run", "seconds", "rows_per_s"):
+        del dry[key], real[key]
+    assert dry == real
+
+
 def test_encoding_override(store: IncidentStore, ctx: IngestContext) -> None:
     from ingest.formats import FormatError
 
