@@ -71,7 +71,7 @@ def _number(event: Event, key: str, low: float, high: float) -> float | None:
 
 #: Geocode levels that come from a point someone gave (a person on the map, the source's own
 #: coordinates): an automatic guess from the address never moves such a point.
-_GIVEN_POINT = ("manual", "coordinates")
+GIVEN_POINT = ("manual", "coordinates")
 
 
 def _set_place(s: dict[str, Any], event: Event) -> None:
@@ -85,7 +85,7 @@ def _set_place(s: dict[str, Any], event: Event) -> None:
     if (lon is None) != (lat is None):
         raise _bad(event, "经度和纬度须同时给出", "lon and lat must be given together")
     level = _code(event, "geocode_level") if "geocode_level" in data else s.get("geocode_level")
-    keep = s.get("geocode_level") == "manual" and level not in _GIVEN_POINT
+    keep = s.get("geocode_level") == "manual" and level not in GIVEN_POINT
     if ("lon" in data or "lat" in data) and not keep:
         s["lon"], s["lat"] = lon, lat
     if not keep:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from incidents._updates import GIVEN_POINT
 from incidents.masking import phone_key
 from incidents.model import Event
 from incidents.repeat import RepeatPolicy, link_repeats, phone_keys, reach
@@ -18,10 +19,6 @@ from store.base import IncidentQuery, IncidentStore, Scope
 
 #: Who reads the amended incidents again (masked: phones are compared masked).
 _INGEST = Scope.everything("ingest")
-
-#: Geocode levels of a point someone gave, which an amend moves a hand-placed point to (as
-#: ``incidents._updates._GIVEN_POINT``).
-_GIVEN = ("manual", "coordinates")
 
 #: Candidates a batch is first linked against (the most recent; at least the batch's size).
 RECENT = 5_000
@@ -115,7 +112,7 @@ class RunCandidates:
             j, data, was = at[e.incident_id], e.data, self._levels.get(e.incident_id)
             base.loc[j, "category"] = data.get("category", base.loc[j, "category"])
             level = data.get("geocode_level", was)
-            if data.get("lon") is not None and not (was == "manual" and level not in _GIVEN):
+            if data.get("lon") is not None and not (was == "manual" and level not in GIVEN_POINT):
                 base.loc[j, ["lon", "lat"]] = [data["lon"], data["lat"]]
                 self._levels[e.incident_id] = level
         self._before = None if self._before is None else self._before[~self._before["id"].isin(ids)]

@@ -22,7 +22,6 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -165,8 +164,8 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     clean = decoded is not None  # else check every row
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
     lines = list(io.StringIO(text, newline=""))
-    with _field_limit(len(text)):
-        header, rows = _csv_rows(lines, clean, NUL in text)
+    _allow_fields(len(text))
+    header, rows = _csv_rows(lines, clean, NUL in text)
     if header is None:
         raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
     if not clean and header and any(has_bad_bytes(h) for h in header):
@@ -177,17 +176,13 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
 
 
-@contextmanager
-def _field_limit(size: int) -> Iterator[None]:
-    """The csv module's field size limit raised to ``size`` for the block: a field is at most
-    the whole text, so no field is refused (a stray quote swallowing the 128 KiB the default
-    allows failed the whole file before :func:`_swallowed` could tell its lines apart)."""
-    before = csv.field_size_limit()
-    csv.field_size_limit(max(before, size + 1))
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
+def _allow_fields(size: int) -> None:
+    """Raise the csv module's field size limit to ``size`` (a field is at most the whole text):
+    a stray quote swallowing the 128 KiB the default allows failed the whole file before
+    :func:`_swallowed` could tell its lines apart. Only ever raised, never put back: the limit
+    is the process's, and a reader in another thread must not find it lowered under it."""
+    if csv.field_size_limit() <= size:
+        csv.field_size_limit(size + 1)
 
 
 def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | None, list[RawRow]]:
