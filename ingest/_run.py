@@ -253,7 +253,7 @@ class _Run:
         for i, r in enumerate(rows):
             if r.error is not None:
                 code, zh, en = r.error
-                problems[i] = [_problem(code, None, zh, en)]
+                problems[i] = [_problem(code, r.error_column, zh, en)]
             elif r.bad_encoding:
                 problems[i] = [self._bad_encoding(r)]
         sid = self.column("source_id")

@@ -40,7 +40,7 @@ from ingest._run import Progress, _Run
 from ingest._writer import ProcessWriter, spare_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
-from ingest.read import RawRow, RawTable, read_table
+from ingest.read import RawRow, RawTable, mark_unstorable, read_table
 from ingest.summary import IngestSummary, RowOutcome
 from store import open_store
 from store.base import IncidentStore
@@ -211,5 +211,7 @@ def ingest_records(
         header += [k for k in f if k not in header]
         flat.append(f)
     rows = [RawRow(i, [f.get(h, "") for h in header]) for i, f in enumerate(flat, start=1)]
+    for row in rows:  # a JSON body's "\u0000" or lone "\ud800"
+        mark_unstorable(header, row)
     table = RawTable(label, header or ["id"], rows, "json")
     return ingest_table(table, fmt, store, context, file_label=label, **kw)

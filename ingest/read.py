@@ -32,8 +32,10 @@ from ingest.formats import FormatError
 #: Tried in order when no encoding is given (see the module docstring).
 ENCODINGS = ("utf-8-sig", "gb18030")
 _BAD = re.compile("[\udc80-\udcff]")
-#: A character read without complaint that no PostgreSQL text can hold (:func:`nul_error`).
-NUL = "\x00"
+#: Characters read without complaint that no store can keep (:func:`mark_unstorable`): NUL
+#: (PostgreSQL's text and jsonb refuse it) and lone surrogates (not UTF-8; a JSON ``"\\ud800"``
+#: reads as one). U+DC80..U+DCFF are left out: they stand for undecodable bytes (``_BAD``).
+_UNSTORABLE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
 #: Suffixes read as JSON (patrol reports); everything else but .xlsx is CSV.
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
@@ -49,6 +51,7 @@ class RawRow:
     bad_encoding: list[int] = field(default_factory=list)
     error: tuple[str, str, str] | None = None  # (code, zh, en)
     raw_text: str | None = None  # the line itself, when it could not be split into cells
+    error_column: str | None = None  # the column ``error`` is about, when it is about one
 
 
 @dataclass
@@ -165,7 +168,7 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
     lines = list(io.StringIO(text, newline=""))
     _allow_fields(len(text))
-    header, rows = _csv_rows(lines, clean, NUL in text)
+    header, rows = _csv_rows(lines, clean, "\x00" in text)
     if header is None:
         raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
     if not clean and header and any(has_bad_bytes(h) for h in header):
@@ -187,7 +190,7 @@ def _allow_fields(size: int) -> None:
 
 def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | None, list[RawRow]]:
     """The header and the rows of a CSV file's ``lines`` (``clean``: every byte decoded;
-    ``nul``: some line holds a NUL, see :func:`nul_error`)."""
+    ``nul``: some line holds a NUL, see :func:`mark_unstorable`)."""
     header: list[str] | None = None
     rows: list[RawRow] = []
     pos = 0  # where reading (re)starts, see _swallowed
@@ -213,8 +216,8 @@ def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | Non
                 row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
             if len(values) != len(header) and error is None:
                 row.error = _bad_shape(len(values), len(header))
-            if nul and row.error is None:
-                row.error = nul_error(header, values)
+            if nul:
+                mark_unstorable(header, row)
             rows.append(row)
             if restart:
                 break  # again from the line after the one with the stray quote
@@ -222,17 +225,22 @@ def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | Non
     return header, rows
 
 
-def nul_error(header: Sequence[str], values: Sequence[str]) -> tuple[str, str, str] | None:
-    """The error of a row of as many ``values`` as ``header`` with a NUL character in a cell
-    (no PostgreSQL text can hold one: it failed the whole file there), naming the first such
-    column; None when there is none."""
-    col = next((h for h, v in zip(header, values, strict=True) if NUL in v), None)
-    if col is None:
-        return None
-    return (
-        "nul_char",
-        f"{col}含有空字符（NUL），无法保存",
-        f"{col} holds a NUL character, not storable",
+def mark_unstorable(header: Sequence[str], row: RawRow) -> None:
+    """Quarantine ``row`` (``bad_char``, naming the first such column) when a cell holds a
+    character no store can keep (a NUL, a lone surrogate: the whole file failed on PostgreSQL,
+    or on either store), each shown as U+FFFD (as the quarantine keeps it, and so that the
+    rest of the batch can go through pandas' strings). A row with an error already is left."""
+    if row.error is not None or not _UNSTORABLE.search("\x1f".join(row.values)):
+        return
+    at = next(i for i, v in enumerate(row.values) if _UNSTORABLE.search(v))
+    col = header[at] if at < len(header) else f"_extra_{at + 1}"
+    row.values = [_UNSTORABLE.sub("\ufffd", v) for v in row.values]
+    row.error_column = col
+    row.error = (
+        "bad_char",
+        f"{col}含有无法保存的字符（NUL 控制字符或孤立的代理项），请改正后重试",
+        f"{col} holds a character no store can keep (a NUL or a lone surrogate): fix the "
+        "value and retry",
     )
 
 
@@ -309,6 +317,7 @@ def read_xlsx(path: Path) -> RawTable:
             row = RawRow(number, cells)
             if len(cells) > len(header):  # a filled cell under no column: kept, not dropped
                 row.error = _bad_shape(len(cells), len(header))
+            mark_unstorable(header, row)  # openpyxl reads _x0000_ as a NUL
             rows.append(row)
     finally:
         book.close()
@@ -377,7 +386,6 @@ def read_json(path: Path, encoding: str | None = None) -> RawTable:
     data = path.read_bytes()
     enc = _check_encoding(encoding) if encoding else detect_encoding(data)[0]
     text = data.decode(enc, errors="surrogateescape")
-    nul = NUL in text or "\\u0000" in text  # as read, or as JSON writes it
     header: list[str] = []
     seen: set[str] = set()
     records: list[tuple[int, dict[str, str] | None, str | None]] = []
@@ -403,6 +411,6 @@ def read_json(path: Path, encoding: str | None = None) -> RawTable:
         else:
             values = [flat.get(h, "") for h in header]
             row = RawRow(line, values, [i for i, v in enumerate(values) if has_bad_bytes(v)])
-            row.error = nul_error(header, values) if nul else None
+            mark_unstorable(header, row)
         rows.append(row)
     return RawTable(str(path), header or ["raw"], rows, "json")

@@ -25,6 +25,10 @@ _NEEDS_FIX = {
     "bad_quote": ("该行引号没有闭合，其后的字段已错位，请用 --set 列名=值 补正", "a quote in the "
                   "row is never closed and the fields after it are misplaced: give the right "
                   "values with --set COLUMN=VALUE"),
+    # shown as U+FFFD in the quarantine: replayed as it is, the row would be stored so
+    "bad_char": ("该行含有无法保存的字符（已显示为 �），请用 --set 列名=值 补正", "the row held a "
+                 "character no store can keep (shown as �): give the right value with --set "
+                 "COLUMN=VALUE"),
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -34,6 +35,10 @@ SELECT_COLUMNS = (
 SELECT = f"SELECT {', '.join(SELECT_COLUMNS)} FROM quarantine"
 #: Lookup chunk: well under SQLite's default limit of bound parameters.
 CHUNK = 5000
+#: What a text column or JSON value cannot keep: a NUL, a lone surrogate.
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")
+#: The same, less the surrogates that stand for undecodable bytes (U+DC80..U+DCFF).
+_LONE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
 
 
 def raw_hash(source: str, raw: Mapping[str, Any]) -> str:
@@ -67,13 +72,12 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
 
 
 def clean(text: str) -> str:
-    """Undecodable bytes (kept as surrogates by the reader) and NUL characters (no PostgreSQL
-    text or jsonb holds one) shown as U+FFFD, storable anywhere."""
-    if "\x00" in text:
-        text = text.replace("\x00", "\ufffd")
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return text
+    """Undecodable bytes (kept as surrogates by the reader), other lone surrogates and NULs
+    shown as U+FFFD, storable anywhere (PostgreSQL's text and jsonb refuse a NUL)."""
+    if not _UNSAFE.search(text):
+        return text
+    text = _LONE.sub("\ufffd", text)  # what is left are undecodable bytes
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def entry(row: Sequence[Any]) -> QuarantineEntry:

@@ -237,7 +237,7 @@ def test_a_nul_character_quarantines_its_row(
     assert (s.read, s.stored, s.quarantined) == (3, 2, 1)
     (entry,) = store.quarantine_list()
     name = HEADER.split(",")[column]
-    assert (entry.line, entry.code) == (3, "nul_char") and name in entry.reason_zh
+    assert (entry.line, entry.code) == (3, "bad_char") and name in entry.reason_zh
     assert name in entry.reason_en and "\ufffd" in entry.raw[name]
     fixed = cells[column].replace("\x00", "")
     assert retry_entry(store, entry, ctx, fixes={name: fixed}).ok
@@ -256,4 +256,4 @@ def test_a_nul_character_in_a_patrol_report(
     assert "\\u0000" in lines[1]  # as JSON writes it
     path.write_text("\n".join(lines) + "\n")
     s = balanced(ingest_file(path, "patrol", store, ctx))
-    assert (s.read, s.quarantined) == (2, 1) and _quarantined(store) == {2: "nul_char"}
+    assert (s.read, s.quarantined) == (2, 1) and _quarantined(store) == {2: "bad_char"}

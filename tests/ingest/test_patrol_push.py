@@ -1,0 +1,66 @@
+"""Hostile patrol reports (grid officers' JSON), found by review: each row stored, or
+quarantined with a bilingual reason naming its field and kept to be fixed and replayed; never a
+crashed import. On both backends."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ingest.pipeline import IngestContext, ingest_file
+from ingest.retry import retry_entry
+from store import IncidentStore, Scope
+from tests.ingest.conftest import balanced, stored_id
+
+EVERYONE = Scope.everything("test", personal_data=True)
+POINT = {"lon": 120.075055, "lat": 29.002925}  # in the demo town
+
+
+def report(sid: str, **fields: Any) -> dict[str, Any]:
+    """A patrol report as the officers' app sends it, ``fields`` changed."""
+    base = {
+        "id": sid,
+        "officer_id": "W000",
+        "time": "2026-01-05T07:25:25+08:00",
+        "point": POINT,
+        "category": "劳资纠纷",
+        "description": "试用期被辞退不给工资",
+        "address": "演示镇芝头村宏达杯业有限公司",
+    }
+    return {**base, **fields}
+
+
+def lines(path: Path, *reports: dict[str, Any]) -> Path:
+    """``reports`` as JSON lines at ``path`` (``\\u`` escapes as JSON writes them)."""
+    path.write_text("\n".join(json.dumps(r) for r in reports) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_nul_or_a_lone_surrogate_quarantines_its_report_only(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """Valid JSON escapes no store can keep: a NUL made PostgreSQL refuse the whole batch and
+    a lone surrogate made either backend's import fail ('utf-8' codec can't encode), nothing
+    stored and nothing quarantined."""
+    path = lines(
+        tmp_path / "p.jsonl",
+        report("C1"),
+        report("C2", description="工资\u0000拖欠"),
+        report("C\u00003"),
+        report("C4", description="押金\ud800被扣"),
+    )
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.read, s.stored, s.quarantined) == (4, 1, 3)
+    held = {e.line: e for e in store.quarantine_list()}
+    assert {n: (e.code, e.column) for n, e in held.items()} == {
+        2: ("bad_char", "description"),
+        3: ("bad_char", "id"),
+        4: ("bad_char", "description"),
+    }
+    assert "NUL" in held[2].reason_en and "description" in held[2].reason_zh
+    assert held[4].raw["description"] == "押金\ufffd被扣"  # kept, storable, shown
+    fixed = retry_entry(store, held[4], ctx, fixes={"description": "押金被扣"})
+    assert fixed.ok and fixed.outcome == "stored"
+    record = store.get_incident(stored_id(store, "C4", "patrol"), EVERYONE)
+    assert record.incident.description == "押金被扣"
