@@ -17,6 +17,7 @@ from ingest._util import _categorical, _problem
 from ingest.context import IngestContext
 from ingest.normalise import crs_codes, numbers, to_wgs84_by_crs
 from ingest.read import RawRow
+from store.base import Scope
 
 _SWAPPED = REASON_CODES.index("swapped")
 #: Trinity reasons of a point that is in the town but lacks a code (still stored, noted).
@@ -176,6 +177,43 @@ def locate(
                 if why_not is not None:
                     out["notes"][at_row].append(f"trinity: {why_not}")
     return out
+
+
+def check_scope(
+    scope: Scope,
+    source: str,
+    todo: npt.NDArray[np.bool_],
+    problems: dict[int, list[dict[str, Any]]],
+    loc: dict[str, Any],
+) -> None:
+    """Add an ``outside_scope`` problem to each row of ``todo`` located where ``scope`` may not
+    see it (:meth:`store.Scope.admits`): a push is held for a person to place, never stored
+    where its caller could not read it back.
+
+    Parameters
+    ----------
+    scope : the caller's scope (a grid officer's key: its grid cells)
+    source : the feed's source
+    todo, problems : as for :func:`locate`
+    loc : :func:`locate`'s output
+    """
+    names = ("grid_code", "village_code", "beat_code", "station_code")
+    for i in np.flatnonzero(todo).tolist():
+        if i in problems:
+            continue
+        codes = {name: loc[name][i] for name in names}
+        if scope.admits(source, codes):
+            continue
+        grid = codes["grid_code"] or "无 / none"
+        problems[i] = [
+            _problem(
+                "outside_scope",
+                None,
+                f"位置（网格 {grid}）不在 {scope.actor} 的负责范围内，已转人工核实",
+                f"the place (grid cell {grid}) is outside the areas of {scope.actor}: held for "
+                "review",
+            )
+        ]
 
 
 def _put_codes(out: dict[str, Any], rows: npt.NDArray[np.intp], tri: pd.DataFrame) -> None:

@@ -39,7 +39,7 @@ from ingest._build import (
 )
 from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
-from ingest._locate import locate
+from ingest._locate import check_scope, locate
 from ingest._repeats import RunCandidates, find_repeats
 from ingest._util import _echo, _problem
 from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
@@ -49,7 +49,7 @@ from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
 from store._quarantine import clean
-from store.base import DuplicateIncident, IncidentStore, StoreError
+from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
@@ -75,8 +75,10 @@ class _Run:
         file_label: str | None,
         parallel: bool | None = None,
         spare: ProcessWriter | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.table, self.fmt, self.store = table, fmt, store
+        self.scope = scope  # a push's caller: rows placed outside it are held (check_scope)
         self._context = context
         self.spare = spare
         self.cols = resolve_columns(fmt, table.header, aliases)
@@ -308,6 +310,8 @@ class _Run:
 
         # -- locate (the first step that needs the town), normalise what will be written --
         loc = locate(rows, todo, problems, self.ctx, self.column, self.display)
+        if self.scope is not None:
+            check_scope(self.scope, fmt.source, todo, problems, loc)
 
         # -- decide: new, update or duplicate, in file order --
         new_rows: list[int] = []

@@ -42,7 +42,7 @@ from ingest.context import IngestContext
 from ingest.formats import FeedFormat, get_format
 from ingest.read import RawRow, RawTable, mark_unstorable, read_table
 from ingest.summary import IngestSummary, RowOutcome
-from store import open_store
+from store import Scope, open_store
 from store.base import IncidentStore
 
 __all__ = [
@@ -81,11 +81,13 @@ def ingest_table(
     file_label: str | None = None,
     parallel: bool | None = None,
     spare: ProcessWriter | None = None,
+    scope: Scope | None = None,
 ) -> IngestSummary:
     """Run the pipeline over rows already read (see :func:`ingest_file`); ``context`` is the
     town or a function giving it (called when the first batch needs it); ``spare`` is a
     writer process forked before they were read (``ingest._writer.spare_writer``), used if the
-    run writes in a process of its own and ended if not."""
+    run writes in a process of its own and ended if not; ``scope``, the caller of a push: a
+    row placed where it may not see is quarantined (``outside_scope``), not stored."""
     feed = fmt if isinstance(fmt, FeedFormat) else get_format(fmt)
     return _Run(
         table,
@@ -102,6 +104,7 @@ def ingest_table(
         file_label=file_label,
         parallel=parallel,
         spare=spare,
+        scope=scope,
     ).run()
 
 

@@ -172,6 +172,16 @@ class Scope:
         """The whole store (the command room, ingest, administrators)."""
         return cls(actor=actor, all=True, personal_data=personal_data)
 
+    def admits(self, source: str, codes: Mapping[str, str | None]) -> bool:
+        """Whether an incident of ``source`` with these codes (``grid_code``, ``village_code``,
+        …; a missing one is none) is within the scope: the rule the store applies in SQL, for
+        an incident not stored yet (a push checked before it is written)."""
+        if self.sources is not None and source not in self.sources:
+            return False
+        return self.all or any(
+            codes.get(name.removesuffix("s")) in getattr(self, name) for name in AREA_FIELDS
+        )
+
 
 #: Scope fields matched against the incident column of the same name without ``s``.
 AREA_FIELDS = (

@@ -4,7 +4,8 @@ Services are Ember's first-level categories (``service_code`` = category code), 
 optional attribute, ``subcategory``. ``POST requests`` needs an ``api_key`` of a role that may
 act (not analyst, wall or police liaison) and goes through the ingest pipeline
 (:func:`ingest.pipeline.ingest_records`, format ``open311``): geocoded, assigned, deduplicated,
-or quarantined for a person to look at (then only a ``token`` is returned, 202). ``GET
+or quarantined for a person to look at (then only a ``token`` is returned, 202), as is a
+request placed outside the key's scope (a grid officer's key: its own grid cells). ``GET
 requests`` and ``GET requests/{id}`` need an API key or a signed-in session and answer within its
 scope, with the caller's personal data left out; without either they are refused (403), as is
 an unknown or disabled key. ``GET tokens/{token}`` needs nothing: a token is an unguessable
@@ -362,6 +363,7 @@ def create(fmt: str) -> Response:
         actor=f"apikey:{who.name}",
         keep_outcomes=True,
         batch_size=1,
+        scope=who.scope,  # a grid officer's key places requests in its own cells only
     )
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is not None and outcome.incident_id and outcome.outcome != "quarantined":

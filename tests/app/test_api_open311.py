@@ -251,3 +251,31 @@ def test_post_by_address_geocoded_or_held(root: str, town: Town) -> None:
     assert followed.status_code == 200  # known, held: no request id yet (not "not found")
     assert followed.json()[0]["service_request_id"] is None
     assert store.quarantine_list(source="open311")
+
+
+def test_a_grid_key_places_requests_in_its_own_cells_only(root: str, town: Town) -> None:
+    """A grid officer's key posting a point in another grid cell: held for review (202, a
+    token, the reason), not stored where the key could not read it back (it was stored, 201,
+    and a GET by the same key then answered 404)."""
+    cells = open_store(str(town.db)).read_layer("grid_cells")
+    there = cells[cells["code"] != town.grid].representative_point().iloc[0]
+    lat, lon = _inside(town)
+    key = town.keys["gridapp"]
+    fields = {"api_key": key, "service_code": "noise", "description": "夜间施工噪音"}
+    r = requests.post(
+        f"{root}/requests.json", data={**fields, "lat": there.y, "long": there.x}, timeout=60
+    )
+    assert r.status_code == 202, r.text
+    held = r.json()[0]
+    assert "outside the areas of apikey:gridapp" in held["service_notice"]
+    entry = next(
+        e for e in open_store(str(town.db)).quarantine_list(source="open311")
+        if e.source_id == held["token"]
+    )  # fmt: skip
+    assert entry.code == "outside_scope" and "负责范围" in entry.reason_zh
+    assert not open_store(str(town.db)).source_keys("open311", [held["token"]])
+    r = requests.post(f"{root}/requests.json", data={**fields, "lat": lat, "long": lon}, timeout=60)
+    assert r.status_code == 201, r.text
+    rid = r.json()[0]["service_request_id"]
+    got = requests.get(f"{root}/requests/{rid}.json", headers={"X-API-Key": key}, timeout=30)
+    assert got.status_code == 200 and got.json()[0]["service_request_id"] == rid

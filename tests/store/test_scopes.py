@@ -250,3 +250,23 @@ def test_a_link_out_of_scope_is_not_named(
     # nor in the status an append hands back
     noted = store.append_event(event(a, 3, "note", 6), 2, grid)
     assert noted.repeat_of is None and b.id not in noted.related
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_admits_is_the_rule_the_store_applies(
+    store: IncidentStore, town: tuple[Incident, Incident], role: str
+) -> None:
+    """``Scope.admits`` (a push checked before it is written) admits exactly what the store's
+    SQL finds, for every role."""
+    scope = scope_for(role, _areas(role), f"{role}-1")
+    found = set(store.query_incidents(IncidentQuery(), scope)["id"])
+    for inc in town:
+        codes = {
+            "grid_code": inc.grid_code,
+            "village_code": inc.village_code,
+            "beat_code": inc.beat_code,
+            "station_code": inc.station_code,
+            "team_code": inc.team_code,
+            "department_code": inc.department_code,
+        }
+        assert scope.admits(inc.source, codes) == (inc.id in found), (role, inc.id)
