@@ -41,7 +41,7 @@ from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import check_scope, locate
 from ingest._repeats import RunCandidates, find_repeats
-from ingest._util import _echo, _problem
+from ingest._util import FUTURE_SLACK, _echo, _problem, future_problem
 from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
@@ -280,6 +280,8 @@ class _Run:
                 f"{t_col} “{_echo(raw_time.iloc[i])}” is not a valid time",
             ),
         )
+        late = received > pd.Timestamp.now(tz="UTC") + FUTURE_SLACK
+        flag(late.to_numpy(bool), lambda i: future_problem(t_col, raw_time.iloc[i]))
 
         # -- hashes and what the store already holds --
         content = {c: self.column(c) for c in fmt.content if c in self.cols}

@@ -4,6 +4,7 @@ reasons, and turning pandas columns into plain values."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from incidents.masking import mask_text
+
+#: How far past the clock a receive time may be (feed systems' clocks drift by minutes); a
+#: later one is a wrong time (a zone mistaken, a mistyped year), quarantined.
+FUTURE_SLACK = timedelta(hours=1)
 
 
 def _finite(value: Any) -> float | None:
@@ -20,6 +25,16 @@ def _finite(value: Any) -> float | None:
 
 def _problem(code: str, column: str | None, zh: str, en: str) -> dict[str, Any]:
     return {"code": code, "column": column, "zh": zh, "en": en}
+
+
+def future_problem(column: str, raw: str) -> dict[str, Any]:
+    """The problem of a receive time later than now (plus :data:`FUTURE_SLACK`)."""
+    return _problem(
+        "future_time",
+        column,
+        f"{column}“{_echo(raw)}”晚于当前时间，请核对后重试",
+        f"{column} “{_echo(raw)}” is in the future: check it and retry",
+    )
 
 
 def _echo(value: str, limit: int = 40) -> str:

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ingest.pipeline import IngestContext, ingest_file
 from ingest.retry import retry_entry
 from store import IncidentStore, Scope
@@ -64,3 +66,29 @@ def test_a_nul_or_a_lone_surrogate_quarantines_its_report_only(
     assert fixed.ok and fixed.outcome == "stored"
     record = store.get_incident(stored_id(store, "C4", "patrol"), EVERYONE)
     assert record.incident.description == "押金被扣"
+
+
+def test_a_time_in_the_future_is_quarantined(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A report dated 2099 (or one hour and more ahead: a zone mistaken) was stored as
+    received then, its deadlines and the KPIs of its day with it; a minute ahead (a clock that
+    drifts) is stored."""
+    now = pd.Timestamp.now(tz="Asia/Shanghai").floor("s")
+    path = lines(
+        tmp_path / "f.jsonl",
+        report("F1", time="2099-01-01T00:00:00+08:00"),
+        report("F2", time=(now + pd.Timedelta(hours=8)).isoformat()),
+        report("F3", time=(now + pd.Timedelta(minutes=1)).isoformat()),
+        report("F4"),
+    )
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.stored, s.quarantined) == (2, 2)
+    held = {e.line: e for e in store.quarantine_list()}
+    assert {n: (e.code, e.column) for n, e in held.items()} == {
+        1: ("future_time", "time"),
+        2: ("future_time", "time"),
+    }
+    assert "2099-01-01" in held[1].reason_en and "future" in held[1].reason_en
+    fixed = retry_entry(store, held[1], ctx, fixes={"time": "2026-01-01T00:00:00+08:00"})
+    assert fixed.ok and fixed.outcome == "stored"
