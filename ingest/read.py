@@ -335,7 +335,8 @@ def _last_filled(cells: Sequence[str]) -> int:
 
 def _flatten(obj: dict[str, Any]) -> dict[str, str]:
     """A patrol report as flat text fields: ``point`` ({lon, lat}, [lon, lat] or a GeoJSON
-    Point) becomes ``lon``/``lat``, lists (photos) become JSON text."""
+    Point) becomes ``lon``/``lat`` (a point in another shape: its text as ``lon``, which the
+    location step refuses and notes), lists (photos) become JSON text."""
     out: dict[str, str] = {}
     for key, value in obj.items():
         if key in ("point", "location", "geometry") and value is not None:
@@ -349,6 +350,8 @@ def _flatten(obj: dict[str, Any]) -> dict[str, str]:
                     out.setdefault("crs", str(value["crs"]))
             elif isinstance(value, list | tuple) and len(value) >= 2:
                 lon, lat = value[0], value[1]
+            else:  # a point in no known shape ("120.1,29.0"): kept, refused as no number
+                lon = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             out["lon"] = "" if lon is None else str(lon)
             out["lat"] = "" if lat is None else str(lat)
         elif isinstance(value, list | dict):

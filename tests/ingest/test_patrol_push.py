@@ -92,3 +92,22 @@ def test_a_time_in_the_future_is_quarantined(
     assert "2099-01-01" in held[1].reason_en and "future" in held[1].reason_en
     fixed = retry_entry(store, held[1], ctx, fixes={"time": "2026-01-01T00:00:00+08:00"})
     assert fixed.ok and fixed.outcome == "stored"
+
+
+def test_a_point_in_no_known_shape_is_noted_not_dropped(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A point sent as text was dropped without a word: the report was placed by its address
+    alone, nothing saying the officer's point was refused (or, without a usable address,
+    quarantined without naming the point)."""
+    path = lines(
+        tmp_path / "s.jsonl",
+        report("S1", point="120.075055,29.002925"),
+        report("S2", point=[120.075055], address="火星基地一号"),
+    )
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.stored, s.quarantined) == (1, 1)
+    notes = store.get_incident(stored_id(store, "S1", "patrol"), EVERYONE).events[0].data["notes"]
+    assert "coordinates_rejected: 坐标不是数字 / coordinates are not numbers" in notes
+    (held,) = store.quarantine_list()
+    assert held.code == "no_location" and "coordinates are not numbers" in held.reason_en
