@@ -4,7 +4,7 @@ incident id a source id gets."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,51 @@ class Seen:
     incident_id: str
     version: int
     hashes: set[str]
+
+
+def decide(
+    source: str,
+    sids: Sequence[str],
+    hashes: Sequence[str],
+    minutes: Sequence[int],
+    problems: Mapping[int, Any],
+    seen: Mapping[str, Seen],
+) -> tuple[
+    list[int], list[tuple[int, str, int]], dict[str, Seen], dict[int, tuple[str, str | None]]
+]:
+    """New, update or duplicate, for each row of a batch without ``problems``, in file order.
+
+    Returns
+    -------
+    new_rows : the rows that become new incidents
+    amend_rows : ``(row, incident id, version it is based on)`` of the changed re-deliveries
+    seen_now : what the batch leaves known of each source id it holds (``seen``: before it)
+    outcome : row -> ``("stored" | "updated" | "duplicate", incident id)``
+    """
+    new_rows: list[int] = []
+    amend_rows: list[tuple[int, str, int]] = []
+    seen_now: dict[str, Seen] = {}
+    outcome: dict[int, tuple[str, str | None]] = {}
+    for i in range(len(sids)):
+        if i in problems:
+            continue
+        key, h = sids[i], hashes[i]
+        cur = seen_now.get(key) or seen.get(key)
+        if cur is not None and h in cur.hashes:
+            outcome[i] = ("duplicate", cur.incident_id)
+            continue
+        if cur is None:
+            cur = Seen(minute_id(source, key, minutes[i]), 1, {h})
+            new_rows.append(i)
+            outcome[i] = ("stored", cur.incident_id)
+        else:
+            cur = Seen(cur.incident_id, cur.version, set(cur.hashes))
+            amend_rows.append((i, cur.incident_id, cur.version))
+            cur.version += 1
+            cur.hashes.add(h)
+            outcome[i] = ("updated", cur.incident_id)
+        seen_now[key] = cur
+    return new_rows, amend_rows, seen_now, outcome
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ingest._batch import Batch, Seen, epoch_minutes, minute_id
+from ingest._batch import Batch, Seen, decide, epoch_minutes
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -316,30 +316,9 @@ class _Run:
             check_scope(self.scope, fmt.source, todo, problems, loc)
 
         # -- decide: new, update or duplicate, in file order --
-        new_rows: list[int] = []
-        amend_rows: list[tuple[int, str, int]] = []
-        seen_now: dict[str, Seen] = {}
-        outcome: dict[int, tuple[str, str | None]] = {}
         minutes = epoch_minutes(received)
-        for i in range(n):
-            if i in problems:
-                continue
-            key, h = sids[i], hashes[i]
-            cur = seen_now.get(key) or seen.get(key)
-            if cur is not None and h in cur.hashes:
-                outcome[i] = ("duplicate", cur.incident_id)
-                continue
-            if cur is None:
-                cur = Seen(minute_id(fmt.source, key, minutes[i]), 1, {h})
-                new_rows.append(i)
-                outcome[i] = ("stored", cur.incident_id)
-            else:
-                cur = Seen(cur.incident_id, cur.version, set(cur.hashes))
-                amend_rows.append((i, cur.incident_id, cur.version))
-                cur.version += 1
-                cur.hashes.add(h)
-                outcome[i] = ("updated", cur.incident_id)
-            seen_now[key] = cur
+        decided = decide(fmt.source, sids, hashes, minutes, problems, seen)
+        new_rows, amend_rows, seen_now, outcome = decided
 
         # -- categories --
         cat_text = self.column("category_text")

@@ -20,67 +20,24 @@ import csv
 import io
 import itertools
 import json
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ingest._raw import (
+    RawRow,
+    RawTable,
+    bad_shape,
+    has_bad_bytes,
+    mark_unstorable,
+)
+from ingest._xlsx import read_xlsx
 from ingest.formats import FormatError
 
 #: Tried in order when no encoding is given (see the module docstring).
 ENCODINGS = ("utf-8-sig", "gb18030")
-_BAD = re.compile("[\udc80-\udcff]")
-#: Characters read without complaint that no store can keep (:func:`mark_unstorable`): NUL
-#: (PostgreSQL's text and jsonb refuse it) and lone surrogates (not UTF-8; a JSON ``"\\ud800"``
-#: reads as one). U+DC80..U+DCFF are left out: they stand for undecodable bytes (``_BAD``).
-_UNSTORABLE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
 #: Suffixes read as JSON (patrol reports); everything else but .xlsx is CSV.
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
-
-
-@dataclass
-class RawRow:
-    """One data row: its 1-based line in the file, its cells as text, and what went wrong in
-    reading it (``bad_encoding``: the columns with undecodable bytes; ``error``: the row could
-    not be read at all, e.g. invalid JSON or a wrong number of fields)."""
-
-    line: int
-    values: list[str]
-    bad_encoding: list[int] = field(default_factory=list)
-    error: tuple[str, str, str] | None = None  # (code, zh, en)
-    raw_text: str | None = None  # the line itself, when it could not be split into cells
-    error_column: str | None = None  # the column ``error`` is about, when it is about one
-
-
-@dataclass
-class RawTable:
-    """A whole file as read: header, rows, and the encoding used (``xlsx`` / ``json`` for those)."""
-
-    path: str
-    header: list[str]
-    rows: list[RawRow]
-    encoding: str
-    detected: bool = True
-
-    def raw_dict(self, row: RawRow) -> dict[str, str]:
-        """The row as ``{column: text}`` (extra cells under ``_extra_N``, a column named again
-        under ``name#N``, N its position), for the quarantine."""
-        if row.raw_text is not None:
-            return {"_raw": row.raw_text}
-        out: dict[str, str] = {}
-        for i, h in enumerate(self.header):
-            out[h if h not in out else f"{h}#{i + 1}"] = (
-                row.values[i] if i < len(row.values) else ""
-            )
-        for j in range(len(self.header), len(row.values)):
-            out[f"_extra_{j + 1}"] = row.values[j]
-        return out
-
-
-def has_bad_bytes(text: str) -> bool:
-    return _BAD.search(text) is not None
 
 
 def detect_encoding(data: bytes) -> tuple[str, bool]:
@@ -215,7 +172,7 @@ def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | Non
             if not clean:
                 row.bad_encoding = [i for i, v in enumerate(values) if has_bad_bytes(v)]
             if len(values) != len(header) and error is None:
-                row.error = _bad_shape(len(values), len(header))
+                row.error = bad_shape(len(values), len(header))
             if nul:
                 mark_unstorable(header, row)
             rows.append(row)
@@ -223,34 +180,6 @@ def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | Non
                 break  # again from the line after the one with the stray quote
         pos = restart or len(lines)
     return header, rows
-
-
-def mark_unstorable(header: Sequence[str], row: RawRow) -> None:
-    """Quarantine ``row`` (``bad_char``, naming the first such column) when a cell holds a
-    character no store can keep (a NUL, a lone surrogate: the whole file failed on PostgreSQL,
-    or on either store), each shown as U+FFFD (as the quarantine keeps it, and so that the
-    rest of the batch can go through pandas' strings). A row with an error already is left."""
-    if row.error is not None or not _UNSTORABLE.search("\x1f".join(row.values)):
-        return
-    at = next(i for i, v in enumerate(row.values) if _UNSTORABLE.search(v))
-    col = header[at] if at < len(header) else f"_extra_{at + 1}"
-    row.values = [_UNSTORABLE.sub("\ufffd", v) for v in row.values]
-    row.error_column = col
-    row.error = (
-        "bad_char",
-        f"{col}含有无法保存的字符（NUL 控制字符或孤立的代理项），请改正后重试",
-        f"{col} holds a character no store can keep (a NUL or a lone surrogate): fix the "
-        "value and retry",
-    )
-
-
-def _bad_shape(fields: int, width: int) -> tuple[str, str, str]:
-    """The error of a row of ``fields`` fields under a header of ``width``."""
-    return (
-        "bad_shape",
-        f"该行有 {fields} 个字段，表头有 {width} 个",
-        f"the row has {fields} fields, the header {width}",
-    )
 
 
 #: A line whose opening quote is never closed (see :func:`_swallowed`).
@@ -273,64 +202,6 @@ def _swallowed(lines: list[str], start: int, end: int, width: int) -> bool:
     breaks stays one field, unless one of its lines is a row of commas as wide as the header.
     """
     return any(len(next(csv.reader([line]), [])) == width for line in lines[start:end])
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))  # ids and phones typed as numbers in Excel
-    return str(value)
-
-
-def read_xlsx(path: Path) -> RawTable:
-    """The first sheet of a workbook; the first non-empty row is the header."""
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a dependency
-        raise FormatError("读取 .xlsx 需要 openpyxl / reading .xlsx needs openpyxl") from None
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, … from a broken workbook
-        raise FormatError(f"无法读取工作簿 / cannot read the workbook {path.name}: {exc}") from None
-    try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[RawRow] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip() for c in cells]
-                while header and not header[-1]:
-                    header.pop()
-                continue
-            cells = cells[: max(len(header), _last_filled(cells))]
-            cells += [""] * (len(header) - len(cells))  # Excel leaves out trailing empty cells
-            row = RawRow(number, cells)
-            if len(cells) > len(header):  # a filled cell under no column: kept, not dropped
-                row.error = _bad_shape(len(cells), len(header))
-            mark_unstorable(header, row)  # openpyxl reads _x0000_ as a NUL
-            rows.append(row)
-    finally:
-        book.close()
-    if header is None:
-        raise FormatError(f"工作簿为空 / the workbook is empty: {path.name}")
-    return RawTable(str(path), header, rows, "xlsx")
-
-
-def _last_filled(cells: Sequence[str]) -> int:
-    for i in range(len(cells), 0, -1):
-        if cells[i - 1].strip():
-            return i
-    return 0
 
 
 def _flatten(obj: dict[str, Any]) -> dict[str, str]:

@@ -1,0 +1,85 @@
+"""What a feed file is once read: its rows as text with their lines, and the checks every
+reader makes of a row (undecodable bytes, characters no store can keep, a wrong width)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_BAD = re.compile("[\udc80-\udcff]")
+#: Characters read without complaint that no store can keep (:func:`mark_unstorable`): NUL
+#: (PostgreSQL's text and jsonb refuse it) and lone surrogates (not UTF-8; a JSON ``"\\ud800"``
+#: reads as one). U+DC80..U+DCFF are left out: they stand for undecodable bytes (``_BAD``).
+_UNSTORABLE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
+
+
+@dataclass
+class RawRow:
+    """One data row: its 1-based line in the file, its cells as text, and what went wrong in
+    reading it (``bad_encoding``: the columns with undecodable bytes; ``error``: the row could
+    not be read at all, e.g. invalid JSON or a wrong number of fields)."""
+
+    line: int
+    values: list[str]
+    bad_encoding: list[int] = field(default_factory=list)
+    error: tuple[str, str, str] | None = None  # (code, zh, en)
+    raw_text: str | None = None  # the line itself, when it could not be split into cells
+    error_column: str | None = None  # the column ``error`` is about, when it is about one
+
+
+@dataclass
+class RawTable:
+    """A whole file as read: header, rows, and the encoding used (``xlsx`` / ``json`` for those)."""
+
+    path: str
+    header: list[str]
+    rows: list[RawRow]
+    encoding: str
+    detected: bool = True
+
+    def raw_dict(self, row: RawRow) -> dict[str, str]:
+        """The row as ``{column: text}`` (extra cells under ``_extra_N``, a column named again
+        under ``name#N``, N its position), for the quarantine."""
+        if row.raw_text is not None:
+            return {"_raw": row.raw_text}
+        out: dict[str, str] = {}
+        for i, h in enumerate(self.header):
+            out[h if h not in out else f"{h}#{i + 1}"] = (
+                row.values[i] if i < len(row.values) else ""
+            )
+        for j in range(len(self.header), len(row.values)):
+            out[f"_extra_{j + 1}"] = row.values[j]
+        return out
+
+
+def has_bad_bytes(text: str) -> bool:
+    return _BAD.search(text) is not None
+
+
+def mark_unstorable(header: Sequence[str], row: RawRow) -> None:
+    """Quarantine ``row`` (``bad_char``, naming the first such column) when a cell holds a
+    character no store can keep (a NUL, a lone surrogate: the whole file failed on PostgreSQL,
+    or on either store), each shown as U+FFFD (as the quarantine keeps it, and so that the
+    rest of the batch can go through pandas' strings). A row with an error already is left."""
+    if row.error is not None or not _UNSTORABLE.search("\x1f".join(row.values)):
+        return
+    at = next(i for i, v in enumerate(row.values) if _UNSTORABLE.search(v))
+    col = header[at] if at < len(header) else f"_extra_{at + 1}"
+    row.values = [_UNSTORABLE.sub("\ufffd", v) for v in row.values]
+    row.error_column = col
+    row.error = (
+        "bad_char",
+        f"{col}含有无法保存的字符（NUL 控制字符或孤立的代理项），请改正后重试",
+        f"{col} holds a character no store can keep (a NUL or a lone surrogate): fix the "
+        "value and retry",
+    )
+
+
+def bad_shape(fields: int, width: int) -> tuple[str, str, str]:
+    """The error of a row of ``fields`` fields under a header of ``width``."""
+    return (
+        "bad_shape",
+        f"该行有 {fields} 个字段，表头有 {width} 个",
+        f"the row has {fields} fields, the header {width}",
+    )
