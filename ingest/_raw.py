@@ -4,8 +4,15 @@ reader makes of a row (undecodable bytes, characters no store can keep, a wrong 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+#: Non-empty rows a file may have above its header: a title ("2025年12月警情流转表", merged
+#: across the columns in a workbook), who exported it and when. Read past when a row below
+#: them is the header (:func:`find_header`), and said in the run's summary.
+TITLE_ROWS = 5
+#: Whether a row (its cells stripped) is the header of the format being read.
+HeaderTest = Callable[[Sequence[str]], bool]
 
 _BAD = re.compile("[\udc80-\udcff]")
 #: Characters read without complaint that no store can keep (:func:`mark_unstorable`): NUL
@@ -37,6 +44,10 @@ class RawTable:
     rows: list[RawRow]
     encoding: str
     detected: bool = True
+    #: ``(line, text)`` of the rows above the header that were read past (:func:`find_header`).
+    above_header: list[tuple[int, str]] = field(default_factory=list)
+    #: ``(name, non-empty rows)`` of a workbook's other sheets, which were not read.
+    unread_sheets: list[tuple[str, int]] = field(default_factory=list)
 
     def raw_dict(self, row: RawRow) -> dict[str, str]:
         """The row as ``{column: text}`` (extra cells under ``_extra_N``, a column named again
@@ -83,3 +94,19 @@ def bad_shape(fields: int, width: int) -> tuple[str, str, str]:
         f"该行有 {fields} 个字段，表头有 {width} 个",
         f"the row has {fields} fields, the header {width}",
     )
+
+
+def find_header(first: Sequence[Sequence[str]], is_header: HeaderTest | None) -> int:
+    """Which of a file's first non-empty rows is its header: the first of up to
+    :data:`TITLE_ROWS` + 1 that ``is_header`` takes, else the first (whose missing columns are
+    then said)."""
+    if is_header is not None:
+        for k, values in enumerate(first[: TITLE_ROWS + 1]):
+            if is_header([v.strip() for v in values]):
+                return k
+    return 0
+
+
+def row_text(values: Sequence[str]) -> str:
+    """A row above the header as one line of text (its non-empty cells), to be said."""
+    return " ".join(v.strip() for v in values if v.strip())

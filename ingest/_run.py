@@ -86,6 +86,8 @@ class _Run:
         self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
         self.file = file_label or os.path.basename(table.path)
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
+        self.summary.above_header = [(n, _echo(t, 80)) for n, t in table.above_header]
+        self.summary.unread_sheets = list(table.unread_sheets)
         if keep_outcomes:
             self.summary.outcomes = []
         self.seen: dict[str, Seen] = {}

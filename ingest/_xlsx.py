@@ -7,7 +7,16 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from ingest._raw import RawRow, RawTable, bad_shape, mark_unstorable
+from ingest._raw import (
+    TITLE_ROWS,
+    HeaderTest,
+    RawRow,
+    RawTable,
+    bad_shape,
+    find_header,
+    mark_unstorable,
+    row_text,
+)
 from ingest.formats import FormatError
 
 
@@ -25,8 +34,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def read_xlsx(path: Path) -> RawTable:
-    """The first sheet of a workbook; the first non-empty row is the header."""
+def read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
+    """The first sheet of a workbook whose header ``is_header`` finds within its first rows
+    (see :func:`ingest._raw.find_header`; rows above it are read past), else the first sheet
+    from its first non-empty row; the other sheets that hold anything are named in
+    :attr:`RawTable.unread_sheets`, not read."""
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
@@ -36,30 +48,45 @@ def read_xlsx(path: Path) -> RawTable:
     except Exception as exc:  # zipfile.BadZipFile, KeyError, … from a broken workbook
         raise FormatError(f"无法读取工作簿 / cannot read the workbook {path.name}: {exc}") from None
     try:
-        sheet = book.worksheets[0]
-        header: list[str] | None = None
-        rows: list[RawRow] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = [c.strip() for c in cells]
-                while header and not header[-1]:
-                    header.pop()
-                continue
-            cells = cells[: max(len(header), _last_filled(cells))]
-            cells += [""] * (len(header) - len(cells))  # Excel leaves out trailing empty cells
-            row = RawRow(number, cells)
-            if len(cells) > len(header):  # a filled cell under no column: kept, not dropped
-                row.error = bad_shape(len(cells), len(header))
-            mark_unstorable(header, row)  # openpyxl reads _x0000_ as a NUL
-            rows.append(row)
+        sheets = [(ws.title, _filled_rows(ws)) for ws in book.worksheets]
     finally:
         book.close()
-    if header is None:
+    chosen, at = 0, 0
+    if is_header is not None:
+        for i, (_, filled) in enumerate(sheets):
+            first = [cells for _, cells in filled[: TITLE_ROWS + 1]]
+            k = find_header(first, is_header)
+            if first and is_header([c.strip() for c in first[k]]):
+                chosen, at = i, k
+                break
+    filled = sheets[chosen][1] if sheets else []
+    if len(filled) <= at:
         raise FormatError(f"工作簿为空 / the workbook is empty: {path.name}")
-    return RawTable(str(path), header, rows, "xlsx")
+    header = [c.strip() for c in filled[at][1]]
+    while header and not header[-1]:
+        header.pop()
+    rows: list[RawRow] = []
+    for number, cells in filled[at + 1 :]:
+        cells = cells[: max(len(header), _last_filled(cells))]
+        cells += [""] * (len(header) - len(cells))  # Excel leaves out trailing empty cells
+        row = RawRow(number, cells)
+        if len(cells) > len(header):  # a filled cell under no column: kept, not dropped
+            row.error = bad_shape(len(cells), len(header))
+        mark_unstorable(header, row)  # openpyxl reads _x0000_ as a NUL
+        rows.append(row)
+    above = [(number, row_text(cells)) for number, cells in filled[:at]]
+    unread = [(name, len(f)) for j, (name, f) in enumerate(sheets) if j != chosen and f]
+    return RawTable(str(path), header, rows, "xlsx", above_header=above, unread_sheets=unread)
+
+
+def _filled_rows(sheet: Any) -> list[tuple[int, list[str]]]:
+    """``(row number, cells as text)`` of a worksheet's rows with something in them."""
+    out = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_cell(v) for v in values]
+        if any(c.strip() for c in cells):
+            out.append((number, cells))
+    return out
 
 
 def _last_filled(cells: Sequence[str]) -> int:

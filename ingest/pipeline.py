@@ -39,7 +39,7 @@ from ingest._gc import paused_gc, settle
 from ingest._run import Progress, _Run
 from ingest._writer import ProcessWriter, spare_writer
 from ingest.context import IngestContext
-from ingest.formats import FeedFormat, get_format
+from ingest.formats import FeedFormat, FormatError, get_format, resolve_columns
 from ingest.read import RawRow, RawTable, mark_unstorable, read_table
 from ingest.summary import IngestSummary, RowOutcome
 from store import Scope, open_store
@@ -160,7 +160,8 @@ def ingest_file(
             forked = Forked(context or partial(_context_of, store))
             town = forked.result
         with paused_gc(), nullcontext() if forked is None else forked:
-            table = read_table(path, encoding)  # a container per row, see ingest._gc
+            # a container per row, see ingest._gc
+            table = read_table(path, encoding, partial(_is_header, feed, aliases))
             settle()  # the rows read live as long as the run (ingest._gc)
             return ingest_table(
                 table,
@@ -178,6 +179,15 @@ def ingest_file(
     finally:
         if spare is not None:  # ended by the run already, unless it failed before writing
             spare.close()
+
+
+def _is_header(feed: FeedFormat, aliases: Mapping[str, str] | None, values: Sequence[str]) -> bool:
+    """Whether ``values`` is a header of ``feed`` (every required column found)."""
+    try:
+        resolve_columns(feed, values, aliases)
+    except FormatError:
+        return False
+    return True
 
 
 def _context_of(store: IncidentStore) -> IngestContext:

@@ -25,11 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from ingest._raw import (
+    TITLE_ROWS,
+    HeaderTest,
     RawRow,
     RawTable,
     bad_shape,
+    find_header,
     has_bad_bytes,
     mark_unstorable,
+    row_text,
 )
 from ingest._xlsx import read_xlsx
 from ingest.formats import FormatError
@@ -90,8 +94,14 @@ def _check_encoding(name: str) -> str:
         raise FormatError(f"未知编码 / unknown encoding {name!r}") from None
 
 
-def read_table(path: str | Path, encoding: str | None = None) -> RawTable:
+def read_table(
+    path: str | Path, encoding: str | None = None, is_header: HeaderTest | None = None
+) -> RawTable:
     """Read a feed file by its suffix: ``.xlsx``, ``.json``/``.jsonl``, else CSV.
+
+    ``is_header`` tells the header of the format expected: a CSV or a workbook may have a few
+    rows above it (a title), read past and kept in :attr:`RawTable.above_header`; without it,
+    or when none of the first rows is the header, the first non-empty row is.
 
     Raises
     ------
@@ -105,13 +115,15 @@ def read_table(path: str | Path, encoding: str | None = None) -> RawTable:
         raise FileNotFoundError(f"找不到文件 / no such file: {p}")
     suffix = p.suffix.lower()
     if suffix == ".xlsx":
-        return read_xlsx(p)
+        return read_xlsx(p, is_header)
     if suffix in JSON_SUFFIXES:
         return read_json(p, encoding)
-    return read_csv(p, encoding)
+    return read_csv(p, encoding, is_header)
 
 
-def read_csv(path: Path, encoding: str | None = None) -> RawTable:
+def read_csv(
+    path: Path, encoding: str | None = None, is_header: HeaderTest | None = None
+) -> RawTable:
     data = path.read_bytes()
     decoded: str | None = None
     if encoding:
@@ -125,7 +137,8 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
     text = decoded if decoded is not None else data.decode(enc, errors="surrogateescape")
     lines = list(io.StringIO(text, newline=""))
     _allow_fields(len(text))
-    header, rows = _csv_rows(lines, clean, "\x00" in text)
+    at, above = _header_at(lines, is_header)
+    header, rows = _csv_rows(lines, clean, "\x00" in text, at)
     if header is None:
         raise FormatError(f"文件为空或没有表头 / the file is empty or has no header: {path.name}")
     if not clean and header and any(has_bad_bytes(h) for h in header):
@@ -133,7 +146,7 @@ def read_csv(path: Path, encoding: str | None = None) -> RawTable:
             f"表头无法按 {enc} 解码，请用 --encoding 指明 / the header does not decode as {enc}; "
             f"say --encoding (UTF-8, GBK, …): {path.name}"
         )
-    return RawTable(str(path), header, rows, enc.replace("_", "-"), detected)
+    return RawTable(str(path), header, rows, enc.replace("_", "-"), detected, above)
 
 
 def _allow_fields(size: int) -> None:
@@ -145,12 +158,33 @@ def _allow_fields(size: int) -> None:
         csv.field_size_limit(size + 1)
 
 
-def _csv_rows(lines: list[str], clean: bool, nul: bool) -> tuple[list[str] | None, list[RawRow]]:
-    """The header and the rows of a CSV file's ``lines`` (``clean``: every byte decoded;
-    ``nul``: some line holds a NUL, see :func:`mark_unstorable`)."""
+def _header_at(lines: list[str], is_header: HeaderTest | None) -> tuple[int, list[tuple[int, str]]]:
+    """Where (a 0-based line) the header of a CSV file's ``lines`` starts, and ``(line, text)``
+    of the rows above it (see :func:`ingest._raw.find_header`)."""
+    if is_header is None:
+        return 0, []
+    first: list[tuple[int, list[str]]] = []  # (where the record starts, its cells)
+    reader, done = csv.reader(lines), 0
+    for values in reader:
+        start, done = done, reader.line_num
+        if any(v.strip() for v in values):
+            first.append((start, values))
+            if len(first) > TITLE_ROWS:
+                break
+    k = find_header([values for _, values in first], is_header)
+    if k == 0:
+        return 0, []
+    return first[k][0], [(at + 1, row_text(values)) for at, values in first[:k]]
+
+
+def _csv_rows(
+    lines: list[str], clean: bool, nul: bool, pos: int = 0
+) -> tuple[list[str] | None, list[RawRow]]:
+    """The header and the rows of a CSV file's ``lines`` from line ``pos`` (0-based; ``clean``:
+    every byte decoded; ``nul``: some line holds a NUL, see :func:`mark_unstorable`)."""
     header: list[str] | None = None
     rows: list[RawRow] = []
-    pos = 0  # where reading (re)starts, see _swallowed
+    # pos: where reading (re)starts, see _swallowed
     while pos < len(lines):
         reader = csv.reader(itertools.islice(lines, pos, None) if pos else lines)
         done, restart = pos, 0  # lines read before the record; the line to restart after

@@ -47,6 +47,10 @@ class IngestSummary:
     #: row is stored; the next opener of the store catches the index up), or None.
     index_pending: str | None = None
     outcomes: list[RowOutcome] | None = None
+    #: ``(line, text)`` of the rows above the header read past (a title; masked, bounded).
+    above_header: list[tuple[int, str]] = field(default_factory=list)
+    #: ``(name, non-empty rows)`` of a workbook's sheets that were not read.
+    unread_sheets: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def invariant_ok(self) -> bool:
@@ -79,6 +83,8 @@ class IngestSummary:
             "reasons": dict(self.reasons.most_common()),
             "batches": self.batches,
             "index_pending": self.index_pending,
+            "above_header": [{"line": n, "text": t} for n, t in self.above_header],
+            "unread_sheets": [{"sheet": name, "rows": n} for name, n in self.unread_sheets],
             "seconds": round(self.seconds, 3),
             "rows_per_s": round(self.read / self.seconds) if self.seconds > 0 else None,
         }
@@ -113,6 +119,13 @@ class IngestSummary:
         if self.unmapped_categories:
             lines.append("  未映射类别（归入其他）unmapped categories (stored as other):")
             lines += [f"    {t:<22}{n:>8,}" for t, n in self.unmapped_categories.most_common(20)]
+        for n, text in self.above_header:
+            lines.append(f"  表头前的行（未导入）row above the header (not imported): {n}: {text}")
+        for name, n in self.unread_sheets:
+            lines.append(
+                f"  未读取的工作表 sheet not read: “{name}”（{n:,} 行非空 non-empty rows），"
+                "如需导入请另存为单独文件 / save it as a file of its own to import it"
+            )
         if self.index_pending:
             lines.append(
                 "  空间索引未能在结束时补齐，所有行已保存，下次打开存储时自动补齐 / "
