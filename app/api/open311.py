@@ -8,12 +8,13 @@ or quarantined for a person to look at (then only a ``token`` is returned, 202),
 request placed outside the key's scope (a grid officer's key: its own grid cells). ``GET
 requests`` and ``GET requests/{id}`` need an API key or a signed-in session and answer within its
 scope, with the caller's personal data left out; without either they are refused (403), as is
-an unknown or disabled key. ``GET tokens/{token}`` needs nothing: a token is an unguessable
-random value only its poster knows, and the answer is only the request id.
+an unknown or disabled key. A POST sent again with the same ``Idempotency-Key`` header answers
+as the first did (:mod:`app.api._idempotency`). ``GET tokens/{token}`` needs nothing: a token
+is an unguessable value only its poster knows, and the answer is only the request id.
 
 Ember's states map to ``open``/``closed`` (closed = 办结 closed or 退回 returned) with the state
 in ``status_notes``; ``agency_responsible`` is the department, else the team, else the centre.
-Errors are ``[{code, description}]`` (``<errors><error>`` in XML) with 400, 403 or 404.
+Errors are ``[{code, description}]`` (``<errors><error>`` in XML) with 400, 403, 404 or 422.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.api._common import (
     query_public,
     state,
 )
+from app.api._idempotency import HEADER, earlier, idempotency_key, request_token
 from app.api._open311_input import Open311Error, caller_name, coordinate, post_params
 from app.api._params import YEARS, instant
 from app.api._xml import document
@@ -352,10 +354,20 @@ def create(fmt: str) -> Response:
     who = caller(state().store, key.strip())
     if who.scope.read_only:
         raise Open311Error(403, "该 api_key 只能查看 / this api_key may not create requests")
-    token = secrets.token_hex(10)
     st = state()
+    idem = idempotency_key(
+        request.headers.get(HEADER)
+    )  # a retry of one request: see app.api._idempotency
+    token = secrets.token_hex(10) if idem is None else request_token(who.name, idem)
+    record = _record(params, token)
+    if idem is not None:
+        done, held = earlier(st.store, token, record["service_code"], record["description"])
+        if done is not None:
+            return _created(done)
+        if held is not None:
+            return _held(token, held.reason_en)
     summary = ingest_records(
-        [_record(params, token)],
+        [record],
         "open311",
         st.store,
         st.context(),
@@ -367,11 +379,17 @@ def create(fmt: str) -> Response:
     )
     outcome = summary.outcomes[0] if summary.outcomes else None
     if outcome is not None and outcome.incident_id and outcome.outcome != "quarantined":
-        body = [
-            {"service_request_id": outcome.incident_id, "service_notice": "", "account_id": None}
-        ]
-        return _respond(body, "service_requests", "request", 201)
+        return _created(outcome.incident_id)
     reasons = "; ".join(str(p.get("en", "")) for p in (outcome.problems if outcome else ()))
+    return _held(token, reasons)
+
+
+def _created(incident_id: str) -> Response:
+    body = [{"service_request_id": incident_id, "service_notice": "", "account_id": None}]
+    return _respond(body, "service_requests", "request", 201)
+
+
+def _held(token: str, reasons: str) -> Response:
     notice = f"已转人工核实 / held for review: {reasons}".rstrip(": ")
     body = [{"token": token, "service_notice": notice, "account_id": None}]
     return _respond(body, "service_requests", "request", 202)

@@ -279,3 +279,42 @@ def test_a_grid_key_places_requests_in_its_own_cells_only(root: str, town: Town)
     rid = r.json()[0]["service_request_id"]
     got = requests.get(f"{root}/requests/{rid}.json", headers={"X-API-Key": key}, timeout=30)
     assert got.status_code == 200 and got.json()[0]["service_request_id"] == rid
+
+
+def test_a_request_sent_again_with_its_idempotency_key_is_one_incident(
+    root: str, town: Town
+) -> None:
+    """A client whose answer was lost sends its POST again: with the same Idempotency-Key it
+    is answered as the first was (the same request id; the same token while held), never a
+    second incident or a second quarantine entry (without a key it was, every time); the same
+    key with another request is refused; another API key's same value is another request."""
+    store = open_store(str(town.db))
+    lat, lon = _inside(town)
+    fields = {"service_code": "wage", "lat": lat, "long": lon, "description": "工地欠薪两个月"}
+
+    def post(key: str, idem: str, **more: Any) -> requests.Response:
+        body = {**fields, "api_key": town.keys[key], **more}
+        headers = {"Idempotency-Key": idem}
+        return requests.post(f"{root}/requests.json", data=body, headers=headers, timeout=60)
+
+    first, again = post("hub", "3f1c-retry-1"), post("hub", "3f1c-retry-1")
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    rid = first.json()[0]["service_request_id"]
+    assert again.json()[0]["service_request_id"] == rid
+    token = store.get_incident(rid, Scope.everything("t")).incident.source_id
+    assert len(store.source_keys("open311", [token])) == 1
+    assert len(store.events(rid, Scope.everything("t"))) == 1  # no amend either
+    other = post("hub", "3f1c-retry-1", description="另一件事：邻里噪音")
+    assert other.status_code == 422 and "different request" in other.text
+    mine = post("gridapp", "3f1c-retry-1")  # another key's value: its own request
+    assert mine.status_code == 201 and mine.json()[0]["service_request_id"] != rid
+
+    lost = {"lat": "", "long": "", "address_string": "火星基地一号"}
+    held, held_again = post("hub", "held-7", **lost), post("hub", "held-7", **lost)
+    assert (held.status_code, held_again.status_code) == (202, 202)
+    assert held.json()[0]["token"] == held_again.json()[0]["token"]
+    tokens = [e.source_id for e in store.quarantine_list(source="open311")]
+    assert tokens.count(held.json()[0]["token"]) == 1
+    assert post("hub", "").status_code == 400  # no key in it
+    assert post("hub", "a key").status_code == 400  # a space
+    assert post("hub", "k" * 256).status_code == 400  # too long
