@@ -64,7 +64,12 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.watch import ATTEMPTS, WatchResult, watch
 
     def report(r: WatchResult) -> None:
-        if r.summary is not None:
+        if r.moved_to is None:
+            log(
+                f"{r.file}: 导入期间文件有变化（或已被移走），留待下次轮询 / changed (or "
+                "taken away) while being imported: left for the next poll"
+            )
+        elif r.summary is not None:
             s = r.summary
             log(
                 f"{r.file} → {r.moved_to}: read {s.read:,} = stored {s.stored:,} + updated "

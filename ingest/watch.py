@@ -7,6 +7,10 @@ for ``settle`` seconds (a writer still copying it is left alone); files whose na
 After the import the file is moved with :func:`os.replace` — atomic within one file system — to
 ``done/`` (rows stored, updated, duplicates or quarantined: the file was read) or ``failed/``
 (the file as a whole could not be read; the reason goes next to it in ``NAME.error.txt``).
+A file that changed while it was imported (a newer export renamed over it under the same name,
+or one written on in place after a pause longer than ``settle``) is not moved: what was read is
+stored, and the file is taken again once it settles (the rows read before come back as
+duplicates), rather than moved to done/ with rows nobody read.
 When the store or the disk fails the file stays where it is and is tried again at the next
 poll, however long that lasts. Any other failure is a program error this file runs into: it
 is tried :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so that it
@@ -41,6 +45,7 @@ class WatchResult:
     """One file taken: where it went and what the import said (or why it failed)."""
 
     file: str
+    #: None: the file changed while it was imported, and is left to be taken again
     moved_to: str | None
     summary: IngestSummary | None = None
     error: str | None = None
@@ -65,13 +70,29 @@ def candidates(directory: Path, settle: float, now: float | None = None) -> list
     return [p for _, _, p in sorted(out)]
 
 
-def move(path: Path, target_dir: Path) -> Path:
-    """Move ``path`` into ``target_dir`` atomically, never overwriting an earlier file."""
+Version = tuple[int, int, int, int]
+
+
+def version_of(path: Path) -> Version | None:
+    """What tells one version of a file from the next under the same name (device, inode,
+    size, modification time), or None when there is no file by that name."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def move(path: Path, target_dir: Path, version: Version | None = None) -> Path | None:
+    """Move ``path`` into ``target_dir`` atomically, never overwriting an earlier file; with
+    ``version``, only if the file is still that one (else None, the file left where it is)."""
     target_dir.mkdir(exist_ok=True)
     target = target_dir / path.name
     if target.exists():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         target = target_dir / f"{path.stem}.{stamp}{path.suffix}"
+    if version is not None and version_of(path) != version:
+        return None
     os.replace(path, target)
     return target
 
@@ -85,18 +106,23 @@ def process_file(
     encoding: str | None = None,
     aliases: Mapping[str, str] | None = None,
 ) -> WatchResult:
-    """Import one file and move it to done/ or failed/ beside it."""
+    """Import one file and move it to done/ or failed/ beside it (left where it is when it
+    changed meanwhile: see :func:`version_of`)."""
+    version = version_of(path)
     try:
         summary = ingest_file(path, fmt, store, context, encoding=encoding, aliases=aliases)
     except (FormatError, UnicodeError) as exc:
-        return to_failed(path, str(exc))
-    target = move(path, path.parent / "done")
-    return WatchResult(path.name, str(target), summary)
+        return to_failed(path, str(exc), version)
+    target = move(path, path.parent / "done", version)
+    return WatchResult(path.name, None if target is None else str(target), summary)
 
 
-def to_failed(path: Path, message: str) -> WatchResult:
-    """Move ``path`` to failed/ beside it, ``message`` in ``NAME.error.txt`` next to it."""
-    target = move(path, path.parent / "failed")
+def to_failed(path: Path, message: str, version: Version | None = None) -> WatchResult:
+    """Move ``path`` to failed/ beside it, ``message`` in ``NAME.error.txt`` next to it (with
+    ``version``: only if the file is still that one, see :func:`move`)."""
+    target = move(path, path.parent / "failed", version)
+    if target is None:
+        return WatchResult(path.name, None)
     (target.parent / f"{target.name}.error.txt").write_text(message + "\n", encoding="utf-8")
     return WatchResult(path.name, str(target), None, message)
 

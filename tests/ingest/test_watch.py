@@ -1,0 +1,67 @@
+"""``ember watch`` against what an inbox meets: a file replaced or still growing while it is
+imported, files that are not exports, on both backends."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import watch as watching
+from ingest.pipeline import IngestContext
+from ingest.watch import watch
+from store import IncidentStore
+from tests.ingest.conftest import DATA, gbk_rows, write_csv
+
+
+def _newer(tmp_path: Path) -> Path:
+    """A later export of five calls the first one did not hold (new numbers)."""
+    rows = [dict(r, 警情编号=r["警情编号"] + "N") for r in gbk_rows()[:5]]
+    return write_csv(rows, tmp_path / "newer.csv")
+
+
+@pytest.mark.parametrize("how", ["replaced", "appended"])
+def test_a_file_that_changes_while_imported_is_not_moved_unread(
+    store: IncidentStore,
+    ctx: IngestContext,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    """The exporter drops a newer export under the same name (renamed over the one being
+    imported), or writes on in place after a pause longer than ``settle``: the file in the
+    inbox was moved to done/ once the import of what was read ended, the newer rows unread."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
+    newer = _newer(tmp_path)
+    real = watching.ingest_file
+    changed: list[str] = []
+
+    def ingest(path: Path, *a: Any, **kw: Any) -> Any:
+        summary = real(path, *a, **kw)
+        if not changed:  # once: while the first import ends
+            changed.append(path.name)
+            if how == "replaced":
+                shutil.copy(newer, inbox / ".a.csv.tmp")
+                os.replace(inbox / ".a.csv.tmp", path)
+            else:  # the same file, written on (GBK, as the exporter writes it)
+                text = newer.read_text(encoding="utf-8").split("\n", 1)[1]
+                with path.open("ab") as fh:
+                    fh.write(text.encode("gbk"))
+        return summary
+
+    monkeypatch.setattr(watching, "ingest_file", ingest)
+    (first,) = watch(inbox, "110", store, ctx, once=True, settle=0)
+    assert first.summary is not None and first.summary.stored == 20
+    assert first.moved_to is None  # left in the inbox, not moved unread
+    assert (inbox / "a.csv").is_file() and not (inbox / "done" / "a.csv").exists()
+    (second,) = watch(inbox, "110", store, ctx, once=True, settle=0)
+    assert second.summary is not None and second.summary.stored == 5
+    assert second.moved_to == str(inbox / "done" / "a.csv")
+    assert not (inbox / "a.csv").exists()
+    ids = [r["警情编号"] for r in gbk_rows()[:5]]
+    assert len(store.source_keys("110", [i + "N" for i in ids])) == 5
