@@ -236,7 +236,13 @@ def find_repeats(
     new["received_at"] = pd.to_datetime(new["received_at"], utc=True)
     parts = source.parts(since, until, also)
     linked = _staged(parts, new, policy, max(recent, len(new)))
-    links = {i: str(v) for i, v in zip(new_rows, linked, strict=True) if v is not None}
+    # A candidate under a new row's own id is that row, stored by another writer since the
+    # lookup: no repeat of itself. The write then finds it stored and the batch is redone.
+    links = {
+        i: str(v)
+        for i, v, own in zip(new_rows, linked, new_ids, strict=True)
+        if v is not None and v != own
+    }
     never = pd.Series(pd.NaT, index=new.index, dtype="datetime64[ns, UTC]")
     stored = new.assign(received_at=new["received_at"].dt.floor("ms"), closed_at=never)
     columns = [c if c != "caller_phone" else "phone_key" for c in CANDIDATE_COLUMNS]
