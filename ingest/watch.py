@@ -3,7 +3,8 @@
 A polling loop on the standard library alone (no inotify dependency; a 110 system exports every
 few minutes, so polling every few seconds costs nothing). A file is taken once it has not changed
 for ``settle`` seconds (a writer still copying it is left alone); files whose names start with
-``.`` or end in ``.tmp`` / ``.part`` are never taken, which is how a careful exporter writes.
+``.`` or end in ``.tmp`` / ``.part`` are never taken, which is how a careful exporter writes,
+nor ``~$NAME.xlsx``: the owner file Excel and WPS keep beside a workbook open for editing.
 After the import the file is moved with :func:`os.replace` — atomic within one file system — to
 ``done/`` (rows stored, updated, duplicates or quarantined: the file was read) or ``failed/``
 (the file as a whole could not be read; the reason goes next to it in ``NAME.error.txt``).
@@ -38,6 +39,8 @@ from store.base import IncidentStore, is_store_error
 ATTEMPTS = 3
 SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+#: Names never taken: hidden files, and Office's (Excel's, WPS's) owner files of open workbooks.
+SKIP_PREFIXES = (".", "~$")
 
 
 @dataclass
@@ -57,7 +60,7 @@ def candidates(directory: Path, settle: float, now: float | None = None) -> list
     out = []
     for p in directory.iterdir():
         name = p.name.lower()
-        if not p.is_file() or name.startswith(".") or name.endswith(SKIP_SUFFIXES):
+        if not p.is_file() or name.startswith(SKIP_PREFIXES) or name.endswith(SKIP_SUFFIXES):
             continue
         if not name.endswith(SUFFIXES):
             continue

@@ -65,3 +65,20 @@ def test_a_file_that_changes_while_imported_is_not_moved_unread(
     assert not (inbox / "a.csv").exists()
     ids = [r["警情编号"] for r in gbk_rows()[:5]]
     assert len(store.source_keys("110", [i + "N" for i in ids])) == 5
+
+
+def test_office_lock_files_are_not_taken(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """Excel and WPS keep ``~$NAME.xlsx`` beside a workbook open for editing (the editor's
+    name, a few hundred bytes): it was taken as an export and moved to failed/ as unreadable."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "报警 导出.csv")
+    owner = "~$警情导出.xlsx"
+    (inbox / owner).write_bytes(b"\x06zhangsan" + bytes(155))
+    (inbox / "~$报警.csv").write_bytes(b"\x04li" + bytes(160))
+    results = watch(inbox, "110", store, ctx, once=True, settle=0)
+    assert [r.file for r in results] == ["报警 导出.csv"]
+    assert not (inbox / "failed").exists()
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["~$报警.csv", owner]
