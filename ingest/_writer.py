@@ -110,14 +110,14 @@ class InlineWriter:
 class ProcessWriter:
     """Writes each plan in a forked child process; :meth:`result` waits for it."""
 
-    def __init__(self, url: str, *, started: bool = True, **how: Any) -> None:
+    def __init__(self, url: str, *, started: bool = True, create: bool = True, **how: Any) -> None:
         self.how = how
         ctx = mp.get_context("fork")
         self._conn, child = ctx.Pipe()
         self._shared = mmap.mmap(-1, SHARED_BYTES)  # shared with the child it is forked into
         self._proc = ctx.Process(
             target=_serve,
-            args=(child, url, how, self._shared),
+            args=(child, url, how, self._shared, create),
             daemon=True,
             name="ember-ingest-writer",
         )
@@ -191,11 +191,14 @@ class ProcessWriter:
         self._shared.close()
 
 
-def _serve(conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap) -> None:
+def _serve(
+    conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap, create: bool
+) -> None:
     """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
     message, the store's?))`` (the store's exceptions do not all survive pickling), stop at
     ``None`` or when the parent is gone; a store that cannot be opened or used is said in
-    the answer to every plan."""
+    the answer to every plan. The store is opened as the run's was (``create``: a GeoPackage
+    that must exist is not made anew, see :func:`store.open_store`)."""
     # Ctrl+C reaches the whole process group: the run stops and closes the writer, which
     # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -206,7 +209,7 @@ def _serve(conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap) -
     except EOFError:
         return
     try:
-        store = open_store(url)
+        store = open_store(url, create=create)
     except Exception as exc:  # the database unreachable: said to the run, not a dead child
         return _answer_all(conn, exc)
     ended = False  # the run said it is done: nothing more to answer
@@ -287,7 +290,7 @@ def spare_writer(
     """
     url = _url_to_fork(store)
     if url is not None and (size >= EARLY_BYTES if parallel is None else parallel):
-        return ProcessWriter(url, started=False, **how)
+        return ProcessWriter(url, started=False, create=_creates(store), **how)
     return None
 
 
@@ -310,8 +313,14 @@ def make_writer(
     if spare is not None:
         spare.close()
     if wanted and url is not None:
-        return ProcessWriter(url, **how)
+        return ProcessWriter(url, create=_creates(store), **how)
     return InlineWriter(store, **how)
+
+
+def _creates(store: IncidentStore) -> bool:
+    """Whether ``store`` may make its file anew (a GeoPackage opened with ``create=False``
+    may not)."""
+    return getattr(store, "create", True) is not False
 
 
 def _url_to_fork(store: IncidentStore) -> str | None:

@@ -43,8 +43,9 @@ def open_store(url: str, *, create: bool = True) -> IncidentStore:
 
     A GeoPackage that does not exist is made when first used; with ``create=False`` it is refused
     instead (:class:`StoreError`), for commands that need an existing store, so that a mistyped
-    path does not quietly give a new, empty one. (A PostGIS database must exist either way; its
-    schema is made on first use.)
+    path does not quietly give a new, empty one — then and at every later connection (a file
+    removed under a long-running ``ember watch`` is not made anew either). (A PostGIS database
+    must exist either way; its schema is made on first use.)
     """
     if url.startswith(("postgresql://", "postgres://")):
         from store.postgis import PostGISStore
@@ -55,7 +56,7 @@ def open_store(url: str, *, create: bool = True) -> IncidentStore:
             f"找不到存储文件：{url}（ember demo 或 ember layers import 会新建）/ no such store: "
             f"{url} (ember demo builds one, or ember layers import)"
         )
-    return GeoPackageStore(url)
+    return GeoPackageStore(url, create=create)
 
 
 __all__ = [

@@ -101,9 +101,11 @@ def _now() -> str:
 class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see the mixins
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
         self.url = str(self.path)
+        #: False: the file must exist, at every connection (see :func:`store.open_store`)
+        self.create = create
         self._pin = threading.local()  # this thread's connection inside pinned()
 
     # --- connections ---------------------------------------------------------------------
@@ -117,6 +119,8 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         if held is not None and not held.in_transaction:
             yield held
             return
+        if not self.create and not self.path.is_file():  # removed, or its disk gone, since
+            raise StoreError(f"存储文件已不在 / the store file is gone: {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(self.path)
         try:

@@ -82,3 +82,47 @@ def test_office_lock_files_are_not_taken(
     assert [r.file for r in results] == ["报警 导出.csv"]
     assert not (inbox / "failed").exists()
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["~$报警.csv", owner]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_geopackage_gone_under_a_running_watcher_is_not_made_anew(
+    tmp_path: Path,
+    town: dict[str, Any],
+    ctx: IngestContext,
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: bool,
+) -> None:
+    """``ember watch`` opens an existing store only (``create=False``); the file removed (or
+    its disk gone) while it runs: the next export went into a new, empty GeoPackage made at
+    the same path (no layers, none of the incidents a re-delivery is a duplicate of) and was
+    moved to done/. It is a store error: the file waits in the inbox for the store."""
+    from functools import partial
+
+    from ingest.pipeline import ingest_file
+    from store import open_store
+    from store.base import StoreError
+
+    db = tmp_path / "town.gpkg"
+    open_store(str(db)).write_layers({k: v for k, v in town.items() if k != "incidents"})
+    store = open_store(str(db), create=False)
+    monkeypatch.setattr(
+        watching, "ingest_file", partial(ingest_file, batch_size=2, parallel=parallel)
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
+    polls, errors = {"n": 0}, []
+
+    def stop() -> bool:
+        polls["n"] += 1
+        if polls["n"] == 1:  # the store goes, the next export comes
+            for p in tmp_path.glob("town.gpkg*"):
+                p.unlink()
+            shutil.copy(DATA / "110_swapped.csv", inbox / "b.csv")
+        return polls["n"] >= 3
+
+    watch(inbox, "110", store, ctx, interval=0.01, settle=0, stop=stop,
+          on_error=lambda p, e: errors.append((p.name, type(e))))  # fmt: skip
+    assert (inbox / "done" / "a.csv").is_file() and (inbox / "b.csv").is_file()
+    assert not db.exists()
+    assert errors and all(n == "b.csv" and issubclass(t, StoreError) for n, t in errors)
