@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from app._cli_io import emit, log
@@ -79,6 +80,9 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             log(f"{r.file} → {r.moved_to}: {r.error}")
 
     def failed(path: Any, exc: Exception) -> None:
+        if path == Path(args.dir):
+            log(f"无法读取目录，下次轮询重试 / cannot list the directory, tried next poll: {exc}")
+            return
         log(
             f"{path.name}: 导入失败，下次轮询重试（程序错误 {ATTEMPTS} 次后移至 failed/） / import "
             f"failed, tried again next poll (after {ATTEMPTS} program errors: to failed/): {exc}"

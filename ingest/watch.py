@@ -13,9 +13,10 @@ or one written on in place after a pause longer than ``settle``) is not moved: w
 stored, and the file is taken again once it settles (the rows read before come back as
 duplicates), rather than moved to done/ with rows nobody read.
 When the store or the disk fails the file stays where it is and is tried again at the next
-poll, however long that lasts. Any other failure is a program error this file runs into: it
-is tried :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so that it
-is not retried (and logged) every poll for good; once the program is fixed the file is put
+poll, however long that lasts (so is a directory that cannot be listed: ``on_error`` is told
+of it, with the directory for the file). Any other failure is a program error this file runs
+into: it is tried :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so
+that it is not retried (and logged) every poll for good; once the program is fixed the file is put
 back (importing is idempotent: what a failed attempt stored comes back as duplicates). A crash
 between the import and the move is harmless for the same reason: the file is imported again
 (all duplicates) and then moved.
@@ -163,7 +164,15 @@ def watch(
     results: list[WatchResult] = []
     errors: dict[Path, int] = {}  # program errors met by a file still in the directory
     while True:
-        for path in candidates(d, settle):
+        try:
+            ready = candidates(d, settle)
+        except OSError as exc:  # the inbox gone for a while (a share dropped out): the disk's
+            if on_error is not None:
+                on_error(d, exc)
+            if once:
+                raise
+            ready = []
+        for path in ready:
             if ctx is None:
                 ctx = IngestContext.from_store(store)
             try:

@@ -126,3 +126,27 @@ def test_a_geopackage_gone_under_a_running_watcher_is_not_made_anew(
     assert (inbox / "done" / "a.csv").is_file() and (inbox / "b.csv").is_file()
     assert not db.exists()
     assert errors and all(n == "b.csv" and issubclass(t, StoreError) for n, t in errors)
+
+
+def test_an_inbox_gone_for_a_while_is_waited_for(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """The inbox on a share that drops out (or a directory made anew by a sync tool): the
+    disk failing, which is waited for as a store is; the watcher ended with the error."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    polls, errors, taken = {"n": 0}, [], []
+
+    def stop() -> bool:
+        polls["n"] += 1
+        if polls["n"] == 1:
+            inbox.rename(tmp_path / "away")
+        if polls["n"] == 3:  # back, with an export in it
+            (tmp_path / "away").rename(inbox)
+            shutil.copy(DATA / "110_swapped.csv", inbox / "b.csv")
+        return polls["n"] >= 4
+
+    watch(inbox, "110", store, ctx, interval=0.01, settle=0, stop=stop,
+          on_result=taken.append, on_error=lambda p, e: errors.append((p, type(e))))  # fmt: skip
+    assert [r.file for r in taken] == ["b.csv"] and (inbox / "done" / "b.csv").is_file()
+    assert errors == [(inbox, FileNotFoundError)] * 2
