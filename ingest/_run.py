@@ -18,7 +18,6 @@ incidents as repeat candidates; a batch with amends is waited for before the nex
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -41,7 +40,7 @@ from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import check_scope, locate
 from ingest._repeats import RunCandidates, find_repeats
-from ingest._util import FUTURE_SLACK, _echo, _problem, future_problem
+from ingest._util import FUTURE_SLACK, _echo, _problem, future_problem, label_of
 from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
@@ -84,7 +83,7 @@ class _Run:
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
         self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
-        self.file = file_label or os.path.basename(table.path)
+        self.file = file_label or label_of(table.path)
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
         self.summary.above_header = [(n, _echo(t, 80)) for n, t in table.above_header]
         self.summary.unread_sheets = list(table.unread_sheets)

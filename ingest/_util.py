@@ -1,8 +1,9 @@
 """Small helpers shared by the ingest pipeline's steps: problem records, quoting values in
-reasons, and turning pandas columns into plain values."""
+reasons, turning pandas columns into plain values, and a file's name as the store keeps it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -51,3 +52,17 @@ def _categorical(col: pd.Series) -> npt.NDArray[np.object_]:
     out: npt.NDArray[np.object_] = np.array(col.astype(object).to_numpy(), dtype=object)
     out[pd.isna(out)] = None
     return out
+
+
+def label_of(path: str) -> str:
+    """A file's name as the store keeps it with its rows. A name in GBK bytes (a Windows zip
+    unpacked here, a share mounted with another charset) is no UTF-8: Python keeps its bytes
+    as surrogates, which no store can hold. It is read as GB18030, else shown with U+FFFD."""
+    name = os.path.basename(path)
+    if not any("\udc80" <= ch <= "\udcff" for ch in name):
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")

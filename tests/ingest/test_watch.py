@@ -150,3 +150,20 @@ def test_an_inbox_gone_for_a_while_is_waited_for(
           on_result=taken.append, on_error=lambda p, e: errors.append((p, type(e))))  # fmt: skip
     assert [r.file for r in taken] == ["b.csv"] and (inbox / "done" / "b.csv").is_file()
     assert errors == [(inbox, FileNotFoundError)] * 2
+
+
+def test_a_file_named_in_gbk_is_imported_under_its_name(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A name in GBK bytes (a Windows zip unpacked here, a share mounted with another
+    charset) is no UTF-8: Python keeps its bytes as surrogates, which no store can hold.
+    Storing the file's name with its rows failed (UnicodeEncodeError), taken for an unreadable
+    file: the export went to failed/ unread."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    name = os.fsdecode("警情导出 1.csv".encode("gbk"))
+    shutil.copy(DATA / "110_bad_rows.csv", inbox / name)
+    (r,) = watch(inbox, "110", store, ctx, once=True, settle=0)
+    assert r.error is None and r.summary is not None and r.summary.stored > 0
+    assert r.moved_to == str(inbox / "done" / name)
+    assert {e.file for e in store.quarantine_list()} == {"警情导出 1.csv"}
