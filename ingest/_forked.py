@@ -35,7 +35,9 @@ class Forked(Generic[T]):
         if can_fork():
             ctx = mp.get_context("fork")
             self._conn, child = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(child, build), daemon=True, name=NAME)
+            self._proc = ctx.Process(
+                target=_child, args=(child, build, self._conn), daemon=True, name=NAME
+            )
             self._proc.start()
             child.close()
 
@@ -75,7 +77,11 @@ class Forked(Generic[T]):
         self.close()
 
 
-def _child(conn: Connection, build: Callable[[], Any]) -> None:
+def _child(conn: Connection, build: Callable[[], Any], run_end: Connection) -> None:
+    """Build the value and send it back. ``run_end``, the run's end of the pipe, forked with the
+    child, is closed first: held open, a run killed outright would leave the child blocked for
+    ever sending a value larger than the pipe holds; closed, the send fails and the child ends."""
+    run_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the run stops and ends this child
     try:
         value: tuple[str, Any] = ("ok", build())
@@ -83,6 +89,8 @@ def _child(conn: Connection, build: Callable[[], Any]) -> None:
         value = ("error", exc)
     try:
         conn.send(value)
+    except BrokenPipeError:  # the run is gone
+        pass
     except Exception as exc:  # an exception that does not pickle
         conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:

@@ -117,7 +117,7 @@ class ProcessWriter:
         self._shared = mmap.mmap(-1, SHARED_BYTES)  # shared with the child it is forked into
         self._proc = ctx.Process(
             target=_serve,
-            args=(child, url, how, self._shared, create),
+            args=(child, url, how, self._shared, create, self._conn),
             daemon=True,
             name="ember-ingest-writer",
         )
@@ -192,13 +192,21 @@ class ProcessWriter:
 
 
 def _serve(
-    conn: Connection, url: str, how: dict[str, Any], shared: mmap.mmap, create: bool
+    conn: Connection,
+    url: str,
+    how: dict[str, Any],
+    shared: mmap.mmap,
+    create: bool,
+    run_end: Connection,
 ) -> None:
     """The child: write each plan received, answer ``("ok", added)`` or ``("error", (type,
     message, the store's?))`` (the store's exceptions do not all survive pickling), stop at
     ``None`` or when the parent is gone; a store that cannot be opened or used is said in
     the answer to every plan. The store is opened as the run's was (``create``: a GeoPackage
-    that must exist is not made anew, see :func:`store.open_store`)."""
+    that must exist is not made anew, see :func:`store.open_store`). ``run_end``, the run's
+    end of the pipe, forked with the child, is closed here: held open, the run's death (killed
+    outright) would close no end, and the child would wait for a plan for ever."""
+    run_end.close()
     # Ctrl+C reaches the whole process group: the run stops and closes the writer, which
     # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
