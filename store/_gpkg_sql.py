@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 import shapely
 
+from store import _codec as codec
 from store import _gpkg_rtree
+from store._filters import Dialect
 from store.base import StoreError
 from store.migrations import load, newer_schema
 
@@ -246,3 +248,21 @@ def _refuse_foreign_incidents(conn: sqlite3.Connection) -> None:
             "this file holds an old-style 'incidents' layer; rebuild it (`ember demo`) "
             "or move that layer out before using the store"
         )
+
+
+def _in_list(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _bbox(b: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
+    west, south, east, north = b
+    # The R-tree holds float32 boxes rounded outwards: it finds candidates, the exact test decides.
+    sql = (
+        "i.fid IN (SELECT id FROM rtree_incidents_geom WHERE minx <= ? AND maxx >= ? "
+        "AND miny <= ? AND maxy >= ?) AND ST_MinX(i.geom) <= ? AND ST_MaxX(i.geom) >= ? "
+        "AND ST_MinY(i.geom) <= ? AND ST_MaxY(i.geom) >= ?"
+    )
+    return sql, [east, west, north, south] * 2
+
+
+DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0", no_limit="-1")

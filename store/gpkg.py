@@ -31,10 +31,11 @@ from store import _common as common
 from store import _gpkg_rtree
 from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
-from store._filters import Dialect, count_sql, order_page, query_clause, scope_clause
+from store._filters import count_sql, order_page, query_clause, scope_clause
 from store._flat import from_frame
 from store._gpkg_bulk import first_stored, touch, write_received
 from store._gpkg_sql import (
+    DIALECT,
     blobs_to_geometry,
     connect,
     insert_points,
@@ -60,23 +61,6 @@ from store.base import (
 )
 from store.received import ReceivedBatch, received_rows
 
-
-def _in_list(column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
-    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-
-
-def _bbox(b: tuple[float, float, float, float]) -> tuple[str, list[Any]]:
-    west, south, east, north = b
-    # The R-tree holds float32 boxes rounded outwards: it finds candidates, the exact test decides.
-    sql = (
-        "i.fid IN (SELECT id FROM rtree_incidents_geom WHERE minx <= ? AND maxx >= ? "
-        "AND miny <= ? AND maxy >= ?) AND ST_MinX(i.geom) <= ? AND ST_MaxX(i.geom) >= ? "
-        "AND ST_MinY(i.geom) <= ? AND ST_MaxY(i.geom) >= ?"
-    )
-    return sql, [east, west, north, south] * 2
-
-
-DIALECT = Dialect(ph="?", in_list=_in_list, bbox=_bbox, time=codec.iso_ms, false="0", no_limit="-1")
 _DATETIMES = [i for i, n in enumerate(codec.NAMES) if codec.TYPES[n] == "datetime"]
 _PROJECTED_DATETIMES = [i for i, n in enumerate(codec.PROJECTED) if codec.TYPES[n] == "datetime"]
 _INSERT_INCIDENT = codec.insert_sql("incidents", ("fid", "geom", *codec.NAMES), "?")
