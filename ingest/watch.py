@@ -14,10 +14,15 @@ stored, and the file is taken again once it settles (the rows read before come b
 duplicates), rather than moved to done/ with rows nobody read.
 When the store or the disk fails the file stays where it is and is tried again at the next
 poll, however long that lasts (so is a directory that cannot be listed: ``on_error`` is told
-of it, with the directory for the file). Any other failure is a program error this file runs
-into: it is tried :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so
-that it is not retried (and logged) every poll for good; once the program is fixed the file is put
-back (importing is idempotent: what a failed attempt stored comes back as duplicates). A crash
+of it, with the directory for the file), and the pass ends there: the files after it wait, so
+that exports are still imported in the order they came (a newer export imported before an
+older one that failed for a moment would have the older one's rows amend it, its calls' text
+and places turned back). Any other failure is a program error this file runs into — as is the
+database refusing this file's values (a data or constraint error of the driver's): it is tried
+:data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so that it neither
+blocks the files after it nor is retried (and logged) every poll for good; once the program is
+fixed the file is put back (importing is idempotent: what a failed attempt stored comes back as
+duplicates). A crash
 between the import and the move is harmless for the same reason: the file is imported again
 (all duplicates) and then moved.
 """
@@ -25,19 +30,29 @@ between the import and the move is harmless for the same reason: the file is imp
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
+
 from ingest._writer import WriterDied, WriterFailed
 from ingest.formats import FormatError
 from ingest.pipeline import IngestContext, IngestSummary, ingest_file
-from store.base import IncidentStore, is_store_error
+from store.base import DuplicateIncident, IncidentStore, is_store_error
 
 #: Polls at which a file that runs into a program error is tried before it goes to failed/.
 ATTEMPTS = 3
+#: The database refusing a file's values, at every attempt (see :func:`_refused_values`).
+_VALUE_ERRORS = (
+    sqlite3.DataError,
+    sqlite3.IntegrityError,
+    psycopg.DataError,
+    psycopg.IntegrityError,
+)
 SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 #: Names never taken: hidden files, and Office's (Excel's, WPS's) owner files of open workbooks.
@@ -134,10 +149,22 @@ def to_failed(path: Path, message: str, version: Version | None = None) -> Watch
 def _retried(exc: Exception) -> bool:
     """Whether a failure is the store's or the disk's (tried again every poll, however long),
     not a program error the file runs into (one in the writer process included, or the writer
-    process dying on it)."""
-    if isinstance(exc, (WriterFailed, WriterDied)):
+    process dying on it) nor the database refusing the file's own values."""
+    if isinstance(exc, (WriterFailed, WriterDied)) or _refused_values(exc):
         return False
     return is_store_error(exc)
+
+
+def _refused_values(exc: BaseException) -> bool:
+    """Whether the database refused values of the file (a driver's data or constraint error,
+    or a store error raised from one): the same at every poll, however healthy the store.
+    Another writer's rows met again and again (:class:`DuplicateIncident`) are not."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, DuplicateIncident):
+        if isinstance(seen, _VALUE_ERRORS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def watch(
@@ -183,7 +210,7 @@ def watch(
                 if once:
                     raise
                 if _retried(exc):  # the store or the disk: the file stays, tried next poll
-                    continue
+                    break  # first again (the files after it wait: exports in their order)
                 errors[path] = errors.get(path, 0) + 1
                 if errors[path] < ATTEMPTS:
                     continue

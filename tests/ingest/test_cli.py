@@ -205,47 +205,90 @@ def test_watch_polls_until_stopped(tmp_path: Path, town_db: str, ctx: IngestCont
 def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
     tmp_path: Path, town_db: str, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A program error this file runs into: tried ATTEMPTS polls, then failed/ with the error,
-    instead of every poll for good; a store error leaves the file for the next poll however
-    often it comes; the other files go on."""
+    """A program error this file runs into, or the database refusing its values (a constraint
+    error, raised as a StoreError from it): tried ATTEMPTS polls, then failed/ with the error,
+    instead of every poll for good; the files after it go on."""
+    import sqlite3
+
     from ingest import watch as watching
     from store.base import StoreError
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    import psycopg_pool
-
-    for name in ("bug.csv", "down.csv", "fine.csv", "pool.csv"):
+    for name in ("bug.csv", "refused.csv", "fine.csv"):
         shutil.copy(DATA / "110_gbk.csv", inbox / name)
     real = watching.ingest_file
 
     def ingest(path: Path, *a: Any, **kw: Any) -> Any:  # faults injected by file name
         if path.name == "bug.csv":
             raise KeyError("列 / a column")
-        if path.name == "down.csv":
-            raise StoreError("数据库不可用 / the database is down")
-        if path.name == "pool.csv":  # PostgreSQL unreachable: the pool's own error type
-            raise psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")
+        if path.name == "refused.csv":
+            try:
+                raise sqlite3.IntegrityError("CHECK constraint failed: version >= 1")
+            except sqlite3.IntegrityError as exc:
+                raise StoreError("无法保存事项 / cannot store the incidents") from exc
         return real(path, *a, **kw)
 
     monkeypatch.setattr(watching, "ingest_file", ingest)
     polls, errors, taken = {"n": 0}, [], []
-    store = open_store(town_db)
 
     def stop() -> bool:
         polls["n"] += 1
         return polls["n"] >= watching.ATTEMPTS + 2
 
-    watch(inbox, "110", store, ctx, interval=0.01, settle=0, stop=stop,
+    watch(inbox, "110", open_store(town_db), ctx, interval=0.01, settle=0, stop=stop,
           on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
-    assert [r.file for r in taken] == ["fine.csv", "bug.csv"]
-    assert errors.count("bug.csv") == watching.ATTEMPTS
-    for down in ("down.csv", "pool.csv"):  # every poll, still there
-        assert errors.count(down) == watching.ATTEMPTS + 2 and (inbox / down).is_file()
-    assert not (inbox / "bug.csv").exists()
-    note = (inbox / "failed" / "bug.csv.error.txt").read_text(encoding="utf-8")
-    assert "程序出错" in note and "KeyError" in note and "put the file back" in note
+    assert sorted(r.file for r in taken) == ["bug.csv", "fine.csv", "refused.csv"]
+    assert taken[0].file == "fine.csv"  # at the first poll, past the two failing before it
+    for bad, said in (("bug.csv", "KeyError"), ("refused.csv", "cannot store")):
+        assert errors.count(bad) == watching.ATTEMPTS and not (inbox / bad).exists()
+        note = (inbox / "failed" / f"{bad}.error.txt").read_text(encoding="utf-8")
+        assert "程序出错" in note and said in note and "put the file back" in note
     assert (inbox / "failed" / "bug.csv").read_bytes() == (DATA / "110_gbk.csv").read_bytes()
+
+
+@pytest.mark.parametrize("fault", ["store", "pool"])
+def test_watch_waits_for_the_store_and_keeps_the_exports_order(
+    tmp_path: Path, town_db: str, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """The store down while the older of two exports is imported: the file stays and is tried
+    every poll however often, and the newer waits behind it (it was imported first: the older
+    one's rows then amended it, its calls' text and places turned back)."""
+    import os
+
+    import psycopg_pool
+
+    from ingest import watch as watching
+    from store.base import StoreError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for k, name in enumerate(("0900.csv", "0905.csv")):
+        shutil.copy(DATA / "110_gbk.csv", inbox / name)
+        os.utime(inbox / name, (1_700_000_000 + 300 * k,) * 2)
+    real, down = watching.ingest_file, {"polls": watching.ATTEMPTS + 1}
+
+    def ingest(path: Path, *a: Any, **kw: Any) -> Any:
+        if down["polls"] > 0:
+            down["polls"] -= 1
+            if fault == "pool":  # PostgreSQL unreachable: the pool's own error type
+                raise psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")
+            raise StoreError("数据库不可用 / the database is down")
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(watching, "ingest_file", ingest)
+    polls, errors, taken = {"n": 0}, [], []
+
+    def stop() -> bool:
+        polls["n"] += 1
+        return polls["n"] >= watching.ATTEMPTS + 2
+
+    watch(inbox, "110", open_store(town_db), ctx, interval=0.01, settle=0, stop=stop,
+          on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
+    assert errors == ["0900.csv"] * (watching.ATTEMPTS + 1)  # past ATTEMPTS: still waited for
+    assert [r.file for r in taken] == ["0900.csv", "0905.csv"]
+    assert taken[0].summary is not None and taken[0].summary.stored == 20
+    assert taken[1].summary is not None and taken[1].summary.duplicates == 20
 
 
 def test_watch_gives_up_on_a_program_error_in_the_writer_process(
