@@ -202,6 +202,22 @@ def test_watch_polls_until_stopped(tmp_path: Path, town_db: str, ctx: IngestCont
     assert (inbox / "done" / "late.csv").is_file()
 
 
+def _polled(
+    inbox: Path, store: IncidentStore, ctx: IngestContext, polls: int
+) -> tuple[list[str], list[Any]]:
+    """Watch ``inbox`` for ``polls`` polls: the names of the files that failed (once a
+    failure) and what was taken, in order."""
+    count, errors, taken = {"n": 0}, [], []
+
+    def stop() -> bool:
+        count["n"] += 1
+        return count["n"] >= polls
+
+    watch(inbox, "110", store, ctx, interval=0.01, settle=0, stop=stop,
+          on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
+    return errors, taken
+
+
 def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
     tmp_path: Path, town_db: str, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,14 +246,7 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
         return real(path, *a, **kw)
 
     monkeypatch.setattr(watching, "ingest_file", ingest)
-    polls, errors, taken = {"n": 0}, [], []
-
-    def stop() -> bool:
-        polls["n"] += 1
-        return polls["n"] >= watching.ATTEMPTS + 2
-
-    watch(inbox, "110", open_store(town_db), ctx, interval=0.01, settle=0, stop=stop,
-          on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
+    errors, taken = _polled(inbox, open_store(town_db), ctx, watching.ATTEMPTS + 2)
     assert sorted(r.file for r in taken) == ["bug.csv", "fine.csv", "refused.csv"]
     assert taken[0].file == "fine.csv"  # at the first poll, past the two failing before it
     for bad, said in (("bug.csv", "KeyError"), ("refused.csv", "cannot store")):
@@ -277,14 +286,7 @@ def test_watch_waits_for_the_store_and_keeps_the_exports_order(
         return real(path, *a, **kw)
 
     monkeypatch.setattr(watching, "ingest_file", ingest)
-    polls, errors, taken = {"n": 0}, [], []
-
-    def stop() -> bool:
-        polls["n"] += 1
-        return polls["n"] >= watching.ATTEMPTS + 2
-
-    watch(inbox, "110", open_store(town_db), ctx, interval=0.01, settle=0, stop=stop,
-          on_result=taken.append, on_error=lambda p, e: errors.append(p.name))  # fmt: skip
+    errors, taken = _polled(inbox, open_store(town_db), ctx, watching.ATTEMPTS + 2)
     assert errors == ["0900.csv"] * (watching.ATTEMPTS + 1)  # past ATTEMPTS: still waited for
     assert [r.file for r in taken] == ["0900.csv", "0905.csv"]
     assert taken[0].summary is not None and taken[0].summary.stored == 20
