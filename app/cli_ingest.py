@@ -5,7 +5,9 @@ render the result (a summary table, or one JSON document with ``--json``)."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.watch import ATTEMPTS, WatchResult, watch
+    from ingest.watch import ATTEMPTS, WatchBusy, WatchResult, watch
 
     def report(r: WatchResult) -> None:
         if r.moved_to is None:
@@ -90,6 +92,8 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
     store = open_store(settings.db, create=False)
     log(f"监视 / watching {args.dir} ({args.format}) …")
+    main = threading.current_thread() is threading.main_thread()  # where signals are handled
+    before = signal.signal(signal.SIGTERM, _interrupt) if main else None  # systemctl stop
     try:
         results = watch(
             args.dir,
@@ -104,8 +108,14 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             on_error=failed,
         )
     except KeyboardInterrupt:
+        log("已停止，未移走的文件下次再导入 / stopped: a file not moved yet is imported next time")
         return 0
+    except WatchBusy as exc:
+        log(str(exc))
+        return 1
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, before)
         store.close()
     doc = {
         "files": [
@@ -120,6 +130,11 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     }
     emit(args, doc, f"{len(results)} 个文件 / file(s) processed")
     return 1 if any(r.error for r in results) else 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM (``systemctl stop``) stops a watch as Ctrl+C does."""
+    raise KeyboardInterrupt
 
 
 def _entry_doc(e: QuarantineEntry, *, raw: bool) -> dict[str, Any]:

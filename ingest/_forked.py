@@ -83,6 +83,7 @@ def _child(conn: Connection, build: Callable[[], Any], run_end: Connection) -> N
     ever sending a value larger than the pipe holds; closed, the send fails and the child ends."""
     run_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the run stops and ends this child
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the watcher's stop (the run ends it so)
     try:
         value: tuple[str, Any] = ("ok", build())
     except Exception as exc:  # every failure goes back to the run

@@ -210,6 +210,7 @@ def _serve(
     # Ctrl+C reaches the whole process group: the run stops and closes the writer, which
     # finishes the batch in hand (one transaction) and ends, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the watcher's stop (the run ends it so)
     gc.disable()  # as the parent's run does (ingest._gc)
     try:
         if conn.recv() != _START:  # ended before its run began

@@ -12,6 +12,10 @@ A file that changed while it was imported (a newer export renamed over it under 
 or one written on in place after a pause longer than ``settle``) is not moved: what was read is
 stored, and the file is taken again once it settles (the rows read before come back as
 duplicates), rather than moved to done/ with rows nobody read.
+One watcher a directory: :func:`watch` holds a lock on ``.ember-watch.lock`` in it (a POSIX
+record lock: the kernel lets it go when the process ends, however it ends), and a second
+watcher of the same directory is refused (:class:`WatchBusy`) instead of reading every file
+twice.
 When the store or the disk fails the file stays where it is and is tried again at the next
 poll, however long that lasts (so is a directory that cannot be listed: ``on_error`` is told
 of it, with the directory for the file), and the pass ends there: the files after it wait, so
@@ -29,10 +33,12 @@ between the import and the move is harmless for the same reason: the file is imp
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +63,14 @@ SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson")
 SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
 #: Names never taken: hidden files, and Office's (Excel's, WPS's) owner files of open workbooks.
 SKIP_PREFIXES = (".", "~$")
+
+
+#: The lock file of a watched directory (hidden: never taken as an export).
+LOCK = ".ember-watch.lock"
+
+
+class WatchBusy(RuntimeError):
+    """Another process watches the directory already (message bilingual)."""
 
 
 @dataclass
@@ -167,6 +181,37 @@ def _refused_values(exc: BaseException) -> bool:
     return False
 
 
+@contextmanager
+def only_watcher(directory: Path) -> Iterator[None]:
+    """Hold ``directory``'s watch lock for the block.
+
+    A POSIX record lock (``lockf``), not ``flock``: it belongs to this process alone, so the
+    writer and town processes an import forks do not hold it after it ends.
+
+    Raises
+    ------
+    WatchBusy
+        Another process holds it (its pid is said).
+    OSError
+        The directory cannot be written (no lock file, and no done/ either).
+    """
+    fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise WatchBusy(
+                f"另一个 ember watch（进程 {holder}）正在监视此目录 / another ember watch "
+                f"(pid {holder}) is watching this directory: {directory}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # the lock goes with it
+
+
 def watch(
     directory: str | Path,
     fmt: str,
@@ -183,10 +228,38 @@ def watch(
     stop: Callable[[], bool] | None = None,
 ) -> list[WatchResult]:
     """Poll ``directory`` every ``interval`` seconds (one pass with ``once``) and import each
-    ready file; returns what was taken (kept only with ``once``, so a long watch does not grow)."""
+    ready file; returns what was taken (kept only with ``once``, so a long watch does not grow).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such directory.
+    WatchBusy
+        Another process watches it.
+    """
     d = Path(directory)
     if not d.is_dir():
         raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
+    with only_watcher(d):
+        return _polls(d, fmt, store, context, once, interval, settle, encoding, aliases,
+                      on_result, on_error, stop)  # fmt: skip
+
+
+def _polls(
+    d: Path,
+    fmt: str,
+    store: IncidentStore,
+    context: IngestContext | None,
+    once: bool,
+    interval: float,
+    settle: float,
+    encoding: str | None,
+    aliases: Mapping[str, str] | None,
+    on_result: Callable[[WatchResult], None] | None,
+    on_error: Callable[[Path, Exception], None] | None,
+    stop: Callable[[], bool] | None,
+) -> list[WatchResult]:
+    """:func:`watch`'s loop, the directory's lock held."""
     ctx = context
     results: list[WatchResult] = []
     errors: dict[Path, int] = {}  # program errors met by a file still in the directory

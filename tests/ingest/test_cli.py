@@ -15,7 +15,7 @@ from app.cli import main
 from ingest.pipeline import IngestContext, ingest_file
 from ingest.read import detect_encoding, read_table
 from ingest.retry import retry_entries
-from ingest.watch import watch
+from ingest.watch import LOCK, watch
 from store import IncidentStore, Scope, open_store
 from tests.ingest.conftest import DATA, balanced, stored_id
 
@@ -131,7 +131,7 @@ def test_watch_once(tmp_path: Path, town_db: str, ctx: IngestContext) -> None:
     assert sorted(p.name for p in (inbox / "done").iterdir()) == ["a.csv", "b.csv"]
     assert sorted(p.name for p in (inbox / "failed").iterdir()) == ["c.csv", "c.csv.error.txt"]
     assert "缺少必需列" in (inbox / "failed" / "c.csv.error.txt").read_text(encoding="utf-8")
-    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["d.csv.part"]
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [LOCK, "d.csv.part"]
     a = by_name["a.csv"].summary
     assert a is not None and balanced(a).stored == 20
     # the same export dropped again: all duplicates, and the second copy is kept beside the first
@@ -322,3 +322,45 @@ def test_watch_gives_up_on_a_program_error_in_the_writer_process(
     assert errors == ["WriterFailed"] * watching.ATTEMPTS
     note = (inbox / "failed" / "big.csv.error.txt").read_text(encoding="utf-8")
     assert "a bug in writing the plan" in note
+
+
+def test_one_watcher_a_directory_and_a_stop_by_sigterm(
+    tmp_path: Path, town_db: str, ctx: IngestContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second watcher of a directory (a service and a shell, two hosts on one share) is
+    refused, naming the first's pid, instead of reading every file twice; SIGTERM (systemctl
+    stop) stops a watcher as Ctrl+C does, saying so (it died without a word), and frees the
+    directory for the next."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ingest.watch import WatchBusy
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    first = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())",
+         "--db", town_db, "watch", str(inbox), "--format", "110", "--interval", "0.1"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (inbox / LOCK).is_file() or (inbox / LOCK).read_text().strip() != str(first.pid):
+            assert first.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        with pytest.raises(WatchBusy, match=f"pid {first.pid}"):
+            watch(inbox, "110", open_store(town_db), ctx, once=True)
+        assert main(["--db", town_db, "watch", str(inbox), "--format", "110", "--once"]) == 1
+        assert "another ember watch" in capsys.readouterr().err
+        first.send_signal(signal.SIGTERM)
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 0 and "stopped" in err and "Traceback" not in err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert watch(inbox, "110", open_store(town_db), ctx, once=True) == []  # free again

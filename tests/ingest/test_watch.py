@@ -12,7 +12,7 @@ import pytest
 
 from ingest import watch as watching
 from ingest.pipeline import IngestContext
-from ingest.watch import watch
+from ingest.watch import LOCK, watch
 from store import IncidentStore
 from tests.ingest.conftest import DATA, gbk_rows, write_csv
 
@@ -81,7 +81,7 @@ def test_office_lock_files_are_not_taken(
     results = watch(inbox, "110", store, ctx, once=True, settle=0)
     assert [r.file for r in results] == ["报警 导出.csv"]
     assert not (inbox / "failed").exists()
-    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == ["~$报警.csv", owner]
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [LOCK, "~$报警.csv", owner]
 
 
 @pytest.mark.parametrize("parallel", [False, True])
