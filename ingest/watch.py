@@ -236,13 +236,36 @@ def watch(
         No such directory.
     WatchBusy
         Another process watches it.
+    OSError
+        ``done/`` cannot be made in it (``NotADirectoryError``: a file has its name), or it
+        cannot be written.
     """
     d = Path(directory)
     if not d.is_dir():
         raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
     with only_watcher(d):
+        _done_dir(d)
         return _polls(d, fmt, store, context, once, interval, settle, encoding, aliases,
                       on_result, on_error, stop)  # fmt: skip
+
+
+def _done_dir(directory: Path) -> None:
+    """Make ``done/`` before the first file is taken: where it cannot be (a file of that name,
+    no room), every file would be imported at every poll and never moved.
+
+    Raises
+    ------
+    NotADirectoryError
+        Something that is no directory has the name (message bilingual).
+    """
+    done = directory / "done"
+    try:
+        done.mkdir(exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(
+            f"{done} 已存在但不是目录，请移走后重试 / {done} exists and is no directory: move "
+            "it away and start again"
+        ) from None
 
 
 def _polls(

@@ -167,3 +167,17 @@ def test_a_file_named_in_gbk_is_imported_under_its_name(
     assert r.error is None and r.summary is not None and r.summary.stored > 0
     assert r.moved_to == str(inbox / "done" / name)
     assert {e.file for e in store.quarantine_list()} == {"警情导出 1.csv"}
+
+
+def test_a_done_that_is_no_directory_is_said_at_the_start(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """A file named ``done`` in the inbox: every export was imported at every poll (its rows
+    all duplicates after the first) and never moved, the log saying the import failed."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "done").write_text("not a directory")
+    shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
+    with pytest.raises(NotADirectoryError, match="is no directory"):
+        watch(inbox, "110", store, ctx, once=True, settle=0)
+    assert (inbox / "a.csv").is_file() and store.source_keys("110", ["J3307842025120200090"]) == {}
