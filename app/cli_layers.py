@@ -50,6 +50,14 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+#: Said after an import: a running server or watcher built its town (geocoder, trinity
+#: index, the wall's layers) when it started, and goes on with the old layers until restarted.
+RESTART = (
+    "正在运行的 ember serve 与 ember watch 请重启，以使用新图层 / restart a running ember serve "
+    "and ember watch to use the new layers"
+)
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.db)
     mapping = _mapping(args.map or [])
@@ -66,8 +74,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         raise ValueError(f"--map 目标字段不存在 / --map targets no field: {', '.join(unknown)}")
     merged: dict[str, pd.DataFrame] = dict(incoming)
     if not args.alone:
-        for name in store.layer_names():
-            if name in SPECS and name not in merged and SPECS[name].geometry is not None:
+        for name in store.layer_names():  # the town's other layers, checked with the new
+            town = name != "incidents"  # (no rule needs the incidents, read whole otherwise)
+            if town and name in SPECS and name not in merged and SPECS[name].geometry is not None:
                 merged[name] = store.read_layer(name)
     problems = validate_layers(merged)
     if problems:
@@ -89,6 +98,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     where = redact_url(store.url)
     verb = "检查通过 / valid (dry run)" if args.dry_run else f"已导入 / imported into {where}"
     text = verb + "\n" + "\n".join(f"  {k:<24}{n:>8}" for k, n in counts.items())
+    if not args.dry_run:  # each reads the town's layers once, when it starts
+        text += "\n" + RESTART
     emit(args, {"ok": True, "dry_run": args.dry_run, "layers": counts}, text)
     return 0
 

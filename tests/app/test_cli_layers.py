@@ -34,6 +34,10 @@ def test_import_good_set_then_export(tmp_path, db, capsys):
     assert code == 0 and doc["ok"] is True
     assert doc["layers"]["grid_cells"] == 4
     assert pyogrio.read_dataframe(db, layer="grid_cells")["name"].iloc[0] == "青溪村第1网格"
+    # again (one layer fixed, say), the store holding an incidents layer, empty before the
+    # first call: it was checked with the town's and refused ("the layer has no features")
+    assert main(["--db", str(db), "layers", "import", str(src)]) == 0
+    assert "restart a running ember serve and ember watch" in capsys.readouterr().out
 
     out = tmp_path / "shp"
     code, doc = run(
