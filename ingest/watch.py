@@ -26,9 +26,8 @@ database refusing this file's values (a data or constraint error of the driver's
 :data:`ATTEMPTS` times, then moved to ``failed/`` with the error beside it, so that it neither
 blocks the files after it nor is retried (and logged) every poll for good; once the program is
 fixed the file is put back (importing is idempotent: what a failed attempt stored comes back as
-duplicates). A crash
-between the import and the move is harmless for the same reason: the file is imported again
-(all duplicates) and then moved.
+duplicates). A crash between the import and the move is harmless for the same reason: the file
+is imported again (all duplicates) and then moved.
 """
 
 from __future__ import annotations
@@ -48,12 +47,14 @@ import psycopg
 from ingest._writer import WriterDied, WriterFailed
 from ingest.formats import FormatError
 from ingest.pipeline import IngestContext, IngestSummary, ingest_file
-from store.base import DuplicateIncident, IncidentStore, is_store_error
+from store.base import DuplicateIncident, IncidentStore, WriteRefused, is_store_error
 
 #: Polls at which a file that runs into a program error is tried before it goes to failed/.
 ATTEMPTS = 3
-#: The database refusing a file's values, at every attempt (see :func:`_refused_values`).
+#: The database refusing a file's values, at every attempt (see :func:`_refused_values`): the
+#: store's own word for it, or the driver's error when it comes through unwrapped.
 _VALUE_ERRORS = (
+    WriteRefused,
     sqlite3.DataError,
     sqlite3.IntegrityError,
     psycopg.DataError,
@@ -170,8 +171,9 @@ def _retried(exc: Exception) -> bool:
 
 
 def _refused_values(exc: BaseException) -> bool:
-    """Whether the database refused values of the file (a driver's data or constraint error,
-    or a store error raised from one): the same at every poll, however healthy the store.
+    """Whether the database refused values of the file (:class:`~store.base.WriteRefused`, a
+    driver's data or constraint error, or an error raised from one): the same at every poll,
+    however healthy the store.
     Another writer's rows met again and again (:class:`DuplicateIncident`) are not."""
     seen: BaseException | None = exc
     while seen is not None and not isinstance(seen, DuplicateIncident):

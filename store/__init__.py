@@ -33,6 +33,7 @@ from store.base import (
     Store,
     StoreError,
     UserNotFound,
+    WriteRefused,
 )
 from store.gpkg import GeoPackageStore
 from store.quarantine import QuarantineStore
@@ -88,5 +89,6 @@ __all__ = [
     "StoreError",
     "User",
     "UserNotFound",
+    "WriteRefused",
     "open_store",
 ]

@@ -63,6 +63,11 @@ def is_store_error(exc: BaseException) -> bool:
     return any(c.__module__.split(".")[0].startswith("psycopg") for c in type(exc).__mro__)
 
 
+class WriteRefused(StoreError):
+    """The database refused the values written (a constraint they break, a value it cannot
+    hold): the same at every attempt, however healthy the store."""
+
+
 class LayerNotFound(StoreError, KeyError):
     """The requested layer is not in the store."""
 

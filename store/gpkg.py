@@ -57,6 +57,7 @@ from store.base import (
     SourceKey,
     StaleVersion,
     StoreError,
+    WriteRefused,
     _hook,
 )
 from store.received import ReceivedBatch, received_rows
@@ -234,7 +235,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 touch(conn, [codec.point(s) for _, s, _ in batch], now)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
-                raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
+                raise WriteRefused(f"无法保存事项 / cannot store the incidents: {exc}") from exc
             with self._tx(None) as conn:  # rolled back: look for what was there before
                 keys = [(i.id, i.source, i.source_id) for i in incidents]
                 raise common.duplicate_error(first_stored(conn, keys)) from None
@@ -249,7 +250,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 write_received(conn, rows, _now(), defer=self._deferring)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
-                raise StoreError(f"无法保存事项 / cannot store the incidents: {exc}") from exc
+                raise WriteRefused(f"无法保存事项 / cannot store the incidents: {exc}") from exc
             with self._tx(None) as conn:  # rolled back: look for what was there before
                 keys = [
                     (i, batch.source, s) for i, s in zip(batch.id, batch.source_id, strict=True)
@@ -295,7 +296,7 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
                 )
                 touch(conn, [codec.point(status)], _now())
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
+            raise WriteRefused(f"数据库拒绝写入 / the database refused the write: {exc}") from exc
         seen = common.seen_status(status, scope)  # as the caller may see it
         return common.hide_unseen_in_status(self, seen, scope)
 

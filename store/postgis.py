@@ -45,15 +45,16 @@ from store.base import (
     SourceKey,
     StaleVersion,
     StoreError,
+    WriteRefused,
     _hook,
 )
 from store.received import ReceivedBatch, received_rows
 
 
-def _refused(exc: psycopg.errors.IntegrityError) -> StoreError:
+def _refused(exc: psycopg.errors.IntegrityError) -> WriteRefused:
     """A constraint violation without PostgreSQL's DETAIL, which quotes the row (personal data).
     Raise it ``from None`` so that the original does not reach a traceback or a log either."""
-    return StoreError(
+    return WriteRefused(
         f"数据库拒绝写入 / the database refused the write: {exc.diag.message_primary} "
         f"({exc.diag.constraint_name or exc.sqlstate})"
     )

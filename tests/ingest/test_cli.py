@@ -227,11 +227,11 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
     import sqlite3
 
     from ingest import watch as watching
-    from store.base import StoreError
+    from store.base import StoreError, WriteRefused
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for name in ("bug.csv", "refused.csv", "fine.csv"):
+    for name in ("bug.csv", "refused.csv", "said.csv", "fine.csv"):
         shutil.copy(DATA / "110_gbk.csv", inbox / name)
     real = watching.ingest_file
 
@@ -243,13 +243,19 @@ def test_watch_moves_a_file_that_keeps_hitting_a_program_error_to_failed(
                 raise sqlite3.IntegrityError("CHECK constraint failed: version >= 1")
             except sqlite3.IntegrityError as exc:
                 raise StoreError("无法保存事项 / cannot store the incidents") from exc
+        if path.name == "said.csv":  # as the PostGIS store says it (the driver's error hidden)
+            raise WriteRefused("数据库拒绝写入 / the database refused the write: check")
         return real(path, *a, **kw)
 
     monkeypatch.setattr(watching, "ingest_file", ingest)
     errors, taken = _polled(inbox, open_store(town_db), ctx, watching.ATTEMPTS + 2)
-    assert sorted(r.file for r in taken) == ["bug.csv", "fine.csv", "refused.csv"]
+    assert sorted(r.file for r in taken) == ["bug.csv", "fine.csv", "refused.csv", "said.csv"]
     assert taken[0].file == "fine.csv"  # at the first poll, past the two failing before it
-    for bad, said in (("bug.csv", "KeyError"), ("refused.csv", "cannot store")):
+    for bad, said in (
+        ("bug.csv", "KeyError"),
+        ("refused.csv", "cannot store"),
+        ("said.csv", "refused the"),
+    ):
         assert errors.count(bad) == watching.ATTEMPTS and not (inbox / bad).exists()
         note = (inbox / "failed" / f"{bad}.error.txt").read_text(encoding="utf-8")
         assert "程序出错" in note and said in note and "put the file back" in note
