@@ -17,6 +17,11 @@ class Open311Error(Exception):
         self.code, self.description = code, description
 
 
+#: Bodies read as form fields; any other (text/plain, a JSON body without its type) was read
+#: as no parameters at all, and refused as lacking an api_key.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def post_params() -> dict[str, str]:
     """The POST's parameters: form-encoded (the spec) or a JSON object."""
     if request.is_json:
@@ -33,6 +38,13 @@ def post_params() -> dict[str, str]:
             flat[f"attribute[{key}]"] = value
         params = {k: "" if v is None else str(v) for k, v in flat.items()}
     else:
+        if request.content_length and request.mimetype not in _FORMS:  # read as no parameters
+            kind = request.mimetype or "无 / none"
+            raise Open311Error(
+                400,
+                f"请求体须为表单（application/x-www-form-urlencoded）或 JSON，收到 {kind} / the "
+                f"body must be form-encoded or JSON (Content-Type), not {kind}",
+            )
         params = dict(request.form.items())
     for key, value in params.items():
         if unstorable(key) or unstorable(value):

@@ -318,3 +318,18 @@ def test_a_request_sent_again_with_its_idempotency_key_is_one_incident(
     assert post("hub", "").status_code == 400  # no key in it
     assert post("hub", "a key").status_code == 400  # a space
     assert post("hub", "k" * 256).status_code == 400  # too long
+
+
+def test_a_body_neither_form_nor_json_is_said_so(root: str, town: Town) -> None:
+    """A JSON body sent as text/plain (or without its type) was read as no parameters and
+    refused as lacking an api_key: the client was sent looking for the wrong thing."""
+    lat, lon = _inside(town)
+    body = json.dumps({"api_key": town.keys["hub"], "service_code": "noise", "lat": lat,
+                       "long": lon, "description": "夜间噪音"})  # fmt: skip
+    for kind in ("text/plain", "application/octet-stream"):
+        r = requests.post(
+            f"{root}/requests.json", data=body, headers={"Content-Type": kind}, timeout=60
+        )
+        assert r.status_code == 400, r.text
+        said = r.json()[0]["description"]
+        assert "form-encoded or JSON" in said and kind in said and "api_key" not in said
