@@ -47,7 +47,7 @@ from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
-from store._quarantine import clean
+from store._quarantine import clean, raw_hash
 from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
@@ -95,6 +95,7 @@ class _Run:
         self._cache: dict[str, pd.Series] = {}
         self._grid: list[tuple[str, ...]] | None = None
         self._undecoded: dict[int, list[int]] = {}
+        self._dry_held: set[str] = set()  # raw hashes a dry run has quarantined (see write)
 
     @property
     def ctx(self) -> IngestContext:
@@ -371,9 +372,16 @@ class _Run:
         )
 
     def write(self, b: Batch, writer: Writer) -> int:
-        """Write the batch; how many rows the quarantine did not hold yet."""
+        """Write the batch; how many rows the quarantine did not hold yet (a dry run: would
+        not, by their raw hashes, as :meth:`~store.quarantine.QuarantineStore.quarantine_add`
+        tells them)."""
         if self.dry_run:
-            return 0
+            if not (self.quarantine and b.plan.qrows):
+                return 0
+            hashes = {q.raw_hash or raw_hash(q.source, q.raw) for q in b.plan.qrows}
+            new = hashes - self._dry_held - self.store.quarantine_held(self.fmt.source, hashes)
+            self._dry_held |= hashes
+            return len(new)
         writer.submit(writer.pack(b.plan))
         return writer.result()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -194,6 +194,16 @@ class QuarantineMixin(AccountsMixin):
                 detail = {"added": added, "file": rows[0].file}
                 self._audit_quarantine(db, stamp, actor, "quarantine_add", None, detail)
         return added
+
+    def quarantine_held(self, source: str, hashes: Collection[str]) -> set[str]:
+        wanted, held = sorted(set(hashes)), set[str]()
+        with self._tx(None) as db:
+            for k in range(0, len(wanted), CHUNK):
+                part = wanted[k : k + CHUNK]
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT raw_hash FROM quarantine WHERE source = ? AND raw_hash IN ({marks})"
+                held.update(r[0] for r in db.execute(self._sql(sql), (source, *part)).fetchall())
+        return held
 
     def quarantine_list(
         self, *, status: str | None = "open", source: str | None = None, limit: int | None = None

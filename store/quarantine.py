@@ -9,7 +9,7 @@ a person to fix and replay or discard. Every backend implements this through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -68,6 +68,11 @@ class QuarantineStore(Protocol):
     def quarantine_add(self, rows: Sequence[QuarantineRow], *, actor: str = "ingest") -> int:
         """Quarantine rows (all or nothing); a row already held (same source and raw hash) is
         skipped. Returns how many were added."""
+        ...
+
+    def quarantine_held(self, source: str, hashes: Collection[str]) -> set[str]:
+        """Which of ``hashes`` (:attr:`QuarantineRow.raw_hash` of rows of ``source``) the
+        quarantine holds, in any status: the rows :meth:`quarantine_add` would skip."""
         ...
 
     def quarantine_list(

@@ -267,6 +267,19 @@ def test_dry_run_writes_nothing(store: IncidentStore, ctx: IngestContext) -> Non
     assert store.quarantine_list() == []
 
 
+def test_dry_run_says_how_many_rows_the_quarantine_would_add(
+    store: IncidentStore, ctx: IngestContext
+) -> None:
+    """A dry run's "newly quarantined" was always 0: it says what the run would add (a row
+    the quarantine holds already, or one met in an earlier batch of the run, is not)."""
+    path = DATA / "110_bad_rows.csv"
+    dry = balanced(ingest_file(path, "110", store, ctx, dry_run=True, batch_size=3))
+    real = balanced(ingest_file(path, "110", store, ctx, batch_size=3))
+    assert dry.quarantine_added == real.quarantine_added > 0
+    again = balanced(ingest_file(path, "110", store, ctx, dry_run=True, batch_size=3))
+    assert again.quarantined == real.quarantined and again.quarantine_added == 0
+
+
 @pytest.mark.parametrize("amended", ["in the run", "stored before"])
 def test_dry_run_links_repeats_of_an_amended_incident_as_a_run_does(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path, amended: str
