@@ -58,6 +58,14 @@ def _row(entry: QuarantineEntry, fixes: Mapping[str, str]) -> tuple[dict[str, st
     if entry.code in _NEEDS_FIX and not fixes:
         zh, en = _NEEDS_FIX[entry.code]
         return raw, f"{zh} / {en}"
+    left = [k for k, v in raw.items() if k.startswith("_extra_") and v.strip()]
+    if left:  # a cell beyond the header: fixing another column left the row shifted
+        names = ", ".join(left)
+        return raw, (
+            f"该行仍有表头之外的内容（{names}），请用 --set 将其移入对应列，或用 --set {left[0]}= "
+            f"清空 / the row still holds cells beyond the header ({names}): move each into its "
+            f"column with --set, or clear it with --set {left[0]}="
+        )
     return {k: v for k, v in raw.items() if not k.startswith("_extra_")}, None
 
 

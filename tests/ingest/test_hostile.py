@@ -257,3 +257,29 @@ def test_a_nul_character_in_a_patrol_report(
     path.write_text("\n".join(lines) + "\n")
     s = balanced(ingest_file(path, "patrol", store, ctx))
     assert (s.read, s.quarantined) == (2, 1) and _quarantined(store) == {2: "bad_char"}
+
+
+def test_a_row_shifted_by_a_comma_is_not_replayed_with_one_column_fixed(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """An unquoted comma in an address shifts the cells after it, the last beyond the header:
+    a retry fixing the address alone stored the category, the description and the unit one
+    column off and dropped the last cell. Each cell beyond the header must be moved or
+    cleared."""
+    cells = _row("S2").split(",")
+    cells[4] = "演示镇枫川社区3号,4号"  # the comma unquoted: one cell more
+    path = _file(tmp_path / "s.csv", _row("S1"), ",".join(cells))
+    balanced(ingest_file(path, "110", store, ctx))
+    (entry,) = store.quarantine_list()
+    assert entry.code == "bad_shape" and entry.raw["_extra_10"] == "城东派出所"
+    fixes = {"报警地址": "演示镇枫川社区3号,4号"}
+    refused = retry_entry(store, entry, ctx, fixes=fixes)
+    assert not refused.ok and "_extra_10" in (refused.reason or "")
+    assert not store.source_keys("110", ["S2"])
+    names = HEADER.split(",")
+    shifted = {n: entry.raw[n] for n in names[5:]}  # each one column to the right
+    fixes.update({names[5]: shifted[names[6]], names[6]: shifted[names[7]]})
+    fixes.update({names[7]: shifted[names[8]], names[8]: "城东派出所", "_extra_10": ""})
+    assert retry_entry(store, entry, ctx, fixes=fixes).ok
+    record = store.get_incident(stored_id(store, "S2"), EVERYONE).incident
+    assert record.address == "演示镇枫川社区3号,4号" and record.description == "描述S2"
