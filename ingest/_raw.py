@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from store._quarantine import UNSTORABLE
+
 #: Non-empty rows a file may have above its header: a title ("2025年12月警情流转表", merged
 #: across the columns in a workbook), who exported it and when. Read past when a row below
 #: them is the header (:func:`find_header`), and said in the run's summary.
@@ -15,10 +17,6 @@ TITLE_ROWS = 5
 HeaderTest = Callable[[Sequence[str]], bool]
 
 _BAD = re.compile("[\udc80-\udcff]")
-#: Characters read without complaint that no store can keep (:func:`mark_unstorable`): NUL
-#: (PostgreSQL's text and jsonb refuse it) and lone surrogates (not UTF-8; a JSON ``"\\ud800"``
-#: reads as one). U+DC80..U+DCFF are left out: they stand for undecodable bytes (``_BAD``).
-_UNSTORABLE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
 
 
 @dataclass
@@ -73,11 +71,11 @@ def mark_unstorable(header: Sequence[str], row: RawRow) -> None:
     character no store can keep (a NUL, a lone surrogate: the whole file failed on PostgreSQL,
     or on either store), each shown as U+FFFD (as the quarantine keeps it, and so that the
     rest of the batch can go through pandas' strings). A row with an error already is left."""
-    if row.error is not None or not _UNSTORABLE.search("\x1f".join(row.values)):
+    if row.error is not None or not UNSTORABLE.search("\x1f".join(row.values)):
         return
-    at = next(i for i, v in enumerate(row.values) if _UNSTORABLE.search(v))
+    at = next(i for i, v in enumerate(row.values) if UNSTORABLE.search(v))
     col = header[at] if at < len(header) else f"_extra_{at + 1}"
-    row.values = [_UNSTORABLE.sub("\ufffd", v) for v in row.values]
+    row.values = [UNSTORABLE.sub("\ufffd", v) for v in row.values]
     row.error_column = col
     row.error = (
         "bad_char",
@@ -96,15 +94,15 @@ def bad_shape(fields: int, width: int) -> tuple[str, str, str]:
     )
 
 
-def find_header(first: Sequence[Sequence[str]], is_header: HeaderTest | None) -> int:
+def find_header(first: Sequence[Sequence[str]], is_header: HeaderTest | None) -> int | None:
     """Which of a file's first non-empty rows is its header: the first of up to
-    :data:`TITLE_ROWS` + 1 that ``is_header`` takes, else the first (whose missing columns are
-    then said)."""
+    :data:`TITLE_ROWS` + 1 that ``is_header`` takes; None when none is (or no test is given:
+    the caller takes the first row, whose missing columns are then said)."""
     if is_header is not None:
         for k, values in enumerate(first[: TITLE_ROWS + 1]):
             if is_header([v.strip() for v in values]):
                 return k
-    return 0
+    return None
 
 
 def row_text(values: Sequence[str]) -> str:

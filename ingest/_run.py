@@ -47,7 +47,7 @@ from ingest.formats import FeedFormat, resolve_columns
 from ingest.normalise import map_categories, normalise_phones, parse_times
 from ingest.read import RawRow, RawTable
 from ingest.summary import IngestSummary
-from store._quarantine import clean, raw_hash
+from store._quarantine import clean, row_hash
 from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
@@ -378,7 +378,7 @@ class _Run:
         if self.dry_run:
             if not (self.quarantine and b.plan.qrows):
                 return 0
-            hashes = {q.raw_hash or raw_hash(q.source, q.raw) for q in b.plan.qrows}
+            hashes = {row_hash(q) for q in b.plan.qrows}
             new = hashes - self._dry_held - self.store.quarantine_held(self.fmt.source, hashes)
             self._dry_held |= hashes
             return len(new)

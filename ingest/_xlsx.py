@@ -52,13 +52,11 @@ def read_xlsx(path: Path, is_header: HeaderTest | None = None) -> RawTable:
     finally:
         book.close()
     chosen, at = 0, 0
-    if is_header is not None:
-        for i, (_, filled) in enumerate(sheets):
-            first = [cells for _, cells in filled[: TITLE_ROWS + 1]]
-            k = find_header(first, is_header)
-            if first and is_header([c.strip() for c in first[k]]):
-                chosen, at = i, k
-                break
+    for i, (_, filled) in enumerate(sheets):
+        k = find_header([cells for _, cells in filled[: TITLE_ROWS + 1]], is_header)
+        if k is not None:
+            chosen, at = i, k
+            break
     filled = sheets[chosen][1] if sheets else []
     if len(filled) <= at:
         raise FormatError(f"工作簿为空 / the workbook is empty: {path.name}")

@@ -172,7 +172,7 @@ def _header_at(lines: list[str], is_header: HeaderTest | None) -> tuple[int, lis
             if len(first) > TITLE_ROWS:
                 break
     k = find_header([values for _, values in first], is_header)
-    if k == 0:
+    if not k:  # the first row, or none of them
         return 0, []
     return first[k][0], [(at + 1, row_text(values)) for at, values in first[:k]]
 

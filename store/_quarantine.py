@@ -37,8 +37,9 @@ SELECT = f"SELECT {', '.join(SELECT_COLUMNS)} FROM quarantine"
 CHUNK = 5000
 #: What a text column or JSON value cannot keep: a NUL, a lone surrogate.
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
-#: The same, less the surrogates that stand for undecodable bytes (U+DC80..U+DCFF).
-_LONE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
+#: The same, less the surrogates that stand for undecodable bytes (U+DC80..U+DCFF): what a
+#: feed's reader finds in a row (``ingest._raw.mark_unstorable``) and this shows as U+FFFD.
+UNSTORABLE = re.compile("[\x00\ud800-\udc7f\udd00-\udfff]")
 
 
 def raw_hash(source: str, raw: Mapping[str, Any]) -> str:
@@ -46,6 +47,11 @@ def raw_hash(source: str, raw: Mapping[str, Any]) -> str:
     items = sorted((str(k).strip(), "" if v is None else str(v).strip()) for k, v in raw.items())
     text = json.dumps([source, items], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def row_hash(row: QuarantineRow) -> str:
+    """The raw hash a row is kept under (its own, else :func:`raw_hash` of its raw row)."""
+    return row.raw_hash or raw_hash(row.source, row.raw)
 
 
 def values(row: QuarantineRow) -> tuple[Any, ...]:
@@ -67,7 +73,7 @@ def values(row: QuarantineRow) -> tuple[Any, ...]:
         en,
         codec.to_json(list(row.problems)),
         codec.to_json(raw),
-        row.raw_hash or raw_hash(row.source, row.raw),
+        row_hash(row),
     )
 
 
@@ -76,7 +82,7 @@ def clean(text: str) -> str:
     shown as U+FFFD, storable anywhere (PostgreSQL's text and jsonb refuse a NUL)."""
     if not _UNSAFE.search(text):
         return text
-    text = _LONE.sub("\ufffd", text)  # what is left are undecodable bytes
+    text = UNSTORABLE.sub("\ufffd", text)  # what is left are undecodable bytes
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 

@@ -57,28 +57,34 @@ def request_token(key_name: str, idempotency: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:20]
 
 
+def request_state(store: IncidentStore, token: str) -> tuple[str | None, QuarantineEntry | None]:
+    """What the request of ``token`` became: its incident id, or its quarantine entry while it
+    is held (both None when no request had it)."""
+    found = store.source_keys("open311", [token]).get(token)
+    if found is not None:
+        return found.incident_id, None
+    held = (e for e in store.quarantine_list(source="open311") if e.source_id == token)
+    return None, next(held, None)
+
+
 def earlier(
     store: IncidentStore, token: str, category: str, description: str
 ) -> tuple[str | None, QuarantineEntry | None]:
-    """What an earlier request of ``token`` became: its incident id, or its quarantine entry
-    while it is held (both None when there was none).
+    """:func:`request_state` of an earlier request of ``token``, checked to be this one.
 
     Raises
     ------
     Open311Error
         422 when the earlier request was another one (category or description differ).
     """
-    found = store.source_keys("open311", [token]).get(token)
-    if found is not None:
-        first = store.get_incident(found.incident_id, _READER).incident
+    done, held = request_state(store, token)
+    if done is not None:
+        first = store.get_incident(done, _READER).incident
         _same(first.category == category.split(".")[0] and first.description == description)
-        return found.incident_id, None
-    for entry in store.quarantine_list(source="open311"):
-        if entry.source_id == token:
-            raw = entry.raw
-            _same(raw.get("service_code") == category and raw.get("description") == description)
-            return None, entry
-    return None, None
+    elif held is not None:
+        raw = held.raw
+        _same(raw.get("service_code") == category and raw.get("description") == description)
+    return done, held
 
 
 def _same(same: bool) -> None:
@@ -89,4 +95,4 @@ def _same(same: bool) -> None:
         )
 
 
-__all__ = ["HEADER", "earlier", "idempotency_key", "request_token"]
+__all__ = ["HEADER", "earlier", "idempotency_key", "request_state", "request_token"]

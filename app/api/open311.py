@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, request
 
+from app.api import _idempotency as once
 from app.api._auth import Caller, KeyRefused, caller, refuse_bad_key
 from app.api._common import (
     incident_by_id,
@@ -37,7 +38,6 @@ from app.api._common import (
     query_public,
     state,
 )
-from app.api._idempotency import HEADER, earlier, idempotency_key, request_token
 from app.api._open311_input import Open311Error, caller_name, coordinate, post_params
 from app.api._params import YEARS, instant
 from app.api._xml import document
@@ -295,12 +295,11 @@ def request_one(rid: str, fmt: str) -> Response:
 
 @bp.get(f"/tokens/<token>.{FMT}")
 def token(token: str, fmt: str) -> Response:
-    store = state().store
-    found = store.source_keys("open311", [token]).get(token)
+    done, held = once.request_state(state().store, token)
     body: list[dict[str, str | None]]
-    if found is not None:
-        body = [{"service_request_id": found.incident_id, "token": token}]
-    elif any(e.source_id == token for e in store.quarantine_list(source="open311")):
+    if done is not None:
+        body = [{"service_request_id": done, "token": token}]
+    elif held is not None:
         # held for review (the 202 of the POST): no request id yet, the token is known
         notice = "已转人工核实，尚无服务请求编号 / held for review: no service_request_id yet"
         body = [{"service_request_id": None, "token": token, "service_notice": notice}]
@@ -355,13 +354,11 @@ def create(fmt: str) -> Response:
     if who.scope.read_only:
         raise Open311Error(403, "该 api_key 只能查看 / this api_key may not create requests")
     st = state()
-    idem = idempotency_key(
-        request.headers.get(HEADER)
-    )  # a retry of one request: see app.api._idempotency
-    token = secrets.token_hex(10) if idem is None else request_token(who.name, idem)
+    idem = once.idempotency_key(request.headers.get(once.HEADER))  # a client's retry
+    token = secrets.token_hex(10) if idem is None else once.request_token(who.name, idem)
     record = _record(params, token)
     if idem is not None:
-        done, held = earlier(st.store, token, record["service_code"], record["description"])
+        done, held = once.earlier(st.store, token, record["service_code"], record["description"])
         if done is not None:
             return _created(done)
         if held is not None:
