@@ -247,8 +247,52 @@ def watch(
         raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
     with only_watcher(d):
         _done_dir(d)
-        return _polls(d, fmt, store, context, once, interval, settle, encoding, aliases,
-                      on_result, on_error, stop)  # fmt: skip
+        ctx = context
+        results: list[WatchResult] = []
+        errors: dict[Path, int] = {}  # program errors met by a file still in the directory
+        while True:
+            try:
+                ready = candidates(d, settle)
+            except OSError as exc:  # the inbox gone for a while (a share dropped out): the disk's
+                if on_error is not None:
+                    on_error(d, exc)
+                if once:
+                    raise
+                ready = []
+            for path in ready:
+                if ctx is None:
+                    ctx = IngestContext.from_store(store)
+                try:
+                    result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
+                except Exception as exc:
+                    if on_error is not None:
+                        on_error(path, exc)
+                    if once:
+                        raise
+                    if _retried(exc):  # the store or the disk: the file stays, tried next poll
+                        break  # first again (the files after it wait: exports in their order)
+                    errors[path] = errors.get(path, 0) + 1
+                    if errors[path] < ATTEMPTS:
+                        continue
+                    result = to_failed(path, _gave_up(exc))
+                errors.pop(path, None)
+                if on_result is not None:
+                    on_result(result)
+                if once:
+                    results.append(result)
+            errors = {p: n for p, n in errors.items() if p.exists()}  # removed meanwhile: forgotten
+            if once or (stop is not None and stop()):
+                return results
+            time.sleep(interval)
+
+
+def _gave_up(exc: Exception) -> str:
+    """What goes beside a file moved to failed/ after :data:`ATTEMPTS` program errors."""
+    return (
+        f"导入时程序出错，已尝试 {ATTEMPTS} 次，程序修复后可将文件放回目录重新导入 / "
+        f"a program error on importing it, {ATTEMPTS} attempts; put the file back once the "
+        f"program is fixed: {type(exc).__name__}: {exc}"
+    )
 
 
 def _done_dir(directory: Path) -> None:
@@ -268,62 +312,3 @@ def _done_dir(directory: Path) -> None:
             f"{done} 已存在但不是目录，请移走后重试 / {done} exists and is no directory: move "
             "it away and start again"
         ) from None
-
-
-def _polls(
-    d: Path,
-    fmt: str,
-    store: IncidentStore,
-    context: IngestContext | None,
-    once: bool,
-    interval: float,
-    settle: float,
-    encoding: str | None,
-    aliases: Mapping[str, str] | None,
-    on_result: Callable[[WatchResult], None] | None,
-    on_error: Callable[[Path, Exception], None] | None,
-    stop: Callable[[], bool] | None,
-) -> list[WatchResult]:
-    """:func:`watch`'s loop, the directory's lock held."""
-    ctx = context
-    results: list[WatchResult] = []
-    errors: dict[Path, int] = {}  # program errors met by a file still in the directory
-    while True:
-        try:
-            ready = candidates(d, settle)
-        except OSError as exc:  # the inbox gone for a while (a share dropped out): the disk's
-            if on_error is not None:
-                on_error(d, exc)
-            if once:
-                raise
-            ready = []
-        for path in ready:
-            if ctx is None:
-                ctx = IngestContext.from_store(store)
-            try:
-                result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
-            except Exception as exc:
-                if on_error is not None:
-                    on_error(path, exc)
-                if once:
-                    raise
-                if _retried(exc):  # the store or the disk: the file stays, tried next poll
-                    break  # first again (the files after it wait: exports in their order)
-                errors[path] = errors.get(path, 0) + 1
-                if errors[path] < ATTEMPTS:
-                    continue
-                result = to_failed(
-                    path,
-                    f"导入时程序出错，已尝试 {ATTEMPTS} 次，程序修复后可将文件放回目录重新导入 / "
-                    f"a program error on importing it, {ATTEMPTS} attempts; put the file back "
-                    f"once the program is fixed: {type(exc).__name__}: {exc}",
-                )
-            errors.pop(path, None)
-            if on_result is not None:
-                on_result(result)
-            if once:
-                results.append(result)
-        errors = {p: n for p, n in errors.items() if p.exists()}  # removed meanwhile: forgotten
-        if once or (stop is not None and stop()):
-            return results
-        time.sleep(interval)
