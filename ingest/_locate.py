@@ -20,6 +20,8 @@ from ingest.read import RawRow
 from store.base import Scope
 
 _SWAPPED = REASON_CODES.index("swapped")
+#: The trinity codes the location step gives each row (the incident's columns of the same name).
+CODES = ("grid_code", "village_code", "beat_code", "station_code")
 #: Trinity reasons of a point that is in the town but lacks a code (still stored, noted).
 _IN_TOWN = {f"{zh} / {en}" for k, (zh, en) in TRINITY_REASONS.items() if k != "outside_town"}
 
@@ -63,8 +65,7 @@ def locate(
         "needs_placement": np.zeros(n, dtype=bool),
         "converted": np.full(n, None, dtype=object),
         "notes": [[] for _ in range(n)],
-        **{k: np.full(n, None, dtype=object) for k in
-           ("grid_code", "village_code", "beat_code", "station_code")},
+        **{k: np.full(n, None, dtype=object) for k in CODES},
     }  # fmt: skip
     idx = np.flatnonzero(todo)
     if len(idx) == 0:
@@ -197,11 +198,10 @@ def check_scope(
     todo, problems : as for :func:`locate`
     loc : :func:`locate`'s output
     """
-    names = ("grid_code", "village_code", "beat_code", "station_code")
     for i in np.flatnonzero(todo).tolist():
         if i in problems:
             continue
-        codes = {name: loc[name][i] for name in names}
+        codes = {name: loc[name][i] for name in CODES}
         if scope.admits(source, codes):
             continue
         grid = codes["grid_code"] or "无 / none"
@@ -218,5 +218,5 @@ def check_scope(
 
 def _put_codes(out: dict[str, Any], rows: npt.NDArray[np.intp], tri: pd.DataFrame) -> None:
     """Copy the trinity codes of ``tri`` into ``out`` at ``rows``."""
-    for name in ("grid_code", "village_code", "beat_code", "station_code"):
+    for name in CODES:
         out[name][rows] = _categorical(tri[name])

@@ -85,8 +85,7 @@ class RunCandidates:
         patched in memory as the store would hold them — category and point from each amend,
         the point kept when placed by hand and the amend brings a geocode only (as
         ``incidents._updates._set_place``), the rest as before."""
-        if candidates is not None and len(candidates):
-            self._mine.append(_ordered([_keyed(candidates)]))
+        self.stored(candidates)
         if not amends:
             return
         ids = sorted({e.incident_id for e in amends})

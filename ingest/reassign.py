@@ -14,9 +14,9 @@ import pandas as pd
 
 from geo.trinity import TrinityIndex
 from incidents.model import Event
+from ingest._locate import CODES
 from store.base import IncidentQuery, IncidentStore, Scope, StaleVersion
 
-CODES = ("grid_code", "village_code", "beat_code", "station_code")
 REASON = "图层更新，重新分配网格/警格/消防站 / layers changed: trinity re-assigned"
 
 
