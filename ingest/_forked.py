@@ -11,6 +11,7 @@ in line, when asked for.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -26,17 +27,25 @@ NAME = "ember-ingest-forked"
 class Forked(Generic[T]):
     """``build()`` run in a forked child; :meth:`result` waits for it (or builds it in line
     when the child could not be forked). Use as a context manager so that a child whose result
-    is never asked for is ended."""
+    is never asked for is ended.
 
-    def __init__(self, build: Callable[[], T]) -> None:
+    With ``serve``, the child goes on once the value is sent: ``serve(value, conn)`` runs in it
+    (at the lowest CPU priority: it works in the time the run's processes leave idle) and
+    :attr:`channel` is the run's end of ``conn`` until :meth:`close`."""
+
+    def __init__(
+        self, build: Callable[[], T], serve: Callable[[T, Connection], None] | None = None
+    ) -> None:
         self._build = build
+        self._serve = serve
         self._proc: Any = None
         self._conn: Connection | None = None
+        self.channel: Connection | None = None
         if can_fork():
             ctx = mp.get_context("fork")
-            self._conn, child = ctx.Pipe(duplex=False)
+            self._conn, child = ctx.Pipe(duplex=serve is not None)
             self._proc = ctx.Process(
-                target=_child, args=(child, build, self._conn), daemon=True, name=NAME
+                target=_child, args=(child, build, self._conn, serve), daemon=True, name=NAME
             )
             self._proc.start()
             child.close()
@@ -45,6 +54,7 @@ class Forked(Generic[T]):
         """The value (the child's exception, re-raised here, when building it failed)."""
         if self._conn is None:
             return self._build()
+        kind = "error"
         try:
             kind, value = self._conn.recv()
         except EOFError:
@@ -54,7 +64,10 @@ class Forked(Generic[T]):
                 f"town's indexes ended unexpectedly (exit code {self._proc.exitcode})"
             ) from None
         finally:
-            self.close()
+            if self._serve is None or kind != "ok":
+                self.close()
+            else:
+                self.channel = self._conn
         if kind == "error":
             raise value
         return value  # type: ignore[no-any-return]
@@ -63,7 +76,7 @@ class Forked(Generic[T]):
         """End the child (if it still runs) and release the pipe."""
         if self._conn is not None:
             self._conn.close()
-            self._conn = None
+            self._conn = self.channel = None
         if self._proc is not None:
             if self._proc.is_alive():
                 self._proc.terminate()
@@ -77,10 +90,16 @@ class Forked(Generic[T]):
         self.close()
 
 
-def _child(conn: Connection, build: Callable[[], Any], run_end: Connection) -> None:
-    """Build the value and send it back. ``run_end``, the run's end of the pipe, forked with the
-    child, is closed first: held open, a run killed outright would leave the child blocked for
-    ever sending a value larger than the pipe holds; closed, the send fails and the child ends."""
+def _child(
+    conn: Connection,
+    build: Callable[[], Any],
+    run_end: Connection,
+    serve: Callable[[Any, Connection], None] | None,
+) -> None:
+    """Build the value, send it back, then ``serve`` (if any) until the run ends the child.
+    ``run_end``, the run's end of the pipe, forked with the child, is closed first: held open,
+    a run killed outright would leave the child blocked for ever sending a value larger than
+    the pipe holds; closed, the send fails and the child ends."""
     run_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the run stops and ends this child
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the watcher's stop (the run ends it so)
@@ -91,9 +110,16 @@ def _child(conn: Connection, build: Callable[[], Any], run_end: Connection) -> N
     try:
         conn.send(value)
     except BrokenPipeError:  # the run is gone
-        pass
+        return conn.close()
     except Exception as exc:  # an exception that does not pickle
         conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        return conn.close()
+    try:
+        if serve is not None and value[0] == "ok":
+            os.nice(19)  # only the time the run's processes leave idle
+            serve(value[1], conn)
+    except Exception:  # a helper: the run does the work itself without it (EOF: the run ended)
+        pass
     finally:
         conn.close()
 

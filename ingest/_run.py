@@ -52,6 +52,8 @@ from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
+#: An overlapped run's last batch has 1/LAST_SHARE of the batch size (see _spans).
+LAST_SHARE = 5
 
 Progress = Callable[[int, int], None]
 
@@ -82,6 +84,7 @@ class _Run:
         self.spare = spare
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
+        self.spans = _spans(len(table.rows), self.batch_size)  # (start, end) of each batch
         self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
         self.file = file_label or label_of(table.path)
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
@@ -177,26 +180,27 @@ class _Run:
 
     def in_turn(self, writer: Writer, first: int) -> None:
         """Each batch from row ``first`` on prepared, built, written and counted in turn."""
-        rows, size = self.table.rows, self.batch_size
-        for start in range(first, len(rows), size):
-            self.in_step(start, rows[start : start + size], ATTEMPTS, writer)
-            if len(rows) > size:
-                collect_batch(start // size)
+        rows, spans = self.table.rows, self.spans
+        for k, (start, end) in enumerate(spans):
+            if start >= first:
+                self.in_step(start, rows[start:end], ATTEMPTS, writer)
+                if len(spans) > 1:
+                    collect_batch(k)
 
     def overlapped(self, writer: Writer) -> None:
         """Batch k written by ``writer`` while batch k+1 is prepared and built. A write refused
         because another writer stored some of its rows first is redone, with the batches after
         it, in turn (:meth:`in_turn`), its keys taken back from ``seen`` first."""
-        rows, size = self.table.rows, self.batch_size
+        rows, spans = self.table.rows, self.spans
         pending: tuple[Batch, dict[str, Seen | None]] | None = None
-        for start in range(0, len(rows), size):
-            b = self.prepare(start, rows[start : start + size])
+        for k, (start, end) in enumerate(spans):
+            b = self.prepare(start, rows[start:end])
             if pending is not None and (pending[0].plan.amends or not pending[0].plan.received):
                 if not self.settle(writer, *pending):  # an amend may move what build reads
                     return self.in_turn(writer, pending[0].start)
                 pending = None
             self.build(b, inflight=pending[0] if pending else None)
-            b.plan.index_after = start + size < len(rows) <= start + 2 * size  # next: the last
+            b.plan.index_after = k == len(spans) - 2  # the next batch is the last
             packed = writer.pack(b.plan)  # while batch k is still being written
             if pending is not None and not self.settle(writer, *pending):
                 return self.in_turn(writer, pending[0].start)
@@ -204,7 +208,7 @@ class _Run:
             writer.submit(packed)
             self.seen.update(b.seen_now)
             pending = (b, undo)
-            collect_batch(start // size)
+            collect_batch(k)
         if pending is not None and not self.settle(writer, *pending):
             self.in_turn(writer, pending[0].start)
 
@@ -401,3 +405,17 @@ class _Run:
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)
+
+
+def _spans(total: int, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each batch: ``size`` rows each, but the last, once there are
+    several, is cut to 1/:data:`LAST_SHARE` of that: an overlapped run's end waits for the
+    write of its last batch (the writer, quicker per batch than the run, has caught up by
+    then). The same batches however the run writes (in turn, overlapped, a dry run, a run
+    resumed): repeat links among the rows of one batch depend on its rows."""
+    spans = [(a, min(a + size, total)) for a in range(0, total, size)]
+    tail = max(1, size // LAST_SHARE)
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] > tail:
+        a, b = spans.pop()
+        spans += [(a, b - tail), (b - tail, b)]
+    return spans

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,9 +14,19 @@ from incidents.repeat import RepeatPolicy
 from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from store.base import IncidentStore
 
+if TYPE_CHECKING:
+    from ingest._ahead import Ahead
+
 #: Most distinct addresses an :class:`IngestContext` remembers the geocode of.
 GEOCODE_CACHE = 200_000
 _GEOCODED = ("lon", "lat", "level", "confidence", "needs_review")
+
+
+def geocoded(geocoder: Geocoder, addresses: list[str]) -> list[tuple[Any, ...]]:
+    """``(lon, lat, level, confidence, needs_review)`` of each address."""
+    g = geocoder.geocode_series(pd.Series(addresses, dtype=object))
+    columns = (g[c] for c in _GEOCODED)
+    return list(zip(*columns, strict=True))
 
 
 @dataclass
@@ -34,6 +44,8 @@ class IngestContext:
     columnar: bool = True
     #: Address -> (lon, lat, level, confidence, needs_review), see :meth:`geocode`.
     _geocoded: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    #: A helper geocoding the run's addresses ahead of it (``ingest._ahead``), or None.
+    ahead: Ahead | None = field(default=None, repr=False, compare=False)
 
     def geocode(self, addresses: pd.Series) -> pd.DataFrame:
         """``lon``, ``lat``, ``level``, ``confidence`` and ``needs_review`` of each address (as
@@ -42,18 +54,22 @@ class IngestContext:
         batch. At most :data:`GEOCODE_CACHE` addresses are kept."""
         texts = [str(a) for a in addresses.tolist()]
         cache = self._geocoded
+        if self.ahead is not None:
+            self.ahead.take(cache)
         missing = list(dict.fromkeys(a for a in texts if a not in cache))
         if missing:
             if len(cache) + len(missing) > GEOCODE_CACHE:
                 cache.clear()
-            g = self.geocoder.geocode_series(pd.Series(missing, dtype=object))
-            found = zip(
-                g["lon"], g["lat"], g["level"], g["confidence"], g["needs_review"], strict=True
-            )
-            cache.update(zip(missing, found, strict=True))
+            cache.update(zip(missing, geocoded(self.geocoder, missing), strict=True))
+        if self.ahead is not None:
+            self.ahead.tell(cache)
         return pd.DataFrame.from_records(
             [cache[a] for a in texts], columns=list(_GEOCODED), index=addresses.index
         ).astype({"lon": float, "lat": float, "confidence": float, "needs_review": bool})
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (from the process that built it) without a helper's connection."""
+        return {**vars(self), "ahead": None}
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, Any], **kw: Any) -> IngestContext:

@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ingest import _ahead as ahead
 from ingest._batch import incident_id
 from ingest._forked import Forked
 from ingest._gc import paused_gc, settle
@@ -157,11 +158,11 @@ def ingest_file(
         if isinstance(context, IngestContext):
             town, forked = context, None
         else:  # built meanwhile; the run asks for it when its first batch needs it
-            forked = Forked(context or partial(_context_of, store))
-            town = forked.result
+            forked = Forked(context or partial(_context_of, store), serve=ahead.serve)
+            town = partial(_town, forked, lambda: table, feed, aliases)  # once `table` is read
         with paused_gc(), nullcontext() if forked is None else forked:
             # a container per row, see ingest._gc
-            table = read_table(path, encoding, partial(_is_header, feed, aliases))
+            table: RawTable = read_table(path, encoding, partial(_is_header, feed, aliases))
             settle()  # the rows read live as long as the run (ingest._gc)
             return ingest_table(
                 table,
@@ -179,6 +180,23 @@ def ingest_file(
     finally:
         if spare is not None:  # ended by the run already, unless it failed before writing
             spare.close()
+
+
+def _town(
+    forked: Forked[IngestContext],
+    table: Callable[[], RawTable],
+    feed: FeedFormat,
+    aliases: Mapping[str, str] | None,
+) -> IngestContext:
+    """The town built by ``forked``; the process that built it goes on to geocode the
+    ``table``'s addresses from its end (:mod:`ingest._ahead`)."""
+    ctx = forked.result()
+    if forked.channel is not None:
+        rows = table()
+        wanted = ahead.addresses_to_geocode(rows, resolve_columns(feed, rows.header, aliases))
+        if wanted:
+            ctx.ahead = ahead.Ahead(forked.channel, wanted)
+    return ctx
 
 
 def _is_header(feed: FeedFormat, aliases: Mapping[str, str] | None, values: Sequence[str]) -> bool:

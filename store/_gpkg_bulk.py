@@ -44,16 +44,17 @@ _INSERT_ADD_AUDIT = (
 
 def write_received(
     conn: sqlite3.Connection, rows: ReceivedRows, now: str, *, defer: bool = False
-) -> None:
+) -> tuple[int, int] | None:
     """Insert the incidents, receive events and audit lines of ``rows`` (inside the caller's
     transaction), with their R-tree entries (``defer``: left pending, see
-    :mod:`store._gpkg_rtree`) and the layer extent."""
+    :mod:`store._gpkg_rtree`) and the layer extent; the incidents' fids, first and last."""
     points = list(zip(rows.lon, rows.lat, strict=True))
     values = [(point_blob(x, y), *row) for (x, y), row in zip(points, rows.incidents, strict=True)]
-    insert_points(conn, _INSERT_RECEIVED, values, points, defer=defer)
+    span = insert_points(conn, _INSERT_RECEIVED, values, points, defer=defer)
     conn.executemany(_INSERT_RECEIVE_EVENT, rows.events)
     conn.executemany(_INSERT_ADD_AUDIT, [(now, *a) for a in rows.audit])
     touch(conn, points, now)
+    return span
 
 
 def touch(

@@ -101,8 +101,9 @@ def insert_points(
     points: Sequence[tuple[float | None, float | None]],
     *,
     defer: bool = False,
-) -> None:
-    """Insert incident rows (``insert_sql`` takes the fid first) and index their points.
+) -> tuple[int, int] | None:
+    """Insert incident rows (``insert_sql`` takes the fid first) and index their points; the
+    fids given them, first and last (None: no rows).
 
     A bulk load as GDAL does it: the R-tree insert trigger is set aside for the batch and the
     index rows are written straight from the coordinates (the trigger would call back into
@@ -121,11 +122,12 @@ def insert_points(
     if found:
         conn.execute(f"DROP TRIGGER {RTREE_TRIGGER}")
     conn.executemany(insert_sql, [(fid, *row) for fid, row in zip(fids, rows, strict=True)])
+    span = (fids[0], fids[-1]) if len(rows) else None
     if not found:
-        return
+        return span
     if defer:
-        if len(rows):
-            _gpkg_rtree.defer(conn, fids[0], fids[-1])
+        if span is not None:
+            _gpkg_rtree.defer(conn, *span)
     else:
         conn.executemany(
             f"INSERT INTO {_gpkg_rtree.RTREE} VALUES (?, ?, ?, ?, ?)",
@@ -136,6 +138,7 @@ def insert_points(
             ],
         )
     conn.execute(found[0])  # the trigger back, for every other write
+    return span
 
 
 #: Page size of a new file. An incident row is ~0.9 KB: with SQLite's default 4 KiB pages a bulk

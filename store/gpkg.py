@@ -138,11 +138,16 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
             yield
             return
         self._pin.defer = True
+        held = getattr(self._pin, "conn", None)  # its points are kept (see _gpkg_rtree.Known)
+        self._pin.known = None if held is None else _gpkg_rtree.Known(held)
         try:
             yield
         finally:
             self._pin.defer = False
-        self.index_deferred()
+        try:
+            self.index_deferred()
+        finally:
+            self._pin.known = None
 
     @property
     def _deferring(self) -> bool:
@@ -150,9 +155,10 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         return bool(getattr(self._pin, "defer", False))
 
     def index_deferred(self) -> int:
+        known = getattr(self._pin, "known", None)
         try:
             with self._conn() as conn:
-                return _gpkg_rtree.index_pending(conn)
+                return _gpkg_rtree.index_pending(conn, known and known.usable(conn))
         except sqlite3.Error as exc:  # locked, disk full: the pending entries stay recorded
             raise StoreError(
                 f"空间索引未能更新（下次打开时补齐）/ the spatial index could not be brought up "
@@ -163,6 +169,9 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
     def _tx(self, point: str | None) -> Iterator[sqlite3.Connection]:
         """A write transaction (``point`` names it for the test hook), or a read snapshot."""
         with self._conn() as conn:
+            known = getattr(self._pin, "known", None)
+            if point and known is not None:
+                known.wrote(point)
             conn.execute("BEGIN IMMEDIATE" if point else "BEGIN")
             try:
                 yield conn
@@ -247,7 +256,9 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         rows = received_rows(batch, actor)
         try:
             with self._tx("add_incidents") as conn:
-                write_received(conn, rows, _now(), defer=self._deferring)
+                span = write_received(conn, rows, _now(), defer=self._deferring)
+            if self._deferring and getattr(self._pin, "known", None) is not None:
+                self._pin.known.add(span, rows.lon, rows.lat)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" not in str(exc):
                 raise WriteRefused(f"无法保存事项 / cannot store the incidents: {exc}") from exc

@@ -17,13 +17,14 @@ from store import IncidentQuery, Scope, open_store
 from store import _gpkg_rtree as rt
 from store._gpkg_sql import connect
 from store.base import StoreError
+from tests.store.conftest import event
 from tests.store.test_received import make_batch
 
 
-def _random_batch(n: int, seed: int = 3) -> Any:
+def _random_batch(n: int, seed: int = 3, first: int = 0) -> Any:
     """``n`` incidents at random points of a 0.2° square (several R-tree levels)."""
     rng = np.random.default_rng(seed)
-    batch = make_batch(n)
+    batch = make_batch(n, first=first)
     return type(batch)(
         **{
             **vars(batch),
@@ -122,7 +123,7 @@ def test_a_little_pending_is_inserted_into_the_tree_not_rebuilt(
     store.add_received(big, actor="ingest")  # indexed as written
     nodes_before = _raw(path, "SELECT count(*) FROM rtree_incidents_geom_node")
 
-    def no_rebuild(conn: sqlite3.Connection) -> int:
+    def no_rebuild(*args: Any) -> int:
         raise AssertionError("rebuilt for a few pending entries")
 
     monkeypatch.setattr(rt, "_rebuild", no_rebuild)
@@ -200,4 +201,80 @@ def test_an_index_catch_up_that_cannot_write_raises_a_store_error_and_keeps_the_
         assert _raw(path, "SELECT fid_from, fid_to FROM ember_rtree_pending") == [(1, 12)]
         assert store.index_deferred() == 12
     assert _raw(path, "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+    store.close()
+
+
+def _tree(path: Path) -> list[list[Any]]:
+    return [
+        _raw(path, f"SELECT * FROM rtree_incidents_geom_{part} ORDER BY 1")
+        for part in ("node", "rowid", "parent")
+    ]
+
+
+def _load(path: Path, trust: bool, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Three batches (one point missing) loaded in a deferred block; the fids read back from
+    their rows when the index is built."""
+    read: list[int] = []
+    boxes = rt._boxes
+
+    def spy(conn: sqlite3.Connection, where: str = "1", params: tuple[int, ...] = ()) -> Any:
+        found = boxes(conn, where, params)
+        read.extend(b[0] for b in found)
+        return found
+
+    monkeypatch.setattr(rt, "_boxes", spy)
+    if not trust:
+        monkeypatch.setattr(rt.Known, "usable", lambda self, conn: None)
+    store = open_store(str(path))
+    store.add_received(_random_batch(50, seed=9, first=9_000), actor="ingest")  # indexed as written
+    first = _random_batch(700, seed=1)
+    lon = np.asarray(first.lon)
+    lon[5] = np.nan  # no point: no entry
+    with store.pinned(), store.deferred_index():
+        store.add_received(type(first)(**{**vars(first), "lon": lon}), actor="ingest")
+        store.add_received(make_batch(40, prefix="S", first=5_000), actor="ingest")
+        store.add_received(make_batch(30, prefix="T", first=6_000), actor="ingest")
+    store.close()
+    monkeypatch.undo()
+    return read
+
+
+def test_a_load_indexes_the_points_it_wrote_without_reading_its_rows_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's own points (kept while nothing else wrote the file) give the very tree
+    that reading every row back gives; only the rows from before the load are read."""
+    kept = _load(tmp_path / "kept.gpkg", True, monkeypatch)
+    read = _load(tmp_path / "read.gpkg", False, monkeypatch)
+    assert sorted(kept) == list(range(1, 51))  # indexed before the load: read
+    assert len(read) == 50 + 699 + 40 + 30
+    assert _tree(tmp_path / "kept.gpkg") == _tree(tmp_path / "read.gpkg")
+    assert _raw(tmp_path / "kept.gpkg", "SELECT rtreecheck('rtree_incidents_geom')") == [("ok",)]
+
+
+def test_an_incident_moved_during_a_load_is_indexed_where_it_is_now(tmp_path: Path) -> None:
+    """An amend during the load (a changed re-delivery) may move a pending incident: the
+    points as first written are not trusted after it; nor after another connection wrote."""
+    path = tmp_path / "moved.gpkg"
+    store = open_store(str(path))
+    everyone = Scope.everything("t")
+    batch = make_batch(40)
+    with store.pinned(), store.deferred_index():
+        store.add_received(batch, actor="ingest")
+        inc = store.get_incident(batch.id[3], everyone).incident
+        moved = {"lon": 121.5, "lat": 31.5, "geocode_level": "manual"}
+        store.append_event(event(inc, 2, "amend", 5, **moved), 1, everyone)
+    box = (121.49, 31.49, 121.51, 31.51)
+    assert list(store.query_incidents(IncidentQuery(bbox=box), everyone)["id"]) == [inc.id]
+    read = pyogrio.read_dataframe(path, layer="incidents", bbox=box, columns=["id"])
+    assert list(read["id"]) == [inc.id]
+    conn = connect(path)
+    known = rt.Known(conn)
+    known.add((1, 1), [120.0], [30.0])
+    assert known.usable(conn) is not None
+    other = connect(path)
+    other.execute("UPDATE gpkg_contents SET last_change = '2026-12-05T00:00:00.000Z'")
+    other.close()
+    assert known.usable(conn) is None  # another connection wrote the file
+    conn.close()
     store.close()
