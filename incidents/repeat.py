@@ -215,12 +215,27 @@ def link_repeats(
     -------
     Series of object on ``frame.index``: the linked id or None.
     """
+    rows = repeated_rows(frame, policy, only=only)
+    ids = frame["id"].to_numpy(object)
+    values = np.full(len(frame), None, dtype=object)
+    values[rows >= 0] = ids[rows[rows >= 0]]
+    return pd.Series(values, index=frame.index, dtype=object)
+
+
+def repeated_rows(
+    frame: pd.DataFrame,
+    policy: RepeatPolicy | None = None,
+    *,
+    only: pd.Series | np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`link_repeats` as the position in ``frame`` of the row each row repeats (-1:
+    none)."""
     policy = policy or RepeatPolicy()
     missing = [c for c in ("id", "received_at", "category") if c not in frame]
     if missing:
         raise RepeatInputError(f"缺少列 / the frame lacks columns: {', '.join(missing)}")
     n = len(frame)
-    result = pd.Series([None] * n, index=frame.index, dtype=object)
+    result = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return result
     x, y, geographic = _coords(frame, policy.radius_m)
@@ -278,10 +293,8 @@ def link_repeats(
     order = np.lexsort((rc, dist, rn))
     rn, rc = rn[order], rc[order]
     first = np.r_[True, rn[1:] != rn[:-1]]
-    ids = frame["id"].to_numpy(object)
-    values = np.full(n, None, dtype=object)
-    values[rn[first]] = ids[rc[first]]
-    return pd.Series(values, index=frame.index, dtype=object)
+    result[rn[first]] = rc[first]
+    return result
 
 
 def reach(

@@ -13,7 +13,7 @@ import pandas as pd
 from incidents._updates import GIVEN_POINT
 from incidents.masking import phone_key
 from incidents.model import Event
-from incidents.repeat import RepeatPolicy, link_repeats, phone_keys, reach
+from incidents.repeat import RepeatPolicy, phone_keys, reach, repeated_rows
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
 
@@ -251,8 +251,9 @@ def find_repeats(
 def _staged(
     parts: list[pd.DataFrame], new: pd.DataFrame, policy: RepeatPolicy, recent: int
 ) -> np.ndarray:
-    """Per new row, the id of the incident it repeats or None: as :func:`link_repeats` of all
-    ``parts`` and ``new`` gives it, in two steps that read far fewer rows.
+    """Per new row, the id of the incident it repeats or None: as
+    :func:`~incidents.repeat.link_repeats` of all ``parts`` and ``new`` gives it, in two steps
+    that read far fewer rows.
 
     Hand-written staging: linking against every candidate of a run costs each batch in
     proportion to the run so far (all of it open), quadratic over a file. First the ``recent``
@@ -263,18 +264,14 @@ def _staged(
     times = [_times(f) for f in parts]
     total = sum(len(ts) for ts in times)
     if total <= recent:
-        return _link(parts, new, policy, None)[0]
+        return _ids(*_link(parts, new, policy, None))
     cut = np.partition(np.concatenate(times), total - recent)[total - recent]
     starts = [int(np.searchsorted(ts, cut)) for ts in times]
-    linked, both = _link(
-        [f.iloc[i:] for f, i in zip(parts, starts, strict=True)], new, policy, None
-    )
-    # final: linked to a candidate received at or after the cut (ids are unique; were one
-    # not, its last row stands for it rather than the run failing here)
-    ids = pd.Index(both["id"])
-    last = ~ids.duplicated(keep="last")
-    at = ids[last].get_indexer(pd.Series(linked, dtype=object).fillna(""))
-    final = (at >= 0) & (_times(both)[last][at] >= cut)
+    rows, both = _link([f.iloc[i:] for f, i in zip(parts, starts, strict=True)], new, policy, None)
+    # final: linked to a candidate received at or after the cut
+    final = rows >= 0
+    final[final] = _times(both)[rows[final]] >= cut
+    linked = _ids(rows, both)
     if final.all():
         return linked
     ask = new[~final]
@@ -282,7 +279,7 @@ def _staged(
     near = every[reach(every, ask, policy)]
     # the new rows within reach of those asking (and these): the rest can win no link of theirs
     mine = reach(new, ask, policy) | ~final
-    again, _ = _link([near] if len(near) else [], new[mine], policy, ~final[mine])  # ordered
+    again = _ids(*_link([near] if len(near) else [], new[mine], policy, ~final[mine]))
     linked[~final] = again[~final[mine]]
     return linked
 
@@ -290,11 +287,19 @@ def _staged(
 def _link(
     parts: list[pd.DataFrame], new: pd.DataFrame, policy: RepeatPolicy, only: np.ndarray | None
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """:func:`link_repeats` of the rows ``only`` of ``new`` (all when None) against ``parts``
-    and each other: per new row the id or None, and the frame linked."""
+    """:func:`~incidents.repeat.repeated_rows` of the rows ``only`` of ``new`` (all when None)
+    against ``parts`` (in order) and each other: per new row the position of the row it
+    repeats in the frame linked (-1: none), and that frame."""
     existing = _ordered(parts) if parts else None
     both = pd.concat([existing, new], ignore_index=True) if existing is not None else new
     k = len(both) - len(new)
     mask = np.zeros(len(both), dtype=bool)
     mask[k:] = True if only is None else only
-    return link_repeats(both, policy, only=mask).to_numpy(object, copy=True)[k:], both
+    return repeated_rows(both, policy, only=mask)[k:], both
+
+
+def _ids(rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """The ids of ``frame`` at ``rows`` (None at -1)."""
+    out = np.full(len(rows), None, dtype=object)
+    out[rows >= 0] = frame["id"].to_numpy(object)[rows[rows >= 0]]
+    return out
