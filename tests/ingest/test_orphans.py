@@ -1,5 +1,6 @@
 """A run killed outright (SIGKILL: the OOM killer, a supervisor giving up on it) leaves no
-process of its own behind: its writer and the child building the town end once it is gone.
+process of its own behind: its writer and the child building the town (and geocoding ahead of
+it) end once it is gone.
 
 They waited for ever: each was forked holding both ends of its pipe to the run, so the run's
 death closed neither, and the writer stayed with the store open and ~250 MB in memory (one
@@ -65,6 +66,24 @@ BUILD = textwrap.dedent(
     """
 )
 
+HELPER = textwrap.dedent(
+    """
+    import os, signal
+    from ingest import _ahead
+    from ingest._forked import Forked
+    from ingest.pipeline import IngestContext
+    from layers.demo import build_demo
+    from tests.ingest.make_fixtures import N, SEED
+
+    ctx = IngestContext.from_frames(build_demo(SEED, n_incidents=N))
+    f = Forked(lambda: ctx, serve=_ahead.serve)
+    f.result()
+    f.channel.send([f"演示镇华溪大道{i}号" for i in range(5000)])  # busy geocoding them
+    print(f._proc.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
 
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie left unreaped by an init that does not reap: ended)."""
@@ -106,3 +125,8 @@ def test_the_writer_of_a_run_killed_outright_ends(store_url: str, tmp_path: Path
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_the_town_builder_of_a_run_killed_outright_ends(tmp_path: Path) -> None:
     assert _orphans(tmp_path, BUILD) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_the_geocoding_helper_of_a_run_killed_outright_ends(tmp_path: Path) -> None:
+    assert _orphans(tmp_path, HELPER) == []
