@@ -5,7 +5,8 @@ town) only once the file is read (~0.45 s for 100,000 rows), and both are CPU-bo
 a thread would not overlap them (the GIL). A forked child starts with everything imported and
 every frame in memory, builds the value and sends it back pickled (~0.04 s for the demo town's
 indexes). Where forking is not safe enough (:func:`ingest._writer.can_fork`) the value is built
-in line, when asked for.
+in line, when asked for. The child may go on serving the run once the value is sent (the
+town's builder geocodes ahead of the run, :mod:`ingest._ahead`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ batch size: repeat links among the rows of one batch depend on the batch).
 A file of 20,000 rows or more is written by a writer process while the next batch is prepared
 (:mod:`ingest._writer`); the store ends the same as with the batches written in turn. The town's
 indexes, when not given built, are built in a forked process while the file is read
-(:mod:`ingest._forked`).
+(:mod:`ingest._forked`), which then geocodes the file's addresses from its end while the run
+geocodes from the start (:mod:`ingest._ahead`).
 """
 
 from __future__ import annotations
