@@ -52,7 +52,7 @@ from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
-#: An overlapped run's last batch has 1/LAST_SHARE of the batch size (see _spans).
+#: A run's last batch has 1/LAST_SHARE of the batch size, once there are several (_spans).
 LAST_SHARE = 5
 
 Progress = Callable[[int, int], None]

@@ -94,6 +94,11 @@ class Known:
         if point not in KEEP_INCIDENTS:
             self.points = None
 
+    def indexed(self) -> None:
+        """Nothing is pending any more: the points written so far are needed no longer."""
+        if self.points is not None:
+            self.points.clear()
+
     def usable(self, conn: sqlite3.Connection) -> Points | None:
         """The points, when still true for an index built on ``conn``."""
         if conn is not self.conn or self.points is None:

@@ -20,20 +20,18 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 
 from incidents.lifecycle import IncidentStatus, apply, fold
 from incidents.model import Event, Incident
-from layers.io import conform
 from store import _codec as codec
 from store import _common as common
 from store import _gpkg_rtree
 from store import _quarantine as qr
 from store._apikeys import ApiKeysMixin
 from store._filters import count_sql, order_page, query_clause, scope_clause
-from store._flat import from_frame
 from store._gpkg_bulk import first_stored, touch, write_received
+from store._gpkg_layers import GpkgLayersMixin
 from store._gpkg_sql import (
     DIALECT,
     blobs_to_geometry,
@@ -47,11 +45,9 @@ from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
 from store.base import (
     AuditEntry,
-    Frame,
     IncidentNotFound,
     IncidentQuery,
     IncidentRecord,
-    LayerNotFound,
     ReadOnlyScope,
     Scope,
     SourceKey,
@@ -83,7 +79,7 @@ def _now() -> str:
     return codec.iso_ms(datetime.now(UTC))
 
 
-class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see the mixins
+class GeoPackageStore(GpkgLayersMixin, ApiKeysMixin, QuarantineMixin, StatsMixin):  # see the mixins
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
     def __init__(self, path: str | Path, *, create: bool = True):
@@ -158,7 +154,10 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
         known = getattr(self._pin, "known", None)
         try:
             with self._conn() as conn:
-                return _gpkg_rtree.index_pending(conn, known and known.usable(conn))
+                written = _gpkg_rtree.index_pending(conn, known and known.usable(conn))
+            if known is not None:
+                known.indexed()
+            return written
         except sqlite3.Error as exc:  # locked, disk full: the pending entries stay recorded
             raise StoreError(
                 f"空间索引未能更新（下次打开时补齐）/ the spatial index could not be brought up "
@@ -181,40 +180,6 @@ class GeoPackageStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-
-    # --- layers ----------------------------------------------------------------------------
-
-    def exists(self) -> bool:
-        return self.path.is_file() and self.path.stat().st_size > 0
-
-    def layer_names(self) -> list[str]:
-        if not self.exists():
-            return []
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
-
-    def read_layer(self, name: str) -> Frame:
-        if not self.exists():
-            raise StoreError(
-                f"数据库文件不存在：{self.path}（先运行 ember demo 或 ember layers import）/ "
-                f"store file not found: {self.path} (run `ember demo` or `ember layers import`)"
-            )
-        if name == "incidents":  # personal data masked: a layer read is not an audited view
-            return self.query_incidents(IncidentQuery(), Scope.everything("layers"))
-        if name not in self.layer_names():
-            raise LayerNotFound(f"图层不存在 / no layer {name!r} in {self.path}")
-        return conform(pyogrio.read_dataframe(self.path, layer=name), name)
-
-    def write_layers(self, frames: Mapping[str, Frame]) -> None:
-        reserved = sorted(common.RESERVED & set(frames))
-        if reserved:
-            raise StoreError(f"图层名保留给存储 / layer names reserved by the store: {reserved}")
-        with self._conn():
-            pass  # create the file with the store's schema before GDAL adds layers
-        for name, frame in frames.items():
-            if name != "incidents":
-                pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
-        if "incidents" in frames:
-            self.add_incidents(*from_frame(frames["incidents"]), actor="layers")
 
     # --- incidents -------------------------------------------------------------------------
 
