@@ -3,13 +3,15 @@
 A 100,000-row 110 export has ~12,000 distinct addresses to geocode (~0.5 s of the run's own
 process, which is the longer side of a run: see ``docs/benchmarks.md``). The process that built
 the town's indexes (:mod:`ingest._forked`) holds the geocoder already and is idle once the town
-is sent; told the file's addresses, it geocodes them from the *end* of the file while the run
-geocodes what its batches meet from the start, at the lowest CPU priority, so that it works in
-the time the run and its writer leave idle (the writer waits for the first batch, and is
-quicker than the run per batch). The run takes the results it finds waiting before each
-batch's geocoding and tells the helper how far it has come, where the helper stops. The
-geocoder is deterministic: a result is the same whichever process worked it out, so the run
-ends with the same incidents as without the helper.
+is sent; told the file's addresses, it geocodes those the run meets after its first batch, in
+the order the run meets them, at the lowest CPU priority, so that it works in the time the run
+and its writer leave idle (the writer waits for the first batch, and is quicker than the run
+per batch), while the run geocodes its first batch itself. Before each batch's geocoding the
+run takes the results waiting and geocodes only what is still missing; it tells the helper how
+far it has come, and the helper skips what the run holds (when the helper is starved of CPU,
+as on a PostgreSQL server sharing the cores). The geocoder is deterministic: a result is the
+same whichever process worked it out, so the run ends with the same incidents as without the
+helper.
 """
 
 from __future__ import annotations
@@ -25,15 +27,21 @@ from ingest.read import RawTable
 CHUNK = 256
 
 
-def addresses_to_geocode(table: RawTable, cols: dict[str, int]) -> list[str]:
+def addresses_to_geocode(
+    table: RawTable, cols: dict[str, int], first: int = 0
+) -> tuple[list[str], int]:
     """The distinct addresses of the rows without coordinates, in the order the run meets them
-    (at most half of :data:`ingest.context.GEOCODE_CACHE`: the cache keeps them all)."""
+    (at most half of :data:`ingest.context.GEOCODE_CACHE`: the cache keeps them all), and how
+    many of them the first ``first`` rows hold."""
     at = cols.get("address")
     if at is None:
-        return []
+        return [], 0
     lon, lat = cols.get("lon"), cols.get("lat")
     seen: dict[str, None] = {}
-    for r in table.rows:
+    held = 0
+    for i, r in enumerate(table.rows):
+        if i == first:
+            held = len(seen)
         v = r.values
         if r.error is not None or r.bad_encoding or at >= len(v):
             continue
@@ -44,26 +52,27 @@ def addresses_to_geocode(table: RawTable, cols: dict[str, int]) -> list[str]:
         text = v[at].strip()
         if text:
             seen[text] = None
-    return list(seen)[: GEOCODE_CACHE // 2]
+    if first >= len(table.rows):
+        held = len(seen)
+    keep = GEOCODE_CACHE // 2
+    return list(seen)[:keep], min(held, keep)
 
 
 def serve(ctx: IngestContext, conn: Connection) -> None:
-    """The helper: receive the addresses, geocode them from the last back in chunks, sending
-    ``(position, results)`` of each, until it reaches the position the run says it has come to
-    (an ``int``), or ``None``."""
-    addresses: list[str] = conn.recv()
-    low, end = 0, len(addresses)
-    while end > low:
+    """The helper: receive ``(addresses, start)``, geocode ``addresses[start:]`` in order, in
+    chunks, sending ``(position, results)`` of each; skip to the position the run says it
+    holds the addresses up to (an ``int``); stop at ``None`` or the run's end."""
+    addresses, at = conn.recv()
+    while at < len(addresses):
         while conn.poll():
             said = conn.recv()
             if said is None:
                 return
-            low = max(low, int(said))
-        start = max(low, end - CHUNK)
-        if start >= end:
-            break
-        conn.send((start, geocoded(ctx.geocoder, addresses[start:end])))
-        end = start
+            at = max(at, int(said))
+        end = min(at + CHUNK, len(addresses))
+        if at < end:
+            conn.send((at, geocoded(ctx.geocoder, addresses[at:end])))
+        at = end
     while conn.recv() is not None:  # until the run ends (EOF) or says so
         pass
 
@@ -71,11 +80,11 @@ def serve(ctx: IngestContext, conn: Connection) -> None:
 class Ahead:
     """The run's side: the addresses sent, results taken in, progress told."""
 
-    def __init__(self, conn: Connection, addresses: Sequence[str]) -> None:
+    def __init__(self, conn: Connection, addresses: Sequence[str], start: int = 0) -> None:
         self.addresses = list(addresses)
         self.done = 0  # the first `done` addresses are in the run's cache
         self._conn: Connection | None = conn
-        self._call(conn.send, self.addresses)
+        self._call(conn.send, (self.addresses, start))
 
     def take(self, cache: dict[str, tuple[Any, ...]]) -> None:
         """Put the results waiting from the helper into ``cache``."""
@@ -87,7 +96,7 @@ class Ahead:
             cache.update(zip(self.addresses[start : start + len(results)], results, strict=True))
 
     def tell(self, cache: dict[str, tuple[Any, ...]]) -> None:
-        """Tell the helper how many of the first addresses the run holds (it stops there)."""
+        """Tell the helper how many of the first addresses the run holds (it skips them)."""
         d, n = self.done, len(self.addresses)
         while d < n and self.addresses[d] in cache:
             d += 1

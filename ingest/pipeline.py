@@ -22,8 +22,8 @@ batch size: repeat links among the rows of one batch depend on the batch).
 A file of 20,000 rows or more is written by a writer process while the next batch is prepared
 (:mod:`ingest._writer`); the store ends the same as with the batches written in turn. The town's
 indexes, when not given built, are built in a forked process while the file is read
-(:mod:`ingest._forked`), which then geocodes the file's addresses from its end while the run
-geocodes from the start (:mod:`ingest._ahead`).
+(:mod:`ingest._forked`), which then geocodes the addresses the run meets after its first batch
+(:mod:`ingest._ahead`).
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ def ingest_file(
             town, forked = context, None
         else:  # built meanwhile; the run asks for it when its first batch needs it
             forked = Forked(context or partial(_context_of, store), serve=ahead.serve)
-            town = partial(_town, forked, lambda: table, feed, aliases)  # once `table` is read
+            # called once `table` is read
+            town = partial(_town, forked, lambda: table, feed, aliases, batch_size)
         with paused_gc(), nullcontext() if forked is None else forked:
             # a container per row, see ingest._gc
             table: RawTable = read_table(path, encoding, partial(_is_header, feed, aliases))
@@ -188,15 +189,17 @@ def _town(
     table: Callable[[], RawTable],
     feed: FeedFormat,
     aliases: Mapping[str, str] | None,
+    batch_size: int,
 ) -> IngestContext:
     """The town built by ``forked``; the process that built it goes on to geocode the
-    ``table``'s addresses from its end (:mod:`ingest._ahead`)."""
+    ``table``'s addresses after its first batch's (:mod:`ingest._ahead`)."""
     ctx = forked.result()
     if forked.channel is not None:
         rows = table()
-        wanted = ahead.addresses_to_geocode(rows, resolve_columns(feed, rows.header, aliases))
-        if wanted:
-            ctx.ahead = ahead.Ahead(forked.channel, wanted)
+        cols = resolve_columns(feed, rows.header, aliases)
+        wanted, first = ahead.addresses_to_geocode(rows, cols, batch_size)
+        if len(wanted) > first:
+            ctx.ahead = ahead.Ahead(forked.channel, wanted, first)
     return ctx
 
 

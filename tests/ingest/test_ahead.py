@@ -1,6 +1,7 @@
 """Geocoding ahead of the run in the process that built the town (``ingest._ahead``): it works
-from the file's end, stops where the run has come to, and a run that takes every result from
-it stores what a run that geocoded everything itself stores."""
+from the addresses the run meets after its first batch, skips what the run holds, and a run
+that takes every result it can from it stores what a run that geocoded everything itself
+stores."""
 
 from __future__ import annotations
 
@@ -19,40 +20,55 @@ from ingest.read import read_table
 from store import IncidentQuery, Scope, open_store
 from tests.ingest.conftest import DATA
 
+#: Rows a batch in these tests (the fixture is one batch at the default size: no helper).
+BATCH = 5
 
-def _addresses() -> list[str]:
+
+def _addresses(first: int = 0) -> tuple[list[str], int]:
     table = read_table(DATA / "110_gbk.csv")
-    return ahead.addresses_to_geocode(table, resolve_columns(get_format("110"), table.header, None))
+    return ahead.addresses_to_geocode(
+        table, resolve_columns(get_format("110"), table.header, None), first
+    )
 
 
 def test_the_addresses_are_those_without_coordinates_each_once_in_file_order() -> None:
-    found = _addresses()
+    found, held = _addresses(BATCH)
     assert found and len(set(found)) == len(found)
     table = read_table(DATA / "110_gbk.csv")
-    no_point = [r.values[4].strip() for r in table.rows if not r.values[9].strip()]
+    no_point = [r.values[4].strip() if not r.values[9].strip() else "" for r in table.rows]
     assert found == list(dict.fromkeys(a for a in no_point if a))
+    assert held == len(dict.fromkeys(a for a in no_point[:BATCH] if a)) > 0
+    assert _addresses(len(table.rows))[1] == len(found)  # one batch: the run holds them all
 
 
-def test_the_helper_starts_from_the_end_and_stops_where_the_run_has_come_to(
+def test_the_helper_goes_on_from_the_second_batch_and_skips_what_the_run_holds(
     ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ahead, "CHUNK", 3)  # before the fork: the child has it too
-    addresses = _addresses()
+    real = context_module.geocoded
+
+    def slow(geocoder: Any, addresses: list[str]) -> Any:
+        time.sleep(0.2)  # time for the run's word to arrive between two chunks
+        return real(geocoder, addresses)
+
+    monkeypatch.setattr(ahead, "CHUNK", 1)  # before the fork: the child has them too
+    monkeypatch.setattr(ahead, "geocoded", slow)
+    addresses, first = _addresses(BATCH)
     n = len(addresses)
-    assert n > 9, "too few addresses to see the helper stop"
+    assert n >= first + 5, "too few addresses to see the helper skip"
     with Forked(lambda: ctx, serve=ahead.serve) as built:
         built.result()
         conn = built.channel
         assert conn is not None
-        conn.send(addresses)
+        conn.send((addresses, first))
         start, results = conn.recv()
-        assert start == n - 3  # the last chunk first
-        assert results == context_module.geocoded(ctx.geocoder, addresses[start:])
-        conn.send(n)  # the run has every address: the helper stops
-        time.sleep(0.2)
-        while conn.poll(0.5):  # a chunk it had begun before it was told
-            start, _ = conn.recv()
-            assert start >= n - 9
+        assert start == first  # the first address after the first batch's
+        assert results == context_module.geocoded(ctx.geocoder, addresses[first : first + 1])
+        conn.send(n - 1)  # the run holds all but the last: the helper skips to it
+        starts = []
+        while conn.poll(2):
+            starts.append(conn.recv()[0])
+        # at most the chunk it had begun before it was told, then the last
+        assert starts[-1] == n - 1 and len(starts) <= 2 < n - first - 1
         assert not conn.poll(0.5)
 
 
@@ -68,22 +84,31 @@ def test_a_run_taking_every_geocode_from_the_helper_stores_the_same(
         return real_geocoded(geocoder, addresses)
 
     def take_all(self: ahead.Ahead, cache: dict[str, Any]) -> None:
-        """Wait for the helper to have sent every address before the run geocodes any."""
+        """Wait for the helper to have sent every address it works out (all but the first
+        batch's) before the run geocodes any."""
         deadline = time.monotonic() + 60
-        while not all(a in cache for a in self.addresses) and time.monotonic() < deadline:
+        while not all(a in cache for a in theirs) and time.monotonic() < deadline:
             real_take(self, cache)
             time.sleep(0.01)
+
+    wanted, first = _addresses(BATCH)
+    theirs = wanted[first:]
+    assert theirs
 
     reference = open_store(str(tmp_path / "reference.gpkg"))
     helped = open_store(str(tmp_path / "helped.gpkg"))
     try:
-        a = ingest_file(DATA / "110_gbk.csv", "110", reference, ctx)
+        a = ingest_file(DATA / "110_gbk.csv", "110", reference, ctx, batch_size=BATCH)
         monkeypatch.setattr(context_module, "geocoded", geocoded)
         monkeypatch.setattr(ahead.Ahead, "take", take_all)
         b = ingest_file(
-            DATA / "110_gbk.csv", "110", helped, lambda: IngestContext.from_frames(town)
+            DATA / "110_gbk.csv",
+            "110",
+            helped,
+            lambda: IngestContext.from_frames(town),
+            batch_size=BATCH,
         )
-        assert not set(mine) & set(_addresses())  # every one of them from the helper
+        assert not set(mine) & set(theirs)  # every one of them from the helper
         assert b.geocoded == a.geocoded > 0
         cols = ["id", "geocode_level", "grid_code", "beat_code", "repeat_of", "address"]
         everyone, q = Scope.everything("t"), IncidentQuery()
