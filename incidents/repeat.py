@@ -215,11 +215,15 @@ def link_repeats(
     -------
     Series of object on ``frame.index``: the linked id or None.
     """
-    rows = repeated_rows(frame, policy, only=only)
-    ids = frame["id"].to_numpy(object)
-    values = np.full(len(frame), None, dtype=object)
-    values[rows >= 0] = ids[rows[rows >= 0]]
+    values = ids_at(frame, repeated_rows(frame, policy, only=only))
     return pd.Series(values, index=frame.index, dtype=object)
+
+
+def ids_at(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The ``id`` of ``frame`` at each position of ``rows`` (None at -1), as objects."""
+    out = np.full(len(rows), None, dtype=object)
+    out[rows >= 0] = frame["id"].to_numpy(object)[rows[rows >= 0]]
+    return out
 
 
 def repeated_rows(

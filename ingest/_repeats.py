@@ -13,7 +13,7 @@ import pandas as pd
 from incidents._updates import GIVEN_POINT
 from incidents.masking import phone_key
 from incidents.model import Event
-from incidents.repeat import RepeatPolicy, phone_keys, reach, repeated_rows
+from incidents.repeat import RepeatPolicy, ids_at, phone_keys, reach, repeated_rows
 from store._common import CANDIDATE_COLUMNS, candidates_frame
 from store.base import IncidentQuery, IncidentStore, Scope
 
@@ -264,14 +264,15 @@ def _staged(
     times = [_times(f) for f in parts]
     total = sum(len(ts) for ts in times)
     if total <= recent:
-        return _ids(*_link(parts, new, policy, None))
+        rows, both = _link(parts, new, policy, None)
+        return ids_at(both, rows)
     cut = np.partition(np.concatenate(times), total - recent)[total - recent]
     starts = [int(np.searchsorted(ts, cut)) for ts in times]
     rows, both = _link([f.iloc[i:] for f, i in zip(parts, starts, strict=True)], new, policy, None)
     # final: linked to a candidate received at or after the cut
     final = rows >= 0
     final[final] = _times(both)[rows[final]] >= cut
-    linked = _ids(rows, both)
+    linked = ids_at(both, rows)
     if final.all():
         return linked
     ask = new[~final]
@@ -279,7 +280,8 @@ def _staged(
     near = every[reach(every, ask, policy)]
     # the new rows within reach of those asking (and these): the rest can win no link of theirs
     mine = reach(new, ask, policy) | ~final
-    again = _ids(*_link([near] if len(near) else [], new[mine], policy, ~final[mine]))
+    rows, frame = _link([near] if len(near) else [], new[mine], policy, ~final[mine])
+    again = ids_at(frame, rows)
     linked[~final] = again[~final[mine]]
     return linked
 
@@ -296,10 +298,3 @@ def _link(
     mask = np.zeros(len(both), dtype=bool)
     mask[k:] = True if only is None else only
     return repeated_rows(both, policy, only=mask)[k:], both
-
-
-def _ids(rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-    """The ids of ``frame`` at ``rows`` (None at -1)."""
-    out = np.full(len(rows), None, dtype=object)
-    out[rows >= 0] = frame["id"].to_numpy(object)[rows[rows >= 0]]
-    return out
