@@ -167,9 +167,10 @@ def _boxes(conn: sqlite3.Connection, where: str = "1", params: tuple[int, ...] =
         & ~np.isnan(cells["x"])  # POINT EMPTY
     )
     x, y = cells["x"][ours].tolist(), cells["y"][ours].tolist()
-    fids = [r[0] for r, k in zip(plain, ours.tolist(), strict=True) if k]
+    mine = ours.tolist()
+    fids = [r[0] for r, k in zip(plain, mine, strict=True) if k]
     out = list(zip(fids, x, x, y, y, strict=True))
-    others = [r for r, k in zip(plain, ours.tolist(), strict=True) if not k]
+    others = [r for r, k in zip(plain, mine, strict=True) if not k]
     others += [r for r in rows if r[1] is not None and len(r[1]) != size]
     for fid, blob in others:
         box = _bounds(blob)
