@@ -89,7 +89,11 @@ def parse_times(values: pd.Series) -> pd.Series:
         dated[~plain] = text[~plain].str.contains(_FULL_DATE)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     filled = dated & (text != "")
-    aware = filled & text.str.contains(_AWARE)
+    # a plain value has no zone (_PLAIN ends at the seconds): only the others are searched
+    aware = pd.Series(False, index=values.index)
+    if not plain.all():
+        aware[~plain] = text[~plain].str.contains(_AWARE)
+    aware &= filled
     naive = filled & ~aware
     if naive.any():
         t = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")

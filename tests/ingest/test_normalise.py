@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 
 from incidents.taxonomy import DEFAULT_TAXONOMY
-from ingest.normalise import crs_codes, map_categories, normalise_phones, parse_times
+from ingest.normalise import (
+    _AWARE,
+    _PLAIN,
+    crs_codes,
+    map_categories,
+    normalise_phones,
+    parse_times,
+)
 
 
 def test_parse_times() -> None:
@@ -18,6 +27,20 @@ def test_parse_times() -> None:
     want = pd.Timestamp("2026-05-01 01:12:33", tz="UTC")
     assert (t.iloc[:6] == want).all()
     assert t.iloc[6:].isna().all()
+
+
+def test_a_plain_time_has_no_zone() -> None:
+    """parse_times searches only the values that are not plain for a zone: no plain value may
+    carry one (digits at every place where a zone could be read)."""
+    digits = ["00", "08", "12", "59", "99"]
+    for a, b, c in itertools.product(digits, repeat=3):
+        for text in (
+            f"2026-{a}-{b}", f"2026-{a}-{b} {c}:{a}", f"2026-{a}-{b}T{c}:{a}:{b}",
+            f"2026-{a}-{b} {c}:{a}:{b}.{c}08", f"2026-{a}-{b} {c}:{a}:{b}.8",
+        ):  # fmt: skip
+            assert _PLAIN.fullmatch(text) and not _AWARE.search(text), text
+    mixed = pd.Series(["2026-05-01 09:12:33", "2026-05-01 09:12:33+08:00", "2026-05-01 01:12:33Z"])
+    assert parse_times(mixed).nunique() == 1
 
 
 def test_phones() -> None:
