@@ -17,6 +17,35 @@ from ingest._write import WritePlan
 from ingest.normalise import Categories
 from ingest.read import RawRow
 
+#: A run's last batch has 1/LAST_SHARE of the batch size, once there are several (batch_spans).
+LAST_SHARE = 5
+
+
+def content_hashes(source: str, content: Mapping[str, pd.Series]) -> list[str]:
+    """The content hash of each row: SHA-256 of the source, the names of the ``content``
+    columns the file has (sorted) and the row's values in that order — what tells a changed
+    re-delivery of a (source, source id) from the same one delivered again."""
+    keys = sorted(content)
+    prefix = f"{source}\x1e{'|'.join(keys)}\x1e"
+    return [
+        hashlib.sha256((prefix + "\x1f".join(vals)).encode("utf-8", "surrogatepass")).hexdigest()
+        for vals in zip(*(content[c].tolist() for c in keys), strict=True)
+    ]
+
+
+def batch_spans(total: int, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each batch: ``size`` rows each, but the last, once there are
+    several, is cut to 1/:data:`LAST_SHARE` of that: an overlapped run's end waits for the
+    write of its last batch (the writer, quicker per batch than the run, has caught up by
+    then). The same batches however the run writes (in turn, overlapped, a dry run, a run
+    resumed): repeat links among the rows of one batch depend on its rows."""
+    spans = [(a, min(a + size, total)) for a in range(0, total, size)]
+    tail = max(1, size // LAST_SHARE)
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] > tail:
+        a, b = spans.pop()
+        spans += [(a, b - tail), (b - tail, b)]
+    return spans
+
 
 def incident_id(source: str, source_id: str, received_at: datetime) -> str:
     """The incident id of (source, source_id) received at ``received_at`` (aware): the same on

@@ -17,7 +17,6 @@ incidents as repeat candidates; a batch with amends is waited for before the nex
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -28,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ingest._batch import Batch, Seen, decide, epoch_minutes
+from ingest._batch import Batch, Seen, batch_spans, content_hashes, decide, epoch_minutes
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -52,8 +51,6 @@ from store.base import DuplicateIncident, IncidentStore, Scope, StoreError
 
 #: Attempts at a batch whose write another writer beat.
 ATTEMPTS = 3
-#: A run's last batch has 1/LAST_SHARE of the batch size, once there are several (_spans).
-LAST_SHARE = 5
 
 Progress = Callable[[int, int], None]
 
@@ -84,7 +81,7 @@ class _Run:
         self.spare = spare
         self.cols = resolve_columns(fmt, table.header, aliases)
         self.dry_run, self.batch_size, self.progress = dry_run, max(1, batch_size), progress
-        self.spans = _spans(len(table.rows), self.batch_size)  # (start, end) of each batch
+        self.spans = batch_spans(len(table.rows), self.batch_size)  # (start, end) of each batch
         self.actor, self.quarantine, self.parallel = actor, quarantine, parallel
         self.file = file_label or label_of(table.path)
         self.summary = IngestSummary(self.file, fmt.name, table.encoding, dry_run)
@@ -290,15 +287,9 @@ class _Run:
         flag(late.to_numpy(bool), lambda i: future_problem(t_col, raw_time.iloc[i]))
 
         # -- hashes and what the store already holds --
-        content = {c: self.column(c) for c in fmt.content if c in self.cols}
-        keys = sorted(content)
-        prefix = f"{fmt.source}\x1e{'|'.join(keys)}\x1e"
-        hashes = [
-            hashlib.sha256(
-                (prefix + "\x1f".join(vals)).encode("utf-8", "surrogatepass")
-            ).hexdigest()
-            for vals in zip(*(content[c].tolist() for c in keys), strict=True)
-        ]
+        hashes = content_hashes(
+            fmt.source, {c: self.column(c) for c in fmt.content if c in self.cols}
+        )
         valid = np.ones(n, dtype=bool)
         valid[list(problems)] = False
         sids = sid.tolist()
@@ -405,17 +396,3 @@ class _Run:
         if self.progress:
             total = len(self.table.rows)
             self.progress(min(b.start + len(b.rows), total), total)
-
-
-def _spans(total: int, size: int) -> list[tuple[int, int]]:
-    """``(start, end)`` of each batch: ``size`` rows each, but the last, once there are
-    several, is cut to 1/:data:`LAST_SHARE` of that: an overlapped run's end waits for the
-    write of its last batch (the writer, quicker per batch than the run, has caught up by
-    then). The same batches however the run writes (in turn, overlapped, a dry run, a run
-    resumed): repeat links among the rows of one batch depend on its rows."""
-    spans = [(a, min(a + size, total)) for a in range(0, total, size)]
-    tail = max(1, size // LAST_SHARE)
-    if len(spans) > 1 and spans[-1][1] - spans[-1][0] > tail:
-        a, b = spans.pop()
-        spans += [(a, b - tail), (b - tail, b)]
-    return spans
