@@ -90,6 +90,12 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             f"failed, tried again next poll (after {ATTEMPTS} program errors: to failed/): {exc}"
         )
 
+    def reloaded(version: int) -> None:
+        log(
+            f"图层已更新（版本 {version}），此后按新图层定位 / the layers changed (version "
+            f"{version}): files are placed on the new ones"
+        )
+
     store = open_store(settings.db, create=False)
     log(f"监视 / watching {args.dir} ({args.format}) …")
     main = threading.current_thread() is threading.main_thread()  # where signals are handled
@@ -106,6 +112,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             aliases=_aliases(args, settings),
             on_result=report,
             on_error=failed,
+            on_reload=reloaded,
         )
     except KeyboardInterrupt:
         log("已停止，未移走的文件下次再导入 / stopped: a file not moved yet is imported next time")

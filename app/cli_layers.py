@@ -50,11 +50,13 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-#: Said after an import: a running server or watcher built its town (geocoder, trinity
-#: index, the wall's layers) when it started, and goes on with the old layers until restarted.
+#: Said after an import: a running watcher, and a running server's intake (pushes, manual
+#: placement), see the store's layers version change and build their town again; the wall's
+#: map layers are drawn from what the server read when it started.
 RESTART = (
-    "正在运行的 ember serve 与 ember watch 请重启，以使用新图层 / restart a running ember serve "
-    "and ember watch to use the new layers"
+    "正在运行的 ember watch 与服务的受理（推送、人工定位）随即使用新图层；大屏地图上的图层在重启 "
+    "ember serve 后更新 / a running ember watch and the server's intake (pushes, manual "
+    "placement) use the new layers at once; restart ember serve to draw them on the wall's map"
 )
 
 
@@ -98,7 +100,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     where = redact_url(store.url)
     verb = "检查通过 / valid (dry run)" if args.dry_run else f"已导入 / imported into {where}"
     text = verb + "\n" + "\n".join(f"  {k:<24}{n:>8}" for k, n in counts.items())
-    if not args.dry_run:  # each reads the town's layers once, when it starts
+    if not args.dry_run:
         text += "\n" + RESTART
     emit(args, {"ok": True, "dry_run": args.dry_run, "layers": counts}, text)
     return 0

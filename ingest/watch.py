@@ -227,10 +227,15 @@ def watch(
     aliases: Mapping[str, str] | None = None,
     on_result: Callable[[WatchResult], None] | None = None,
     on_error: Callable[[Path, Exception], None] | None = None,
+    on_reload: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> list[WatchResult]:
     """Poll ``directory`` every ``interval`` seconds (one pass with ``once``) and import each
     ready file; returns what was taken (kept only with ``once``, so a long watch does not grow).
+
+    Without a ``context`` the town is built from the store's layers, and built again before a
+    file when the layers have changed since (``ember layers import`` while the watch runs:
+    :meth:`~store.base.Store.layers_version`); ``on_reload`` is told the new version then.
 
     Raises
     ------
@@ -247,7 +252,7 @@ def watch(
         raise FileNotFoundError(f"找不到目录 / no such directory: {d}")
     with only_watcher(d):
         _done_dir(d)
-        ctx = context
+        ctx, built = context, -1  # built: the layers version ctx was built from
         results: list[WatchResult] = []
         errors: dict[Path, int] = {}  # program errors met by a file still in the directory
         while True:
@@ -260,9 +265,13 @@ def watch(
                     raise
                 ready = []
             for path in ready:
-                if ctx is None:
-                    ctx = IngestContext.from_store(store)
                 try:
+                    if context is None:  # the town as the store's layers are now
+                        before = built
+                        ctx, built = current_town(store, ctx, built)
+                        if 0 <= before != built and on_reload is not None:
+                            on_reload(built)
+                    assert ctx is not None
                     result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
                 except Exception as exc:
                     if on_error is not None:
@@ -284,6 +293,18 @@ def watch(
             if once or (stop is not None and stop()):
                 return results
             time.sleep(interval)
+
+
+def current_town(
+    store: IncidentStore, ctx: IngestContext | None, built: int
+) -> tuple[IngestContext, int]:
+    """The town of ``store``'s layers as they are now, and their version: ``ctx`` again when it
+    was built from that version (``built``), else built anew. The version is read first, so a
+    write of layers during the build is seen at the next call, never missed."""
+    version = store.layers_version()
+    if ctx is not None and version == built:
+        return ctx, built
+    return IngestContext.from_store(store), version
 
 
 def _gave_up(exc: Exception) -> str:

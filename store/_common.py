@@ -28,6 +28,8 @@ RESERVED = frozenset(
         "users",
         "login_attempts",
         "api_keys",
+        "ember_layers_version",
+        "ember_rtree_pending",
     }
 )
 INCIDENT_TABLES = ("incidents", "events")

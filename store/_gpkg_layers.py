@@ -26,6 +26,9 @@ class GpkgLayersMixin:
     def _conn(self) -> AbstractContextManager[Any]:  # pragma: no cover - the store's
         raise NotImplementedError
 
+    def _tx(self, point: str | None) -> AbstractContextManager[Any]:  # pragma: no cover
+        raise NotImplementedError
+
     def query_incidents(self, query: IncidentQuery, scope: Scope) -> Any:  # pragma: no cover
         raise NotImplementedError
 
@@ -63,8 +66,23 @@ class GpkgLayersMixin:
         for name, frame in frames.items():
             if name != "incidents":
                 pyogrio.write_dataframe(frame, self.path, layer=name, driver="GPKG")
+        if any(name != "incidents" for name in frames):
+            # raised once every layer is written (GDAL writes each in a transaction of its
+            # own): a process that sees the new number builds from the new layers
+            with self._tx("write_layers") as conn:
+                conn.execute(
+                    "UPDATE ember_layers_version SET version = version + 1, "
+                    "changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1"
+                )
         if "incidents" in frames:
             self.add_incidents(*from_frame(frames["incidents"]), actor="layers")
+
+    def layers_version(self) -> int:
+        if not self.exists():
+            return 0
+        with self._conn() as conn:
+            row = conn.execute("SELECT version FROM ember_layers_version WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
 
 __all__ = ["GpkgLayersMixin"]

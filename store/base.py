@@ -323,6 +323,12 @@ class Store(Protocol):
         """Whether the store holds anything yet."""
         ...
 
+    def layers_version(self) -> int:
+        """A number raised each time :meth:`write_layers` writes (0 before the first): what a
+        long-running process compares to know that what it built from the layers (a geocoder,
+        a trinity index) is out of date."""
+        ...
+
 
 @runtime_checkable
 class IncidentStore(Store, AccountStore, QuarantineStore, Protocol):

@@ -170,8 +170,18 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
             for name, frame in frames.items():
                 if name != "incidents":
                     q.write_layer(cur, name, frame)
+            if any(name != "incidents" for name in frames):
+                cur.execute(
+                    "UPDATE ember_layers_version SET version = version + 1, changed_at = now() "
+                    "WHERE id = 1"
+                )
         if "incidents" in frames:
             self.add_incidents(*from_frame(frames["incidents"]), actor="layers")
+
+    def layers_version(self) -> int:
+        with self._tx(None) as cur:
+            row = cur.execute("SELECT version FROM ember_layers_version WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
 
     # --- incidents -------------------------------------------------------------------------
 

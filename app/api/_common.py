@@ -1,8 +1,11 @@
 """What the API views share: the per-app state (store, cached layers, the ingest context),
 JSON responses, and turning frames into GeoJSON features.
 
-Layers are read from the store once per process, at first use (as the Dash app does); incidents
-are always queried per request, within the caller's scope.
+Layers are read from the store at first use and kept until the store's layers change (its
+:meth:`~store.base.Store.layers_version`, looked at no more than every
+:data:`LAYERS_CHECK_S` seconds): a push placed after ``ember layers import`` lands on the new
+grid cells without a restart. Incidents are always queried per request, within the caller's
+scope.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,6 +30,9 @@ from ingest.context import IngestContext
 from store import QUERY_COLUMNS, IncidentNotFound, IncidentQuery, IncidentStore, Scope
 
 STATE_KEY = "ember_api"
+#: Seconds between two looks at the store's layers version (a look is one small query; a
+#: request may ask for a layer once per row it answers).
+LAYERS_CHECK_S = 2.0
 #: The layers the APIs publish: id -> (中文, English).
 LAYERS: dict[str, tuple[str, str]] = {
     "villages": ("村（社区）", "Villages and communities"),
@@ -52,10 +59,28 @@ class ApiState:
     _names: dict[str, dict[str, str]] = field(default_factory=dict)
     _context: IngestContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    check_s: float = LAYERS_CHECK_S
+    _version: int = -1  # the layers version what is kept was read from
+    _checked: float = -math.inf  # when the version was last looked at (monotonic)
+
+    def _fresh(self) -> None:
+        """Forget what was read from the layers when they changed since (the lock held)."""
+        now = time.monotonic()
+        if now - self._checked < self.check_s:
+            return
+        version = self.store.layers_version()
+        self._checked = now
+        if version != self._version:
+            self._layers.clear()
+            self._names.clear()
+            self._context = None
+            self._version = version
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
-        """A published layer (EPSG:4326, officers' phones masked), read once."""
+        """A published layer (EPSG:4326, officers' phones masked), read once per layers
+        version."""
         with self._lock:
+            self._fresh()
             if name not in self._layers:
                 frame = self.store.read_layer(name)
                 if not isinstance(frame, gpd.GeoDataFrame):
@@ -69,9 +94,10 @@ class ApiState:
             return self._layers[name]
 
     def names(self, layer: str) -> dict[str, str]:
-        """code -> name of a plain table (departments, teams), read once; empty when the store
-        lacks it."""
+        """code -> name of a plain table (departments, teams), read once per layers version;
+        empty when the store lacks it."""
         with self._lock:
+            self._fresh()
             if layer not in self._names:
                 found: dict[str, str] = {}
                 if layer in self.store.layer_names():
@@ -83,8 +109,10 @@ class ApiState:
             return self._names[layer]
 
     def context(self) -> IngestContext:
-        """The ingest context of the town (geocoder, trinity index), built once."""
+        """The ingest context of the town (geocoder, trinity index), built once per layers
+        version."""
         with self._lock:
+            self._fresh()
             if self._context is None:
                 self._context = IngestContext.from_store(self.store)
             return self._context

@@ -1,6 +1,7 @@
 """Who is who in the town: teams, departments, the trinity's officers and stations, and the
-trinity index for manual placement. Read once per store from its layers and tables (read-only,
-so safe to keep per worker); a missing optional table leaves its part empty.
+trinity index for manual placement. Read from a store's layers and tables once per version of
+its layers (read-only, so safe to keep per worker); a missing optional table leaves its part
+empty.
 """
 
 from __future__ import annotations
@@ -159,9 +160,16 @@ def build_directory(store: IncidentStore) -> Directory:
     return d
 
 
-@lru_cache(maxsize=4)
 def directory_of(url: str) -> Directory:
-    """The directory of the store at ``url``, read once per process."""
+    """The directory of the store at ``url``, read once per version of its layers (a manual
+    placement after ``ember layers import`` goes on the new grid cells, the new officers are
+    shown: :meth:`~store.base.Store.layers_version`)."""
+    return _directory(url, store_of(url).layers_version())
+
+
+@lru_cache(maxsize=4)
+def _directory(url: str, version: int) -> Directory:
+    """:func:`directory_of` for one layers ``version``."""
     store = open_store(url)
     try:
         return build_directory(store)

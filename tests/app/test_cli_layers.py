@@ -37,7 +37,7 @@ def test_import_good_set_then_export(tmp_path, db, capsys):
     # again (one layer fixed, say), the store holding an incidents layer, empty before the
     # first call: it was checked with the town's and refused ("the layer has no features")
     assert main(["--db", str(db), "layers", "import", str(src)]) == 0
-    assert "restart a running ember serve and ember watch" in capsys.readouterr().out
+    assert "restart ember serve to draw them on the wall's map" in capsys.readouterr().out
 
     out = tmp_path / "shp"
     code, doc = run(

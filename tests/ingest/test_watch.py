@@ -13,8 +13,10 @@ import pytest
 from ingest import watch as watching
 from ingest.pipeline import IngestContext
 from ingest.watch import LOCK, watch
-from store import IncidentStore
+from store import IncidentQuery, IncidentStore, Scope
 from tests.ingest.conftest import DATA, gbk_rows, write_csv
+
+ALL = Scope.everything()
 
 
 def _newer(tmp_path: Path) -> Path:
@@ -181,3 +183,42 @@ def test_a_done_that_is_no_directory_is_said_at_the_start(
     with pytest.raises(NotADirectoryError, match="is no directory"):
         watch(inbox, "110", store, ctx, once=True, settle=0)
     assert (inbox / "a.csv").is_file() and store.source_keys("110", ["J3307842025120200090"]) == {}
+
+
+def test_a_running_watcher_places_files_on_layers_imported_since(
+    store: IncidentStore, town: dict[str, Any], tmp_path: Path
+) -> None:
+    """``ember layers import`` while ``ember watch`` runs (the grid cells renumbered): the
+    files after it are placed on the new cells, without a restart; the town is built again
+    only when the layers changed."""
+    names = ("gazetteer", "grid_cells", "police_beats", "fire_stations", "town")
+    store.write_layers({n: town[n] for n in names})
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
+    renumbered = town["grid_cells"].assign(code="R" + town["grid_cells"]["code"].astype(str))
+    polls, reloads, built = {"n": 0}, [], []
+    real = watching.IngestContext.from_store
+
+    def from_store(s: Any, **kw: Any) -> IngestContext:
+        built.append(s.layers_version())
+        return real(s, **kw)
+
+    def stop() -> bool:
+        polls["n"] += 1
+        if polls["n"] == 1:
+            shutil.copy(DATA / "110_gbk.csv", inbox / "b.csv")  # the town as it was
+        if polls["n"] == 2:
+            store.write_layers({"grid_cells": renumbered})  # the layers imported anew
+            shutil.copy(_newer(tmp_path), inbox / "c.csv")  # five new calls
+        return polls["n"] >= 3
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(watching.IngestContext, "from_store", staticmethod(from_store))
+        watch(inbox, "110", store, interval=0.01, settle=0, stop=stop, on_reload=reloads.append)
+    assert built == [1, 2] and reloads == [2]  # once at the start, once after the import
+    found = store.query_incidents(IncidentQuery(columns=("source_id", "grid_code")), ALL)
+    newer = found["source_id"].str.endswith("N")
+    assert newer.sum() == 5 and len(found) == 25
+    assert found.loc[newer, "grid_code"].str.startswith("R").all()
+    assert not found.loc[~newer, "grid_code"].str.startswith("R").any()

@@ -84,6 +84,26 @@ def test_layers_round_trip(store: IncidentStore) -> None:
     assert list(store.read_layer("departments")["code"]) == ["D01"]
 
 
+def test_layers_version_is_raised_by_each_write_of_layers(
+    store: IncidentStore, store_url: str
+) -> None:
+    """What a running watcher or server compares to rebuild its town (ingest.watch)."""
+    assert store.layers_version() == 0
+    store.write_layers({"departments": pd.DataFrame({"code": ["D01"]})})
+    assert store.layers_version() == 1
+    store.add_incidents([make_incident(1)])  # incidents are no layer change
+    assert store.layers_version() == 1
+    other = open_store(store_url)  # another process's connection sees the new number
+    try:
+        other.write_layers({"departments": pd.DataFrame({"code": ["D02"]})})
+        assert other.layers_version() == store.layers_version() == 2
+    finally:
+        other.close()
+    with pytest.raises(StoreError, match="reserved"):
+        store.write_layers({"ember_layers_version": pd.DataFrame({"version": [0]})})
+    assert store.layers_version() == 2
+
+
 def test_missing_and_reserved_layers(store: IncidentStore) -> None:
     store.write_layers({"departments": pd.DataFrame({"code": ["D01"]})})
     with pytest.raises(KeyError, match="no layer"):

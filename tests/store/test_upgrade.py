@@ -130,7 +130,7 @@ def test_step_nine_indexes_closures_of_the_first_schema_gpkg(tmp_path: Path) -> 
     """Repeat-call candidates read recent closures through an index on ``closed_at``."""
     path = tmp_path / "old.gpkg"
     shutil.copy(V1, path)
-    assert upgrade(str(path)).steps[-1] == "0009 closed_at_index"
+    assert "0009 closed_at_index" in upgrade(str(path)).steps
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         sql = conn.execute(
@@ -139,6 +139,21 @@ def test_step_nine_indexes_closures_of_the_first_schema_gpkg(tmp_path: Path) -> 
     finally:
         conn.close()
     assert sql and "(closed_at)" in sql[0]
+
+
+def test_step_ten_versions_the_layers_of_the_first_schema_gpkg(tmp_path: Path) -> None:
+    """A store from before step 10 holding layers starts at version 0, raised by the next
+    write of layers."""
+    path = tmp_path / "old.gpkg"
+    shutil.copy(V1, path)
+    assert upgrade(str(path)).steps[-1] == "0010 layers_version"
+    store = open_store(str(path))
+    try:
+        assert store.layers_version() == 0
+        store.write_layers({"departments": pd.DataFrame({"code": ["D01"]})})
+        assert store.layers_version() == 1
+    finally:
+        store.close()
 
 
 def test_step_eight_fills_an_existing_store(
@@ -151,11 +166,14 @@ def test_step_eight_fills_an_existing_store(
         incidents, now = _scenario(store)
     finally:
         store.close()
+    raw_sql("DROP TABLE ember_layers_version")  # step 10's
     raw_sql("DROP INDEX incidents_closed_at")  # step 9's
     raw_sql("ALTER TABLE incidents DROP COLUMN standing_resolved_at")
     raw_sql("DELETE FROM schema_migrations WHERE version >= 8")
     assert current_version(store_url) == 7
-    assert upgrade(store_url).steps == ["0008 standing_resolution", "0009 closed_at_index"]
+    assert upgrade(store_url).steps == [
+        "0008 standing_resolution", "0009 closed_at_index", "0010 layers_version"
+    ]  # fmt: skip
     assert _standing_matches_the_fold(store_url) == [incidents[0].id]  # E1: resolved again
     store = open_store(store_url)
     try:
