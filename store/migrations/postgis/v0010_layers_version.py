@@ -4,7 +4,9 @@ A long-running process builds what it needs from the layers once — ``ember wat
 server's intake their geocoder and trinity index, the console its placement index — and
 compares this number before using it again, so that incidents are placed on the layers as
 they are now (``ember layers import`` while they run), not on the grid cells of the day they
-started. Layers written by other tools (QGIS, ``psql``) do not raise it."""
+started. The number is at least the Unix time of the write (a store restored from a backup
+and written again never comes back to a number seen before). Layers written by other tools
+(QGIS, ``psql``) do not raise it."""
 
 SQL = r"""
 CREATE TABLE ember_layers_version (
