@@ -39,7 +39,7 @@ from ingest._count import count_batch
 from ingest._gc import collect_batch, paused_gc
 from ingest._locate import check_scope, locate
 from ingest._repeats import RunCandidates, find_repeats
-from ingest._util import FUTURE_SLACK, _echo, _problem, future_problem, label_of
+from ingest._util import _echo, _problem, future_problem, label_of, out_of_range, past_problem
 from ingest._writer import InlineWriter, ProcessWriter, Writer, make_writer
 from ingest.context import IngestContext
 from ingest.formats import FeedFormat, resolve_columns
@@ -283,8 +283,9 @@ class _Run:
                 f"{t_col} “{_echo(raw_time.iloc[i])}” is not a valid time",
             ),
         )
-        late = received > pd.Timestamp.now(tz="UTC") + FUTURE_SLACK
-        flag(late.to_numpy(bool), lambda i: future_problem(t_col, raw_time.iloc[i]))
+        late, early = out_of_range(received)  # in the future, before 2000
+        flag(late, lambda i: future_problem(t_col, raw_time.iloc[i]))
+        flag(early, lambda i: past_problem(t_col, raw_time.iloc[i]))
 
         # -- hashes and what the store already holds --
         hashes = content_hashes(

@@ -28,6 +28,23 @@ def _problem(code: str, column: str | None, zh: str, en: str) -> dict[str, Any]:
     return {"code": code, "column": column, "zh": zh, "en": en}
 
 
+#: The earliest receive time taken (Asia/Shanghai): before it, a time is an export's blank
+#: written as a date — Excel's day zero (1899-12-30 / 1900-01-00), the Unix epoch of a system
+#: that wrote 0 — not a call; quarantined rather than stored a century back, in no window.
+PAST_LIMIT = pd.Timestamp("2000-01-01", tz="Asia/Shanghai")
+
+
+def past_problem(column: str, raw: str) -> dict[str, Any]:
+    """The problem of a receive time before :data:`PAST_LIMIT`."""
+    return _problem(
+        "early_time",
+        column,
+        f"{column}“{_echo(raw)}”早于 2000 年，多为导出时的空值（如 Excel 的零日期），请核对后重试",
+        f"{column} “{_echo(raw)}” is before 2000: most likely an empty value written as a date "
+        "by the export (Excel's day zero): check it and retry",
+    )
+
+
 def future_problem(column: str, raw: str) -> dict[str, Any]:
     """The problem of a receive time later than now (plus :data:`FUTURE_SLACK`)."""
     return _problem(
@@ -36,6 +53,13 @@ def future_problem(column: str, raw: str) -> dict[str, Any]:
         f"{column}“{_echo(raw)}”晚于当前时间，请核对后重试",
         f"{column} “{_echo(raw)}” is in the future: check it and retry",
     )
+
+
+def out_of_range(received: pd.Series) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which receive times are later than the clock (plus :data:`FUTURE_SLACK`), and which are
+    before :data:`PAST_LIMIT` (:func:`future_problem`, :func:`past_problem`)."""
+    late = received > pd.Timestamp.now(tz="UTC") + FUTURE_SLACK
+    return late.to_numpy(bool), (received < PAST_LIMIT).to_numpy(bool)
 
 
 def _echo(value: str, limit: int = 40) -> str:

@@ -94,6 +94,29 @@ def test_a_time_in_the_future_is_quarantined(
     assert fixed.ok and fixed.outcome == "stored"
 
 
+def test_a_time_before_2000_is_quarantined(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """An export's blank written as a date — Excel's day zero, the Unix epoch — was stored as
+    a call received a century back; the first day of 2000 (Beijing time) is taken."""
+    path = lines(
+        tmp_path / "e.jsonl",
+        report("E1", time="1899-12-30 00:00:00"),
+        report("E2", time="1970-01-01T08:00:00+08:00"),
+        report("E3", time="1999-12-31T23:59:59+08:00"),
+        report("E4", time="2000-01-01 00:00:00"),
+    )
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.stored, s.quarantined) == (1, 3)
+    held = {e.line: e for e in store.quarantine_list()}
+    assert {n: (e.code, e.column) for n, e in held.items()} == {
+        n: ("early_time", "time") for n in (1, 2, 3)
+    }
+    assert "1899-12-30" in held[1].reason_zh and "before 2000" in held[1].reason_en
+    fixed = retry_entry(store, held[3], ctx, fixes={"time": "2009-12-31T23:59:59+08:00"})
+    assert fixed.ok and fixed.outcome == "stored"
+
+
 def test_a_point_in_no_known_shape_is_noted_not_dropped(
     store: IncidentStore, ctx: IngestContext, tmp_path: Path
 ) -> None:
