@@ -35,6 +35,7 @@ from store import (
     ReadOnlyScope,
     Scope,
     StaleVersion,
+    StoreBusy,
 )
 
 #: Geocode levels below :data:`geo.geocode.REVIEW_THRESHOLD` at an exact match: place by hand.
@@ -56,7 +57,9 @@ def utc_now() -> datetime:
 
 def message_of(exc: Exception) -> str:
     """The bilingual (Chinese first) message of an error the console shows to the user."""
-    if isinstance(exc, (ActionError, EventError, StaleVersion, ReadOnlyScope, IncidentNotFound)):
+    if isinstance(
+        exc, (ActionError, EventError, StaleVersion, ReadOnlyScope, IncidentNotFound, StoreBusy)
+    ):
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"无权执行此操作 / not allowed: {exc}"

@@ -16,7 +16,14 @@ from incidents import masking
 from incidents.lifecycle import IncidentStatus, fold
 from incidents.model import Event, Incident, State
 from store._codec import QUERY_COLUMNS, TYPES, receive_event
-from store.base import DuplicateIncident, IncidentQuery, IncidentRecord, Scope, StoreError
+from store.base import (
+    DuplicateIncident,
+    IncidentQuery,
+    IncidentRecord,
+    Scope,
+    StoreBusy,
+    StoreError,
+)
 
 #: Layer names the store keeps for itself (``incidents`` is written through ``add_incidents``).
 RESERVED = frozenset(
@@ -33,6 +40,14 @@ RESERVED = frozenset(
     }
 )
 INCIDENT_TABLES = ("incidents", "events")
+
+
+def busy(exc: BaseException, wait_s: float) -> StoreBusy:
+    """The error of a write that waited ``wait_s`` seconds for another connection's lock."""
+    return StoreBusy(
+        f"数据库正被其他操作占用（已等待 {wait_s:g} 秒），未写入，请稍后重试 / the store is "
+        f"held by another writer (waited {wait_s:g} s): nothing was written, try again: {exc}"
+    )
 
 
 def prepare_batch(

@@ -68,6 +68,15 @@ class WriteRefused(StoreError):
     hold): the same at every attempt, however healthy the store."""
 
 
+class StoreBusy(StoreError):
+    """Another connection held what a write needs (a lock) for longer than the store waits
+    (:data:`WAIT_S`): nothing was written; the same write may be tried again."""
+
+
+#: Seconds a store waits for a lock another connection holds before :class:`StoreBusy`.
+WAIT_S = 30.0
+
+
 class LayerNotFound(StoreError, KeyError):
     """The requested layer is not in the store."""
 

@@ -44,6 +44,7 @@ from store._gpkg_sql import (
 from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
 from store.base import (
+    WAIT_S,
     AuditEntry,
     IncidentNotFound,
     IncidentQuery,
@@ -82,11 +83,12 @@ def _now() -> str:
 class GeoPackageStore(GpkgLayersMixin, ApiKeysMixin, QuarantineMixin, StatsMixin):  # see the mixins
     """Layers, incidents and their events in one GeoPackage file that GDAL and QGIS open."""
 
-    def __init__(self, path: str | Path, *, create: bool = True):
+    def __init__(self, path: str | Path, *, create: bool = True, wait_s: float = WAIT_S):
         self.path = Path(path)
         self.url = str(self.path)
         #: False: the file must exist, at every connection (see :func:`store.open_store`)
         self.create = create
+        self.wait_s = wait_s  # for another writer's lock, then StoreBusy
         self._pin = threading.local()  # this thread's connection inside pinned()
 
     # --- connections ---------------------------------------------------------------------
@@ -103,7 +105,7 @@ class GeoPackageStore(GpkgLayersMixin, ApiKeysMixin, QuarantineMixin, StatsMixin
         if not self.create and not self.path.is_file():  # removed, or its disk gone, since
             raise StoreError(f"存储文件已不在 / the store file is gone: {self.path}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path)
+        conn = connect(self.path, timeout_s=self.wait_s)
         try:
             migrate(conn)
             if not self._deferring and _gpkg_rtree.has_pending(conn):
@@ -171,7 +173,12 @@ class GeoPackageStore(GpkgLayersMixin, ApiKeysMixin, QuarantineMixin, StatsMixin
             known = getattr(self._pin, "known", None)
             if point and known is not None:
                 known.wrote(point)
-            conn.execute("BEGIN IMMEDIATE" if point else "BEGIN")
+            try:
+                conn.execute("BEGIN IMMEDIATE" if point else "BEGIN")
+            except sqlite3.OperationalError as exc:  # another writer's, past the busy timeout
+                if point and ("locked" in str(exc) or "busy" in str(exc)):
+                    raise common.busy(exc, self.wait_s) from exc
+                raise
             try:
                 yield conn
                 if point:

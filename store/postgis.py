@@ -34,6 +34,7 @@ from store._flat import from_frame
 from store._quarantine import QuarantineMixin
 from store._stats import StatsMixin
 from store.base import (
+    WAIT_S,
     AuditEntry,
     Frame,
     IncidentNotFound,
@@ -78,13 +79,14 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
     _time_as_text = False
     _now_sql = "clock_timestamp()"
 
-    def __init__(self, url: str, *, max_connections: int = 8):
+    def __init__(self, url: str, *, max_connections: int = 8, wait_s: float = WAIT_S):
         self.url = url
+        self.wait_s = wait_s  # for another session's lock (lock_timeout), then StoreBusy
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=max_connections,
-            kwargs={"options": "-c TimeZone=UTC"},
+            kwargs={"options": f"-c TimeZone=UTC -c lock_timeout={int(wait_s * 1000)}"},
             check=ConnectionPool.check_connection,
             open=False,
             name="ember-store",
@@ -102,11 +104,15 @@ class PostGISStore(ApiKeysMixin, QuarantineMixin, StatsMixin):  # shared: see th
 
     @contextmanager
     def _tx(self, point: str | None) -> Iterator[psycopg.Cursor[Any]]:
-        """One transaction (committed on success); ``point`` names a write for the test hook."""
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield cur
-            if point:
-                _hook(point)
+        """One transaction (committed on success); ``point`` names a write for the test hook.
+        A lock another session holds past ``wait_s`` (``lock_timeout``): :class:`StoreBusy`."""
+        try:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
+                if point:
+                    _hook(point)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise common.busy(exc, self.wait_s) from exc
 
     @contextmanager
     def pinned(self) -> Iterator[None]:

@@ -44,7 +44,7 @@ from app.api._xml import document
 from incidents.model import State
 from incidents.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from ingest.pipeline import ingest_records
-from store import IncidentNotFound, IncidentQuery
+from store import IncidentNotFound, IncidentQuery, StoreBusy
 
 bp = Blueprint("ember_open311", __name__, url_prefix="/open311/v2")
 FMT = "<any(json, xml):fmt>"
@@ -85,6 +85,14 @@ def _error(exc: Open311Error) -> Response:
 @bp.errorhandler(KeyRefused)
 def _refused(exc: KeyRefused) -> Response:
     return _error(Open311Error(403, str(exc)))
+
+
+@bp.errorhandler(StoreBusy)
+def _busy(exc: StoreBusy) -> Response:
+    """Another writer held the store past its wait: nothing stored, the client may retry."""
+    response = _error(Open311Error(503, str(exc)))
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.errorhandler(IncidentNotFound)

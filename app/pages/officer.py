@@ -25,7 +25,7 @@ from app.components.town_map import TownData
 from app.config import Settings
 from app.i18n import Lang, lang_of, t
 from incidents.lifecycle import EventError
-from store import IncidentNotFound, IncidentStore, ReadOnlyScope, StaleVersion
+from store import IncidentNotFound, IncidentStore, ReadOnlyScope, StaleVersion, StoreBusy
 
 PATH = "/me"
 ROLES = ("grid", "beat", "team", "station", "department")
@@ -138,7 +138,14 @@ def act(
                 ]
             )
             return saved, "recorded"
-    except (actions.ActionError, EventError, IncidentNotFound, StaleVersion, ReadOnlyScope) as exc:
+    except (
+        actions.ActionError,
+        EventError,
+        IncidentNotFound,
+        StaleVersion,
+        ReadOnlyScope,
+        StoreBusy,
+    ) as exc:
         return _error(exc, lang), "stale" if isinstance(exc, StaleVersion) else "refused"
     return message(t("me.nothing", lang), "warn"), "refused"
 

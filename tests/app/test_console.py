@@ -16,7 +16,7 @@ from app.auth.roles import scope_for
 from app.components import console_panels as cp
 from app.components.console_directory import build_directory
 from app.pages.console import BUTTONS
-from store import GeoPackageStore, IncidentStore, ReadOnlyScope, Scope, StaleVersion
+from store import GeoPackageStore, IncidentStore, ReadOnlyScope, Scope, StaleVersion, StoreBusy
 from tests.app import test_console_world as world
 from tests.app.test_console_world import (
     LATE,
@@ -213,6 +213,18 @@ def test_use_cases_directly(world_path: Path, tmp_path: Path) -> None:
     rows = ca.queue(store, Scope.everything())
     assert [r.id for r in rows] == [A, B, LOW, REPEAT]
     assert [r.needs_placement for r in rows] == [False, False, True, False]
+    # another writer holds the file: the dispatcher is told, after the wait, not left hanging
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy) as busy:
+            ca.accept(GeoPackageStore(path, wait_s=0.2), scope_for("dispatcher", [], "d"), A, 1)
+        assert ca.message_of(busy.value).startswith("数据库正被其他操作占用")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
     rec = store.get_incident(LOW, Scope.everything())
     s = ca.suggest(directory, rec)
     assert s.grid is not None and s.grid.name == "网格员1号"

@@ -163,3 +163,42 @@ def test_writer_killed_mid_transaction_leaves_nothing(store_url: str, point: str
 
 def ids_of(s: Any) -> list[str]:
     return list(s.query_incidents(IncidentQuery(), ALL)["id"])
+
+
+def test_a_write_that_waits_past_another_writers_lock_is_refused_as_busy(store_url: str) -> None:
+    """A lock held by another connection (a stuck session, a long import) made a dispatcher's
+    action wait for ever on PostgreSQL; now, on both backends, it waits ``wait_s`` and is
+    refused with :class:`StoreBusy` (nothing written), and goes through once the lock is gone."""
+    from store import StoreBusy
+    from store.gpkg import GeoPackageStore
+    from tests.store.conftest import event
+
+    inc = make_incident(1)
+    setup = open_store(store_url)
+    setup.add_incidents([inc])
+    setup.close()
+    pg = store_url.startswith("postgresql://")
+    if pg:
+        import psycopg
+
+        from store.postgis import PostGISStore
+
+        short: Any = PostGISStore(store_url, wait_s=0.4)
+        holder: Any = psycopg.connect(store_url)  # in a transaction until rolled back
+        holder.execute("SELECT 1 FROM incidents WHERE id = %s FOR UPDATE", (inc.id,))
+    else:
+        import sqlite3
+
+        short = GeoPackageStore(store_url, wait_s=0.4)
+        holder = sqlite3.connect(store_url, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, as another writer holds it
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(StoreBusy, match="held by another writer"):
+            short.append_event(event(inc, 2, "note", 5), 1, ALL)
+        assert 0.3 <= time.monotonic() - t0 < 10
+        holder.rollback() if pg else holder.execute("ROLLBACK")
+        assert short.append_event(event(inc, 2, "note", 5), 1, ALL).version == 2
+    finally:
+        holder.close()
+        short.close()
