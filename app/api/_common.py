@@ -28,6 +28,7 @@ from flask import Response, current_app
 from incidents.masking import mask_phone
 from ingest.context import IngestContext
 from store import QUERY_COLUMNS, IncidentNotFound, IncidentQuery, IncidentStore, Scope
+from store.base import is_store_error
 
 STATE_KEY = "ember_api"
 #: Seconds between two looks at the store's layers version (a look is one small query; a
@@ -68,7 +69,12 @@ class ApiState:
         now = time.monotonic()
         if now - self._checked < self.check_s:
             return
-        version = self.store.layers_version()
+        try:
+            version = self.store.layers_version()
+        except Exception as exc:
+            if not is_store_error(exc):
+                raise
+            return  # the store cannot be asked now: what is kept serves, asked again next time
         self._checked = now
         if version != self._version:
             self._layers.clear()
