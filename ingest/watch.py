@@ -265,6 +265,8 @@ def watch(
                     raise
                 ready = []
             for path in ready:
+                if context is None and ctx is None:  # a store without the town's layers: said
+                    ctx, built = current_town(store, ctx, built)  # (the watch ends), as ever
                 try:
                     if context is None:  # the town as the store's layers are now
                         before = built

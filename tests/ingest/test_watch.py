@@ -223,3 +223,18 @@ def test_a_running_watcher_places_files_on_layers_imported_since(
     assert newer.sum() == 5 and len(found) == 25
     assert found.loc[newer, "grid_code"].str.startswith("R").all()
     assert not found.loc[~newer, "grid_code"].str.startswith("R").any()
+
+
+def test_a_watcher_of_a_store_without_the_towns_layers_ends_saying_so(
+    store: IncidentStore, tmp_path: Path
+) -> None:
+    """Nothing can be placed: the watch ends with the store's word for it (not a retry every
+    poll), and the file stays in the inbox for the watch that follows ``ember layers import``."""
+    from store import StoreError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
+    with pytest.raises(StoreError, match="gazetteer|layers import"):
+        watch(inbox, "110", store, interval=0.01, settle=0, stop=lambda: True)
+    assert (inbox / "a.csv").is_file()
