@@ -235,6 +235,6 @@ def test_a_watcher_of_a_store_without_the_towns_layers_ends_saying_so(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(DATA / "110_gbk.csv", inbox / "a.csv")
-    with pytest.raises(StoreError, match="gazetteer|layers import"):
+    with pytest.raises(StoreError, match=r"gazetteer|layers import"):
         watch(inbox, "110", store, interval=0.01, settle=0, stop=lambda: True)
     assert (inbox / "a.csv").is_file()
