@@ -266,12 +266,50 @@ def _flatten(obj: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+class _Object(dict[str, Any]):
+    """A JSON object as read (the last value of a key given twice, as ``json`` keeps it) with
+    its pairs as given: a report naming a field twice is ambiguous, and is quarantined."""
+
+    pairs: list[tuple[str, Any]]
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        obj = cls(pairs)
+        obj.pairs = pairs
+        return obj
+
+    def twice(self, at: str = "") -> list[str]:
+        """The keys given more than once, here and in the objects inside (``point.lon``)."""
+        seen: set[str] = set()
+        out: list[str] = []
+        for key, value in self.pairs:
+            if key in seen and at + key not in out:
+                out.append(at + key)
+            seen.add(key)
+            for inner in value if isinstance(value, list) else [value]:
+                if isinstance(inner, _Object):
+                    out += [k for k in inner.twice(f"{at}{key}.") if k not in out]
+        return out
+
+    def source(self) -> str:
+        """The object as JSON text, every pair as given (a key given twice, twice)."""
+        return (
+            "{"
+            + ", ".join(
+                f"{json.dumps(k, ensure_ascii=False)}: "
+                f"{v.source() if isinstance(v, _Object) else json.dumps(v, ensure_ascii=False)}"
+                for k, v in self.pairs
+            )
+            + "}"
+        )
+
+
 def _json_objects(text: str, name: str) -> Iterator[tuple[int, Any, str | None]]:
     """``(line, object, error)`` of a JSON array / object, or of JSON lines."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            items = json.loads(text)
+            items = json.loads(text, object_pairs_hook=_Object.of)
         except json.JSONDecodeError as exc:
             raise FormatError(
                 f"JSON 无效（第 {exc.lineno} 行）/ invalid JSON in {name} at line {exc.lineno}: "
@@ -284,9 +322,20 @@ def _json_objects(text: str, name: str) -> Iterator[tuple[int, Any, str | None]]
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line), None
+            yield number, json.loads(line, object_pairs_hook=_Object.of), None
         except json.JSONDecodeError as exc:
             yield number, None, exc.msg
+
+
+def _twice_error(keys: list[str]) -> tuple[str, str, str]:
+    """The error of a report naming ``keys`` more than once."""
+    names = ", ".join(keys)
+    return (
+        "duplicate_key",
+        f"字段 {names} 出现不止一次，无法确定取哪个值，请改正后重试",
+        f"the field {names} is given more than once: which value is meant is unclear; fix it "
+        "and retry",
+    )
 
 
 def read_json(path: Path, encoding: str | None = None) -> RawTable:
@@ -296,25 +345,29 @@ def read_json(path: Path, encoding: str | None = None) -> RawTable:
     text = data.decode(enc, errors="surrogateescape")
     header: list[str] = []
     seen: set[str] = set()
-    records: list[tuple[int, dict[str, str] | None, str | None]] = []
+    records: list[tuple[int, dict[str, str] | None, str | None, Any]] = []
     for line, obj, error in _json_objects(text, path.name):
         if error is None and not isinstance(obj, dict):
             error = "not an object"
-        flat = _flatten(obj) if error is None else None
+        twice = obj.twice() if error is None and isinstance(obj, _Object) else []
+        flat = _flatten(obj) if error is None and not twice else None
         for key in flat or ():
             if key not in seen:
                 seen.add(key)
                 header.append(key)
-        records.append((line, flat, error))
+        records.append((line, flat, error, obj if twice else None))
     rows: list[RawRow] = []
-    for line, flat, error in records:
+    array = text.lstrip().startswith("[")
+    for line, flat, error, ambiguous in records:
         if flat is None:
-            raw = text.splitlines()[line - 1] if not text.lstrip().startswith("[") else ""
+            raw = text.splitlines()[line - 1] if not array else ""
+            if ambiguous is not None and array:
+                raw = ambiguous.source()
             row = RawRow(line, [""] * len(header or ["raw"]), raw_text=raw)
             row.error = (
-                "bad_json",
-                f"不是有效的 JSON 对象（{error}）",
-                f"not a JSON object ({error})",
+                ("bad_json", f"不是有效的 JSON 对象（{error}）", f"not a JSON object ({error})")
+                if ambiguous is None
+                else _twice_error(ambiguous.twice())
             )
         else:
             values = [flat.get(h, "") for h in header]

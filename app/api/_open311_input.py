@@ -4,6 +4,9 @@ views answer with."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import request
 
 from app.api._params import unstorable, xml_safe
@@ -26,6 +29,9 @@ def post_params() -> dict[str, str]:
     """The POST's parameters: form-encoded (the spec) or a JSON object."""
     if request.is_json:
         body = request.get_json(silent=True)
+        twice = _twice_in_json() if isinstance(body, dict) else []
+        if twice:
+            raise _given_twice(twice)
         if not isinstance(body, dict):
             raise Open311Error(400, "请求体须为 JSON 对象 / the body must be a JSON object")
         attributes = body.get("attribute") or {}
@@ -45,6 +51,10 @@ def post_params() -> dict[str, str]:
                 f"请求体须为表单（application/x-www-form-urlencoded）或 JSON，收到 {kind} / the "
                 f"body must be form-encoded or JSON (Content-Type), not {kind}",
             )
+        # (a multivaluelist attribute would come as ``attribute[code][]``, repeated: ours has none)
+        twice = [k for k in request.form if len(request.form.getlist(k)) > 1 and k[-2:] != "[]"]
+        if twice:
+            raise _given_twice(twice)
         params = dict(request.form.items())
     for key, value in params.items():
         if unstorable(key) or unstorable(value):
@@ -54,6 +64,28 @@ def post_params() -> dict[str, str]:
                 "character or a lone surrogate, which cannot be stored",
             )
     return params
+
+
+def _twice_in_json() -> list[str]:
+    """The keys the JSON body gives more than once, at any depth (``json`` keeps the last)."""
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        twice.extend(k for i, k in enumerate(keys) if k in keys[:i] and k not in twice)
+        return dict(items)
+
+    json.loads(request.get_data(), object_pairs_hook=pairs)
+    return twice
+
+
+def _given_twice(keys: list[str]) -> Open311Error:
+    names = ", ".join(_echo_key(k) for k in keys)
+    return Open311Error(
+        400,
+        f"参数 {names} 出现不止一次，无法确定取哪个值 / the parameter {names} is given more "
+        "than once: which value is meant is unclear",
+    )
 
 
 def _echo_key(key: str) -> str:

@@ -163,3 +163,22 @@ def test_the_wall_custom_window_never_fails() -> None:
     assert [str(t) for t in f.bounds(now)] == [
         "2024-12-31 16:00:00+00:00", "2025-01-02 16:00:00+00:00",
     ]  # fmt: skip
+
+
+def test_a_parameter_given_twice_is_refused_not_guessed(client: FlaskClient, town: Town) -> None:
+    """Form-encoded, the first of two values was kept; in JSON, the last: which one the caller
+    meant is unclear either way, so neither is guessed (a bilingual 400 naming it)."""
+    key = {"X-API-Key": town.keys["hub"]}
+    form = "service_code=wage&lat=29.0097&long=120.1231&description=a&description=b"
+    response = client.post(
+        "/open311/v2/requests.json", data=form, headers=key,
+        content_type="application/x-www-form-urlencoded",
+    )  # fmt: skip
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "description" in text and _bilingual(text)
+    body = '{"service_code": "wage", "lat": 29.0097, "long": 120.1231, "lat": 29.5}'
+    response = client.post(
+        "/open311/v2/requests.json", data=body, headers=key, content_type="application/json"
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "lat" in text and _bilingual(text)

@@ -134,3 +134,31 @@ def test_a_point_in_no_known_shape_is_noted_not_dropped(
     assert "coordinates_rejected: 坐标不是数字 / coordinates are not numbers" in notes
     (held,) = store.quarantine_list()
     assert held.code == "no_location" and "coordinates are not numbers" in held.reason_en
+
+
+def test_a_report_naming_a_field_twice_is_quarantined_as_given(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path
+) -> None:
+    """``{"time": …, "time": …}`` was stored with the last value, silently; which one the
+    officer meant is unclear. Kept as given (both values) and said, in JSON lines and in an
+    array; the rest of the file goes through."""
+    good = json.dumps(report("D2"))
+    twice = good.replace('"time": ', '"time": "2026-01-04T07:00:00+08:00", "time": ', 1)
+    inner = json.dumps(report("D3")).replace('"point": {"lon": ', '"point": {"lon": 1, "lon": ')
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join([twice.replace('"D2"', '"D1"'), good, inner]) + "\n", "utf-8")
+    s = balanced(ingest_file(path, "patrol", store, ctx))
+    assert (s.stored, s.quarantined) == (1, 2)
+    held = {e.line: e for e in store.quarantine_list()}
+    assert {n: e.code for n, e in held.items()} == {1: "duplicate_key", 3: "duplicate_key"}
+    assert "time" in held[1].reason_en and "point.lon" in held[3].reason_zh
+    assert held[1].raw["_raw"].count('"time"') == 2  # as given, both values
+    fixed = retry_entry(store, held[1], ctx, fixes={"_raw": good.replace('"D2"', '"D1"')})
+    assert fixed.ok and fixed.outcome == "stored"
+
+    array = tmp_path / "d.json"
+    array.write_text(f"[{twice.replace('D2', 'A1')}, {good.replace('D2', 'A2')}]", "utf-8")
+    s = balanced(ingest_file(array, "patrol", store, ctx))
+    assert (s.stored, s.quarantined) == (1, 1)
+    (entry,) = [e for e in store.quarantine_list() if e.file == "d.json"]
+    assert entry.code == "duplicate_key" and entry.raw["_raw"].count('"time"') == 2
