@@ -304,12 +304,22 @@ class _Object(dict[str, Any]):
         )
 
 
+def load_json(text: str) -> Any:
+    """``json.loads``, objects keeping the pairs as given (see :func:`given_twice`)."""
+    return json.loads(text, object_pairs_hook=_Object.of)
+
+
+def given_twice(obj: Any) -> list[str]:
+    """The keys an object read by :func:`load_json` gives more than once, at any depth."""
+    return obj.twice() if isinstance(obj, _Object) else []
+
+
 def _json_objects(text: str, name: str) -> Iterator[tuple[int, Any, str | None]]:
     """``(line, object, error)`` of a JSON array / object, or of JSON lines."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            items = json.loads(text, object_pairs_hook=_Object.of)
+            items = load_json(text)
         except json.JSONDecodeError as exc:
             raise FormatError(
                 f"JSON 无效（第 {exc.lineno} 行）/ invalid JSON in {name} at line {exc.lineno}: "
@@ -322,7 +332,7 @@ def _json_objects(text: str, name: str) -> Iterator[tuple[int, Any, str | None]]
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line, object_pairs_hook=_Object.of), None
+            yield number, load_json(line), None
         except json.JSONDecodeError as exc:
             yield number, None, exc.msg
 

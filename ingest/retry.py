@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ingest.pipeline import IngestContext, ingest_table
-from ingest.read import RawRow, RawTable, _flatten
+from ingest.read import RawRow, RawTable, _flatten, given_twice, load_json
 from store.base import IncidentStore, QuarantineEntry
 
 _NEEDS_FIX = {
@@ -47,11 +47,15 @@ def _row(entry: QuarantineEntry, fixes: Mapping[str, str]) -> tuple[dict[str, st
     if "_raw" in raw:  # a JSON line that did not parse: the fix replaces the line
         text = fixes.get("_raw", raw["_raw"])
         try:
-            obj = json.loads(text)
+            obj = load_json(text)
         except json.JSONDecodeError as exc:
             return raw, f"仍不是有效的 JSON / still not valid JSON: {exc.msg}"
         if not isinstance(obj, dict):
             return raw, "不是 JSON 对象 / not a JSON object"
+        twice = given_twice(obj)
+        if twice:
+            names = ", ".join(twice)
+            return raw, f"字段 {names} 仍出现不止一次 / the field {names} is still given twice"
         raw = _flatten(obj)
         fixes = {k: v for k, v in fixes.items() if k != "_raw"}
     raw.update(fixes)

@@ -153,6 +153,8 @@ def test_a_report_naming_a_field_twice_is_quarantined_as_given(
     assert {n: e.code for n, e in held.items()} == {1: "duplicate_key", 3: "duplicate_key"}
     assert "time" in held[1].reason_en and "point.lon" in held[3].reason_zh
     assert held[1].raw["_raw"].count('"time"') == 2  # as given, both values
+    again = retry_entry(store, held[1], ctx)  # replayed unfixed: still refused, not guessed
+    assert not again.ok and "time" in (again.reason or "")
     fixed = retry_entry(store, held[1], ctx, fixes={"_raw": good.replace('"D2"', '"D1"')})
     assert fixed.ok and fixed.outcome == "stored"
 
