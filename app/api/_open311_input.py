@@ -4,12 +4,10 @@ views answer with."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import request
 
 from app.api._params import unstorable, xml_safe
+from ingest.read import given_twice, load_json
 
 
 class Open311Error(Exception):
@@ -68,15 +66,7 @@ def post_params() -> dict[str, str]:
 
 def _twice_in_json() -> list[str]:
     """The keys the JSON body gives more than once, at any depth (``json`` keeps the last)."""
-    twice: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in items]
-        twice.extend(k for i, k in enumerate(keys) if k in keys[:i] and k not in twice)
-        return dict(items)
-
-    json.loads(request.get_data(), object_pairs_hook=pairs)
-    return twice
+    return given_twice(load_json(request.get_data(as_text=True)))
 
 
 def _given_twice(keys: list[str]) -> Open311Error:
