@@ -127,7 +127,7 @@ def index_pending(conn: sqlite3.Connection, known: Points | None = None) -> int:
         else:
             written = 0
             for a, b in ranges:
-                box = _known_boxes(a, b, known[a, b]) if known and (a, b) in known else None
+                box = known_boxes(a, b, known[a, b]) if known and (a, b) in known else None
                 rows = _boxes(conn, "fid BETWEEN ? AND ?", (a, b)) if box is None else box
                 conn.executemany(f"INSERT OR REPLACE INTO {RTREE} VALUES (?, ?, ?, ?, ?)", rows)
                 written += len(rows)
@@ -181,14 +181,14 @@ def _boxes(conn: sqlite3.Connection, where: str = "1", params: tuple[int, ...] =
     return out
 
 
-def _known_boxes(a: int, b: int, points: tuple[Any, Any]) -> list[Box]:
+def known_boxes(a: int, b: int, points: tuple[Any, Any]) -> list[Box]:
     """``(fid, minx, maxx, miny, maxy)`` of fids ``a..b`` from their points as written."""
     rows = _known_array(a, b, points).tolist()
     return [(int(f), x0, x1, y0, y1) for f, x0, x1, y0, y1 in rows]
 
 
 def _known_array(a: int, b: int, points: tuple[Any, Any]) -> npt.NDArray[np.float64]:
-    """:func:`_known_boxes` as an array of rows."""
+    """:func:`known_boxes` as an array of rows."""
     x, y = (np.asarray(v, dtype=float) for v in points)  # None: NaN
     rows = np.column_stack([np.arange(a, b + 1, dtype=float), x, x, y, y])
     return rows[~(np.isnan(x) | np.isnan(y))]
@@ -336,5 +336,6 @@ __all__ = [
     "defer",
     "has_pending",
     "index_pending",
+    "known_boxes",
     "pack",
 ]

@@ -125,17 +125,13 @@ def insert_points(
     span = (fids[0], fids[-1]) if len(rows) else None
     if not found:
         return span
-    if defer:
-        if span is not None:
-            _gpkg_rtree.defer(conn, *span)
-    else:
+    if defer and span is not None:
+        _gpkg_rtree.defer(conn, *span)
+    elif span is not None:  # the boxes as the index's catch-up makes them from known points
+        xy = ([x for x, _ in points], [y for _, y in points])
         conn.executemany(
             f"INSERT INTO {_gpkg_rtree.RTREE} VALUES (?, ?, ?, ?, ?)",
-            [
-                (fid, x, x, y, y)
-                for fid, (x, y) in zip(fids, points, strict=True)
-                if x is not None and y is not None
-            ],
+            _gpkg_rtree.known_boxes(*span, xy),
         )
     conn.execute(found[0])  # the trigger back, for every other write
     return span
