@@ -23,14 +23,62 @@ LAST_SHARE = 5
 
 def content_hashes(source: str, content: Mapping[str, pd.Series]) -> list[str]:
     """The content hash of each row: SHA-256 of the source, the names of the ``content``
-    columns the file has (sorted) and the row's values in that order — what tells a changed
-    re-delivery of a (source, source id) from the same one delivered again."""
+    fields the row gives (not empty; sorted) and their values in that order — what tells a
+    changed re-delivery of a (source, source id) from the same one delivered again.
+
+    Only the fields a row gives count, not the columns its file has: a source whose export
+    gains an empty column (or loses one it never filled) delivers the same rows again, not
+    changed ones. A row giving every field of its file hashes as :func:`file_hashes` (the
+    hash before 2026-12-06), so a store's earlier rows still match unchanged; one with an
+    empty field is matched against its earlier hash by :func:`row_hashes`."""
+    keys = sorted(content)
+    every = f"{source}\x1e{'|'.join(keys)}\x1e"
+    prefixes: dict[tuple[bool, ...], str] = {}  # by which fields a row gives: a few per file
+    out = []
+    for vals in zip(*(content[c].tolist() for c in keys), strict=True):
+        if all(vals):
+            text = every + "\x1f".join(vals)
+        else:
+            given = tuple(map(bool, vals))
+            prefix = prefixes.get(given)
+            if prefix is None:
+                names = "|".join(k for k, g in zip(keys, given, strict=True) if g)
+                prefix = prefixes[given] = f"{source}\x1e{names}\x1e"
+            text = prefix + "\x1f".join(filter(None, vals))
+        out.append(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    return out
+
+
+def file_hashes(source: str, content: Mapping[str, pd.Series]) -> list[str]:
+    """Each row's content hash as stored before 2026-12-06: of every ``content`` column its
+    file has, empty or not (see :func:`content_hashes`)."""
     keys = sorted(content)
     prefix = f"{source}\x1e{'|'.join(keys)}\x1e"
     return [
         hashlib.sha256((prefix + "\x1f".join(vals)).encode("utf-8", "surrogatepass")).hexdigest()
         for vals in zip(*(content[c].tolist() for c in keys), strict=True)
     ]
+
+
+def row_hashes(
+    source: str,
+    content: Mapping[str, pd.Series],
+    sids: Sequence[str],
+    rows: Sequence[int],
+    seen: Mapping[str, Seen],
+) -> list[str]:
+    """:func:`content_hashes` of a batch, where each of ``rows`` whose source id is ``seen``
+    without its hash but with its earlier one (:func:`file_hashes`) has that one instead: a
+    row stored before 2026-12-06 with an empty field, delivered again unchanged, stays a
+    duplicate (``sids``: the source id of each row)."""
+    hashes = content_hashes(source, content)
+    at = [i for i in rows if (c := seen.get(sids[i])) is not None and hashes[i] not in c.hashes]
+    if at:
+        earlier = file_hashes(source, {c: s.iloc[at] for c, s in content.items()})
+        for i, h in zip(at, earlier, strict=True):
+            if h in seen[sids[i]].hashes:
+                hashes[i] = h
+    return hashes
 
 
 def batch_spans(total: int, size: int) -> list[tuple[int, int]]:

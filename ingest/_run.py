@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ingest._batch import Batch, Seen, batch_spans, content_hashes, decide, epoch_minutes
+from ingest._batch import Batch, Seen, batch_spans, decide, epoch_minutes, row_hashes
 from ingest._build import (
     amend_events,
     batch_fields,
@@ -288,9 +288,6 @@ class _Run:
         flag(early, lambda i: past_problem(t_col, raw_time.iloc[i]))
 
         # -- hashes and what the store already holds --
-        hashes = content_hashes(
-            fmt.source, {c: self.column(c) for c in fmt.content if c in self.cols}
-        )
         valid = np.ones(n, dtype=bool)
         valid[list(problems)] = False
         sids = sid.tolist()
@@ -300,6 +297,8 @@ class _Run:
         for key, found in self.store.source_keys(fmt.source, fresh).items():
             self.seen[key] = Seen(found.incident_id, found.version, set(found.content_hashes))
         seen = self.seen
+        content = {c: self.column(c) for c in fmt.content if c in self.cols}
+        hashes = row_hashes(fmt.source, content, sids, np.flatnonzero(valid).tolist(), seen)
         known_dup = np.array(
             [v and (c := seen.get(k)) is not None and h in c.hashes
              for v, k, h in zip(valid.tolist(), sids, hashes, strict=True)], dtype=bool,

@@ -13,11 +13,12 @@ Every row read ends up counted once: ``read = stored + updated + duplicates + qu
 (:attr:`IngestSummary.invariant_ok`).
 
 Idempotency and crash safety: an incident's id is derived from (source, source_id), its
-``receive`` event carries the row's ``content_hash`` and each ``amend`` the new one; a row whose
-hash the store already holds for its key is a duplicate, one with a new hash is an update. Each
-write is one transaction and quarantining is keyed by the raw row's hash, so a run killed at any
-point and run again ends with the same store as a run that was never interrupted (given the same
-batch size: repeat links among the rows of one batch depend on the batch).
+``receive`` event carries the row's ``content_hash`` (of the fields the row gives, so an export
+gaining or losing an empty column delivers the same rows) and each ``amend`` the new one; a row
+whose hash the store already holds for its key is a duplicate, one with a new hash is an
+update. Each write is one transaction and quarantining is keyed by the raw row's hash, so a run
+killed at any point and run again ends with the same store as a run that was never interrupted
+(given the same batch size: repeat links among the rows of one batch depend on the batch).
 
 A file of 20,000 rows or more is written by a writer process while the next batch is prepared
 (:mod:`ingest._writer`); the store ends the same as with the batches written in turn. The town's
