@@ -73,3 +73,21 @@ def test_rows_stored_with_the_earlier_hash_are_still_duplicates(
     changed[at]["简要警情"] += "（补充）"
     s = balanced(ingest_file(write_csv(changed, tmp_path / "b.csv"), "110", store, ctx))
     assert (s.stored, s.updated, s.duplicates) == (0, 1, 19)
+
+
+def test_rows_stored_with_the_earlier_hash_and_a_column_added(
+    store: IncidentStore, ctx: IngestContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored the earlier way from an export without a column, then delivered again with it
+    empty: a row that gave every field then is a duplicate (its hash is the same either way);
+    one with an empty field cannot be matched (its earlier hash named the old columns) and is
+    an update, as every such row was before 2026-12-06."""
+    rows = _without(gbk_rows(), "管辖单位")
+    full = {r["警情编号"] for r in rows if all(r.values())}
+    assert 5 <= len(full) < len(rows)
+    with monkeypatch.context() as m:
+        m.setattr(_batch, "content_hashes", _batch.file_hashes)
+        balanced(ingest_file(write_csv(rows, tmp_path / "a.csv"), "110", store, ctx))
+    emptied = [{**r, "管辖单位": ""} for r in rows]
+    s = balanced(ingest_file(write_csv(emptied, tmp_path / "b.csv"), "110", store, ctx))
+    assert (s.stored, s.updated, s.duplicates) == (0, len(rows) - len(full), len(full))
