@@ -1,5 +1,6 @@
 """Re-deliveries from an export whose columns changed, on both store backends: the same rows are
-duplicates, and a store's rows hashed the way they were before 2026-12-06 still match."""
+duplicates, and a store's rows hashed the way they were before 2026-12-06 still match (those
+with an empty field when delivered again in the same columns)."""
 
 from __future__ import annotations
 
