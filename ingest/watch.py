@@ -265,13 +265,14 @@ def watch(
                     raise
                 ready = []
             for path in ready:
-                if context is None and ctx is None:  # a store without the town's layers: said
-                    ctx, built = current_town(store, ctx, built)  # (the watch ends), as ever
+                first = context is None and ctx is None
+                if first:  # a store without the town's layers: said (the watch ends), as ever
+                    ctx, built = current_town(store, ctx, built)
                 try:
-                    if context is None:  # the town as the store's layers are now
+                    if context is None and not first:  # the town as the store's layers are now
                         before = built
                         ctx, built = current_town(store, ctx, built)
-                        if 0 <= before != built and on_reload is not None:
+                        if before != built and on_reload is not None:
                             on_reload(built)
                     assert ctx is not None
                     result = process_file(path, fmt, store, ctx, encoding=encoding, aliases=aliases)
