@@ -45,7 +45,7 @@ def content_hashes(source: str, content: Mapping[str, pd.Series]) -> list[str]:
                 names = "|".join(k for k, g in zip(keys, given, strict=True) if g)
                 prefix = prefixes[given] = f"{source}\x1e{names}\x1e"
             text = prefix + "\x1f".join(filter(None, vals))
-        out.append(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        out.append(_digest(text))
     return out
 
 
@@ -55,9 +55,14 @@ def file_hashes(source: str, content: Mapping[str, pd.Series]) -> list[str]:
     keys = sorted(content)
     prefix = f"{source}\x1e{'|'.join(keys)}\x1e"
     return [
-        hashlib.sha256((prefix + "\x1f".join(vals)).encode("utf-8", "surrogatepass")).hexdigest()
+        _digest(prefix + "\x1f".join(vals))
         for vals in zip(*(content[c].tolist() for c in keys), strict=True)
     ]
+
+
+def _digest(text: str) -> str:
+    """The hex SHA-256 of a row's hashed text (both forms of the content hash)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def row_hashes(
