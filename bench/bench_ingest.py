@@ -81,10 +81,6 @@ def write_110_csv(frames: dict[str, Any], path: Path, seed: int = 7) -> int:
 
 def peer(path: Path, grid_cells: gpd.GeoDataFrame, out: Path) -> float:
     """read_csv + sjoin + to_file of the same rows into a new file ``out`` (seconds)."""
-    return _peer_once(path, grid_cells, out)
-
-
-def _peer_once(path: Path, grid_cells: gpd.GeoDataFrame, out: Path) -> float:
     t0 = time.perf_counter()
     df = pd.read_csv(path, encoding="gb18030", dtype={"警情编号": str, "联系电话": str})
     points = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["经度"], df["纬度"]), crs=4326)
